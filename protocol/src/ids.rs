@@ -1,0 +1,130 @@
+//! Typed ids. A bare integer or string never crosses a module line as an id.
+//!
+//! Numeric ids (entries, entry methods) stay numbers on the wire because the webhook body
+//! follows Gleam's shape, where `entry.id` is a number. Ids that only Hookline mints are
+//! prefixed strings (`ep_…`, `msg_…`), as Svix and Standard Webhooks do.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! numeric_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+macro_rules! prefixed_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub const PREFIX: &'static str = $prefix;
+
+            /// Wraps `suffix` (already unique, URL-safe) with this id's prefix.
+            pub fn from_suffix(suffix: &str) -> Self {
+                Self(format!("{}{}", $prefix, suffix))
+            }
+
+            /// Accepts a string only if it carries this id's prefix and a non-empty suffix.
+            pub fn parse(text: &str) -> Option<Self> {
+                let suffix = text.strip_prefix($prefix)?;
+                let well_formed = !suffix.is_empty()
+                    && suffix.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                well_formed.then(|| Self(text.to_owned()))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+numeric_id!(
+    /// An entry: one completed action. `entry.id` in the webhook body.
+    EntryId
+);
+numeric_id!(
+    /// An entry method of a campaign. `entry.entry_method_id` in the webhook body.
+    EntryMethodId
+);
+numeric_id!(
+    /// A contestant of one campaign.
+    ContestantId
+);
+
+prefixed_id!(
+    /// A webhook endpoint.
+    EndpointId,
+    "ep_"
+);
+prefixed_id!(
+    /// One message to one endpoint: the `webhook-id` header, the same on every try.
+    MessageId,
+    "msg_"
+);
+
+/// A campaign's short public key, as in `data-campaign="a1XyD"`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CampaignKey(String);
+
+impl CampaignKey {
+    /// Keys are 1 to 32 ASCII letters, digits, `-` or `_`, so they are safe in a URL path.
+    pub fn parse(text: &str) -> Option<Self> {
+        let well_formed = (1..=32).contains(&text.len())
+            && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        well_formed.then(|| Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CampaignKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixed_ids_check_their_prefix() {
+        assert_eq!(EndpointId::parse("ep_abc").map(|id| id.to_string()), Some("ep_abc".into()));
+        assert_eq!(EndpointId::parse("msg_abc"), None);
+        assert_eq!(EndpointId::parse("ep_"), None);
+        assert_eq!(EndpointId::parse("ep_a b"), None);
+        assert_eq!(MessageId::from_suffix("x1").as_str(), "msg_x1");
+    }
+
+    #[test]
+    fn campaign_keys_are_url_safe() {
+        assert!(CampaignKey::parse("a1XyD").is_some());
+        assert!(CampaignKey::parse("").is_none());
+        assert!(CampaignKey::parse("a/b").is_none());
+        assert!(CampaignKey::parse(&"a".repeat(33)).is_none());
+    }
+}
