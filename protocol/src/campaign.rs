@@ -130,15 +130,25 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for kind in [CampaignType::Competition, CampaignType::Reward, CampaignType::Capture] {
+        for kind in [
+            CampaignType::Competition,
+            CampaignType::Reward,
+            CampaignType::Capture,
+        ] {
             assert_eq!(CampaignType::parse(kind.as_str()), Some(kind));
             assert_eq!(serde_json::to_value(kind).ok(), Some(kind.as_str().into()));
         }
         for method in [EntryMethodType::EmailSubscribe, EntryMethodType::Upload] {
             assert_eq!(EntryMethodType::parse(method.as_str()), Some(method));
-            assert_eq!(serde_json::to_value(method).ok(), Some(method.as_str().into()));
+            assert_eq!(
+                serde_json::to_value(method).ok(),
+                Some(method.as_str().into())
+            );
         }
-        assert_eq!(CampaignStatus::parse("running"), Some(CampaignStatus::Running));
+        assert_eq!(
+            CampaignStatus::parse("running"),
+            Some(CampaignStatus::Running)
+        );
         assert_eq!(CampaignType::parse("competition"), None);
     }
 }

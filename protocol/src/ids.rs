@@ -92,7 +92,9 @@ impl CampaignKey {
     /// Keys are 1 to 32 ASCII letters, digits, `-` or `_`, so they are safe in a URL path.
     pub fn parse(text: &str) -> Option<Self> {
         let well_formed = (1..=32).contains(&text.len())
-            && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         well_formed.then(|| Self(text.to_owned()))
     }
 
@@ -113,7 +115,10 @@ mod tests {
 
     #[test]
     fn prefixed_ids_check_their_prefix() {
-        assert_eq!(EndpointId::parse("ep_abc").map(|id| id.to_string()), Some("ep_abc".into()));
+        assert_eq!(
+            EndpointId::parse("ep_abc").map(|id| id.to_string()),
+            Some("ep_abc".into())
+        );
         assert_eq!(EndpointId::parse("msg_abc"), None);
         assert_eq!(EndpointId::parse("ep_"), None);
         assert_eq!(EndpointId::parse("ep_a b"), None);

@@ -152,11 +152,16 @@ pub fn format_created_at(unix_seconds: i64) -> String {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z.rem_euclid(146_097);
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let month_index = (5 * day_of_year + 2) / 153;
     let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     format!(
         "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
@@ -175,28 +180,37 @@ mod tests {
 
     #[test]
     fn gleam_example_round_trips_unchanged() {
-        let parsed: EntryPayload = serde_json::from_str(GLEAM_EXAMPLE).expect("seed example parses");
+        let parsed: EntryPayload =
+            serde_json::from_str(GLEAM_EXAMPLE).expect("seed example parses");
         let original: serde_json::Value = serde_json::from_str(GLEAM_EXAMPLE).expect("valid JSON");
         assert_eq!(serde_json::to_value(&parsed).expect("serialises"), original);
     }
 
     #[test]
     fn absent_parts_are_null_not_missing() {
-        let mut payload: EntryPayload = serde_json::from_str(GLEAM_EXAMPLE).expect("seed example parses");
+        let mut payload: EntryPayload =
+            serde_json::from_str(GLEAM_EXAMPLE).expect("seed example parses");
         payload.reward = None;
         payload.coupon = None;
         payload.entry.upload = None;
         let value = serde_json::to_value(&payload).expect("serialises");
         assert!(value["reward"].is_null() && value.get("reward").is_some());
         assert!(value["coupon"].is_null() && value.get("coupon").is_some());
-        assert!(value["entry"].get("upload").is_some_and(serde_json::Value::is_null));
+        assert!(
+            value["entry"]
+                .get("upload")
+                .is_some_and(serde_json::Value::is_null)
+        );
     }
 
     #[test]
     fn event_types_round_trip() {
         for event in EventType::ALL {
             assert_eq!(EventType::parse(event.as_str()), Some(event));
-            assert_eq!(serde_json::to_value(event).ok(), Some(event.as_str().into()));
+            assert_eq!(
+                serde_json::to_value(event).ok(),
+                Some(event.as_str().into())
+            );
         }
     }
 

@@ -56,8 +56,12 @@ impl std::fmt::Debug for SigningSecret {
 impl SigningSecret {
     /// Parses `whsec_<base64>`. The key must be 24 to 64 bytes, as the spec asks.
     pub fn parse(text: &str) -> Result<Self, SignatureError> {
-        let encoded = text.strip_prefix(SECRET_PREFIX).ok_or(SignatureError::InvalidSecret)?;
-        let key = STANDARD.decode(encoded).map_err(|_| SignatureError::InvalidSecret)?;
+        let encoded = text
+            .strip_prefix(SECRET_PREFIX)
+            .ok_or(SignatureError::InvalidSecret)?;
+        let key = STANDARD
+            .decode(encoded)
+            .map_err(|_| SignatureError::InvalidSecret)?;
         if !(24..=64).contains(&key.len()) {
             return Err(SignatureError::InvalidSecret);
         }
@@ -76,11 +80,19 @@ impl SigningSecret {
 
     /// One signature, `v1,<base64>`.
     pub fn sign(&self, webhook_id: &str, timestamp: i64, body: &[u8]) -> String {
-        format!("v1,{}", STANDARD.encode(self.mac(webhook_id, timestamp, body).finalize().into_bytes()))
+        format!(
+            "v1,{}",
+            STANDARD.encode(
+                self.mac(webhook_id, timestamp, body)
+                    .finalize()
+                    .into_bytes()
+            )
+        )
     }
 
     fn mac(&self, webhook_id: &str, timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
         mac.update(webhook_id.as_bytes());
         mac.update(b".");
         mac.update(timestamp.to_string().as_bytes());
@@ -92,7 +104,12 @@ impl SigningSecret {
 
 /// The `webhook-signature` header value: one signature per secret (the current one first,
 /// then any previous one still valid during rotation), separated by spaces.
-pub fn signature_header(secrets: &[SigningSecret], webhook_id: &str, timestamp: i64, body: &[u8]) -> String {
+pub fn signature_header(
+    secrets: &[SigningSecret],
+    webhook_id: &str,
+    timestamp: i64,
+    body: &[u8],
+) -> String {
     secrets
         .iter()
         .map(|secret| secret.sign(webhook_id, timestamp, body))
@@ -111,7 +128,10 @@ pub fn verify(
     now: i64,
     tolerance_seconds: i64,
 ) -> Result<(), SignatureError> {
-    let timestamp: i64 = timestamp.trim().parse().map_err(|_| SignatureError::InvalidTimestamp)?;
+    let timestamp: i64 = timestamp
+        .trim()
+        .parse()
+        .map_err(|_| SignatureError::InvalidTimestamp)?;
     if (now - timestamp).abs() > tolerance_seconds {
         return Err(SignatureError::TimestampOutOfTolerance);
     }
@@ -119,8 +139,17 @@ pub fn verify(
         .split_whitespace()
         .filter_map(|versioned| versioned.strip_prefix("v1,"))
         .filter_map(|encoded| STANDARD.decode(encoded).ok())
-        .any(|candidate| secret.mac(webhook_id, timestamp, body).verify_slice(&candidate).is_ok());
-    if matches { Ok(()) } else { Err(SignatureError::NoMatchingSignature) }
+        .any(|candidate| {
+            secret
+                .mac(webhook_id, timestamp, body)
+                .verify_slice(&candidate)
+                .is_ok()
+        });
+    if matches {
+        Ok(())
+    } else {
+        Err(SignatureError::NoMatchingSignature)
+    }
 }
 
 #[cfg(test)]
@@ -148,9 +177,20 @@ mod tests {
         let old = SigningSecret::from_bytes(&[7; 32]);
         let header = signature_header(&[old, secret.clone()], MSG_ID, TIMESTAMP, BODY);
         let ts = TIMESTAMP.to_string();
-        assert_eq!(verify(&secret, MSG_ID, &ts, &header, BODY, TIMESTAMP, 300), Ok(()));
         assert_eq!(
-            verify(&secret, MSG_ID, &ts, &header, br#"{"test": 1}"#, TIMESTAMP, 300),
+            verify(&secret, MSG_ID, &ts, &header, BODY, TIMESTAMP, 300),
+            Ok(())
+        );
+        assert_eq!(
+            verify(
+                &secret,
+                MSG_ID,
+                &ts,
+                &header,
+                br#"{"test": 1}"#,
+                TIMESTAMP,
+                300
+            ),
             Err(SignatureError::NoMatchingSignature)
         );
         assert_eq!(
@@ -161,13 +201,25 @@ mod tests {
             verify(&secret, MSG_ID, &ts, &header, BODY, TIMESTAMP + 301, 300),
             Err(SignatureError::TimestampOutOfTolerance)
         );
-        assert_eq!(verify(&secret, MSG_ID, "soon", &header, BODY, TIMESTAMP, 300), Err(SignatureError::InvalidTimestamp));
+        assert_eq!(
+            verify(&secret, MSG_ID, "soon", &header, BODY, TIMESTAMP, 300),
+            Err(SignatureError::InvalidTimestamp)
+        );
     }
 
     #[test]
     fn secrets_must_be_whsec_base64() {
-        assert_eq!(SigningSecret::parse("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").err(), Some(SignatureError::InvalidSecret));
-        assert_eq!(SigningSecret::parse("whsec_!!!").err(), Some(SignatureError::InvalidSecret));
-        assert_eq!(SigningSecret::parse("whsec_c2hvcnQ=").err(), Some(SignatureError::InvalidSecret));
+        assert_eq!(
+            SigningSecret::parse("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").err(),
+            Some(SignatureError::InvalidSecret)
+        );
+        assert_eq!(
+            SigningSecret::parse("whsec_!!!").err(),
+            Some(SignatureError::InvalidSecret)
+        );
+        assert_eq!(
+            SigningSecret::parse("whsec_c2hvcnQ=").err(),
+            Some(SignatureError::InvalidSecret)
+        );
     }
 }

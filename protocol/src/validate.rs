@@ -43,19 +43,21 @@ pub fn normalize_email(raw: &str) -> Result<String, EmailProblem> {
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..")
-        && local
-            .chars()
-            .all(|c| c.is_ascii_graphic() && !matches!(c, '@' | '(' | ')' | ',' | ':' | ';' | '<' | '>' | '[' | ']' | '\\' | '"'));
+        && local.chars().all(|c| {
+            c.is_ascii_graphic()
+                && !matches!(
+                    c,
+                    '@' | '(' | ')' | ',' | ':' | ';' | '<' | '>' | '[' | ']' | '\\' | '"'
+                )
+        });
     let domain_ok = domain.contains('.')
-        && domain
-            .split('.')
-            .all(|label| {
-                !label.is_empty()
-                    && label.len() <= 63
-                    && !label.starts_with('-')
-                    && !label.ends_with('-')
-                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-            });
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
     if !(local_ok && domain_ok) {
         return Err(EmailProblem::Malformed);
     }
@@ -77,13 +79,20 @@ mod tests {
     use super::*;
 
     fn check(input: &str, expected: Result<&str, EmailProblem>) {
-        assert_eq!(normalize_email(input).as_deref().map_err(|e| *e), expected, "{input:?}");
+        assert_eq!(
+            normalize_email(input).as_deref().map_err(|e| *e),
+            expected,
+            "{input:?}"
+        );
     }
 
     #[test]
     fn emails() {
         check("joe@example.com", Ok("joe@example.com"));
-        check("  Joe.Bloggs+x@Example.COM ", Ok("Joe.Bloggs+x@example.com"));
+        check(
+            "  Joe.Bloggs+x@Example.COM ",
+            Ok("Joe.Bloggs+x@example.com"),
+        );
         check("", Err(EmailProblem::Missing));
         check("   ", Err(EmailProblem::Missing));
         check("joe", Err(EmailProblem::Malformed));
@@ -97,13 +106,19 @@ mod tests {
         check("joe@-example.com", Err(EmailProblem::Malformed));
         check(".joe@example.com", Err(EmailProblem::Malformed));
         check("<joe@example.com>", Err(EmailProblem::Malformed));
-        check(&format!("{}@example.com", "a".repeat(250)), Err(EmailProblem::TooLong));
+        check(
+            &format!("{}@example.com", "a".repeat(250)),
+            Err(EmailProblem::TooLong),
+        );
     }
 
     #[test]
     fn names() {
         assert_eq!(split_name("Joe Bloggs"), ("Joe".into(), "Bloggs".into()));
-        assert_eq!(split_name(" Mary Ann  Doe "), ("Mary Ann".into(), "Doe".into()));
+        assert_eq!(
+            split_name(" Mary Ann  Doe "),
+            ("Mary Ann".into(), "Doe".into())
+        );
         assert_eq!(split_name("Cher"), ("Cher".into(), String::new()));
         assert_eq!(split_name(""), (String::new(), String::new()));
     }

@@ -1,1 +1,15 @@
-//! placeholder
+//! Hookline's server: the public ingest API the widget calls, durable webhook delivery, the
+//! widget bundle and the demo page. `main.rs` only reads the settings and runs
+//! [`Application`]; tests build an `Application` the same way.
+
+pub mod api;
+pub mod clock;
+pub mod config;
+pub mod delivery;
+pub mod demo;
+pub mod ingest;
+pub mod startup;
+pub mod store;
+
+pub use config::Config;
+pub use startup::Application;

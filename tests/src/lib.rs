@@ -1,1 +1,10 @@
-//! placeholder
+//! Test support for Hookline's integration and end-to-end tests: a real webhook receiver
+//! that records what arrives, and a real headless Chromium. The end-to-end tests themselves
+//! are in `tests/tests/`. This library must not depend on `server` (the server's integration
+//! tests use it as a dev-dependency), and must not use sleeps to synchronise.
+
+pub mod browser;
+pub mod receiver;
+
+pub use browser::Browser;
+pub use receiver::TestReceiver;

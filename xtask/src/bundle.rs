@@ -21,26 +21,46 @@ pub fn dist_dir() -> PathBuf {
 
 /// Builds the bundle if anything changed, checks the budget, and returns its folder.
 pub fn build() -> Result<PathBuf, String> {
-    run_command(&mut toolchain::wasm_cargo(&["build", "--package", "widget", "--profile", "widget"]))?;
+    run_command(&mut toolchain::wasm_cargo(&[
+        "build",
+        "--package",
+        "widget",
+        "--profile",
+        "widget",
+    ]))?;
     let compiled = root().join("target/wasm/wasm32-unknown-unknown/widget/widget.wasm");
     let dist = dist_dir();
     let optimized = dist.join(WASM);
     if is_newer(&compiled, &optimized) {
         run_command(
             Command::new(toolchain::wasm_bindgen()?)
-                .args(["--target", "web", "--no-typescript", "--out-name", "hookline_widget", "--out-dir"])
+                .args([
+                    "--target",
+                    "web",
+                    "--no-typescript",
+                    "--out-name",
+                    "hookline_widget",
+                    "--out-dir",
+                ])
                 .arg(&dist)
                 .arg(&compiled),
         )?;
         run_command(
             Command::new(toolchain::wasm_opt())
-                .args(["-Oz", "--all-features", "--strip-debug", "--strip-producers", "-o"])
+                .args([
+                    "-Oz",
+                    "--all-features",
+                    "--strip-debug",
+                    "--strip-producers",
+                    "-o",
+                ])
                 .arg(&optimized)
                 .arg(&optimized),
         )?;
     }
     let loader_source = root().join("widget/loader").join(LOADER);
-    std::fs::copy(&loader_source, dist.join(LOADER)).map_err(|e| format!("cannot copy the loader: {e}"))?;
+    std::fs::copy(&loader_source, dist.join(LOADER))
+        .map_err(|e| format!("cannot copy the loader: {e}"))?;
     check_budget(&dist)?;
     Ok(dist)
 }
@@ -68,7 +88,9 @@ fn sizes(dist: &Path) -> Result<Vec<(&'static str, u64, u64)>, String> {
         .into_iter()
         .map(|name| {
             let path = dist.join(name);
-            let raw = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?.len();
+            let raw = std::fs::metadata(&path)
+                .map_err(|e| format!("{}: {e}", path.display()))?
+                .len();
             Ok((name, raw, gzipped_size(&path)?))
         })
         .collect()
@@ -77,12 +99,19 @@ fn sizes(dist: &Path) -> Result<Vec<(&'static str, u64, u64)>, String> {
 fn check_budget(dist: &Path) -> Result<(), String> {
     let sizes = sizes(dist)?;
     let total: u64 = sizes.iter().map(|(_, _, gz)| gz).sum();
-    let loader = sizes.iter().find(|(name, _, _)| *name == LOADER).map_or(0, |(_, _, gz)| *gz);
+    let loader = sizes
+        .iter()
+        .find(|(name, _, _)| *name == LOADER)
+        .map_or(0, |(_, _, gz)| *gz);
     if loader > LOADER_BUDGET_GZIP {
-        return Err(format!("the loader is {loader} B gzipped, over its budget of {LOADER_BUDGET_GZIP} B"));
+        return Err(format!(
+            "the loader is {loader} B gzipped, over its budget of {LOADER_BUDGET_GZIP} B"
+        ));
     }
     if total > TOTAL_BUDGET_GZIP {
-        return Err(format!("the widget bundle is {total} B gzipped, over its budget of {TOTAL_BUDGET_GZIP} B"));
+        return Err(format!(
+            "the widget bundle is {total} B gzipped, over its budget of {TOTAL_BUDGET_GZIP} B"
+        ));
     }
     Ok(())
 }
@@ -96,6 +125,9 @@ pub fn print_sizes(dist: &Path) -> Result<(), String> {
     }
     let raw: u64 = sizes.iter().map(|(_, raw, _)| raw).sum();
     let gz: u64 = sizes.iter().map(|(_, _, gz)| gz).sum();
-    println!("  {:<26} {raw:>10} {gz:>10}   (budget {TOTAL_BUDGET_GZIP} B gzipped)", "total");
+    println!(
+        "  {:<26} {raw:>10} {gz:>10}   (budget {TOTAL_BUDGET_GZIP} B gzipped)",
+        "total"
+    );
     Ok(())
 }

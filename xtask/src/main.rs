@@ -55,14 +55,23 @@ fn main() -> ExitCode {
 
 /// The workspace root (the parent of this crate's folder).
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives inside the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives inside the workspace")
+        .to_path_buf()
 }
 
 /// Runs a command to completion, failing with its name if it fails.
 pub fn run_command(command: &mut Command) -> Result<(), String> {
     let shown = format!("{command:?}");
-    let status = command.status().map_err(|e| format!("could not start {shown}: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("{shown} failed ({status})")) }
+    let status = command
+        .status()
+        .map_err(|e| format!("could not start {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed ({status})"))
+    }
 }
 
 fn cargo() -> Command {
@@ -77,13 +86,17 @@ fn widget() -> Result<PathBuf, String> {
 }
 
 fn server_environment(command: &mut Command, dist: &Path) {
-    command.env("HOOKLINE_WIDGET_DIR", dist).env("HOOKLINE_WWW_DIR", root().join("www"));
+    command
+        .env("HOOKLINE_WIDGET_DIR", dist)
+        .env("HOOKLINE_WWW_DIR", root().join("www"));
 }
 
 fn run(extra: &[String]) -> Result<(), String> {
     let dist = widget()?;
     let mut command = cargo();
-    command.args(["run", "--release", "--package", "server", "--"]).args(extra);
+    command
+        .args(["run", "--release", "--package", "server", "--"])
+        .args(extra);
     server_environment(&mut command, &dist);
     run_command(&mut command)
 }
@@ -92,7 +105,9 @@ fn test(extra: &[String]) -> Result<(), String> {
     toolchain::setup(toolchain::Needs::ALL)?;
     let dist = bundle::build()?;
     let mut command = cargo();
-    command.args(["test", "--workspace", "--all-features"]).args(extra);
+    command
+        .args(["test", "--workspace", "--all-features"])
+        .args(extra);
     server_environment(&mut command, &dist);
     command.env("HOOKLINE_CHROMEDRIVER", toolchain::CHROMEDRIVER);
     command.env("HOOKLINE_CHROMIUM", toolchain::CHROMIUM);
@@ -101,8 +116,17 @@ fn test(extra: &[String]) -> Result<(), String> {
 
 fn clippy() -> Result<(), String> {
     toolchain::setup(toolchain::Needs::WIDGET)?;
-    run_command(cargo().args(["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"]))?;
-    let mut wasm = toolchain::wasm_cargo(&["clippy", "--package", "widget", "--package", "protocol"]);
+    run_command(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--all-features",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    let mut wasm =
+        toolchain::wasm_cargo(&["clippy", "--package", "widget", "--package", "protocol"]);
     wasm.args(["--", "-D", "warnings"]);
     run_command(&mut wasm)
 }

@@ -14,7 +14,13 @@ pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// The npm package that ships a current `wasm-opt` (Debian's binaryen is too old).
 const BINARYEN: &str = "binaryen@132.0.0";
-const DEBIAN_WASM_PACKAGES: [&str; 5] = ["rustc-web", "cargo-web", "rust-web-src", "lld-22", "rust-web-clippy"];
+const DEBIAN_WASM_PACKAGES: [&str; 5] = [
+    "rustc-web",
+    "cargo-web",
+    "rust-web-src",
+    "lld-22",
+    "rust-web-clippy",
+];
 const BROWSER_PACKAGES: [&str; 2] = ["chromium", "chromium-driver"];
 
 /// What a task needs installed.
@@ -25,8 +31,14 @@ pub struct Needs {
 }
 
 impl Needs {
-    pub const WIDGET: Self = Self { widget: true, browser: false };
-    pub const ALL: Self = Self { widget: true, browser: true };
+    pub const WIDGET: Self = Self {
+        widget: true,
+        browser: false,
+    };
+    pub const ALL: Self = Self {
+        widget: true,
+        browser: true,
+    };
 }
 
 /// How this machine builds wasm32.
@@ -37,9 +49,15 @@ pub enum Route {
 }
 
 pub fn route() -> Route {
-    let installed = Command::new("rustup").args(["target", "list", "--installed"]).output();
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output();
     match installed {
-        Ok(out) if String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == "wasm32-unknown-unknown") => {
+        Ok(out)
+            if String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .any(|l| l.trim() == "wasm32-unknown-unknown") =>
+        {
             Route::Rustup
         }
         _ => Route::Debian,
@@ -68,7 +86,11 @@ pub fn setup(needs: Needs) -> Result<(), String> {
 
 fn which(program: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).map(|dir| dir.join(program)).collect::<Vec<_>>())
+        .map(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join(program))
+                .collect::<Vec<_>>()
+        })
         .unwrap_or_default()
         .into_iter()
         .find(|candidate| candidate.is_file())
@@ -88,7 +110,10 @@ fn apt_install(packages: &[&str]) -> Result<(), String> {
     }
     println!("xtask: installing Debian packages: {}", missing.join(" "));
     let as_root = |program: &str| {
-        let is_root = Command::new("id").arg("-u").output().is_ok_and(|out| out.stdout.starts_with(b"0"));
+        let is_root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|out| out.stdout.starts_with(b"0"));
         let mut command = if is_root {
             Command::new(program)
         } else {
@@ -100,24 +125,33 @@ fn apt_install(packages: &[&str]) -> Result<(), String> {
         command
     };
     run_command(as_root("apt-get").args(["update", "-qq"]))?;
-    run_command(as_root("apt-get").args(["install", "-y", "-qq", "--no-install-recommends"]).args(&missing))
+    run_command(
+        as_root("apt-get")
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(&missing),
+    )
 }
 
 /// Where per-user tool installs live (outside the clone, so a clean clone reuses them).
 fn cache_dir() -> PathBuf {
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
     home.join(".cache").join("hookline")
 }
 
 /// The `wasm-bindgen` crate's version in `Cargo.lock`; the CLI must match it exactly.
 pub fn locked_wasm_bindgen_version() -> Result<String, String> {
-    let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
+    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
+        .map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line.trim() == "name = \"wasm-bindgen\"" {
-            if let Some(version) = lines.next().and_then(|l| l.trim().strip_prefix("version = \"")) {
-                return Ok(version.trim_end_matches('"').to_owned());
-            }
+        if line.trim() == "name = \"wasm-bindgen\""
+            && let Some(version) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = \""))
+        {
+            return Ok(version.trim_end_matches('"').to_owned());
         }
     }
     Err("Cargo.lock has no wasm-bindgen package".into())
@@ -125,7 +159,10 @@ pub fn locked_wasm_bindgen_version() -> Result<String, String> {
 
 pub fn wasm_bindgen() -> Result<PathBuf, String> {
     let version = locked_wasm_bindgen_version()?;
-    Ok(cache_dir().join(format!("wasm-bindgen-{version}")).join("bin").join("wasm-bindgen"))
+    Ok(cache_dir()
+        .join(format!("wasm-bindgen-{version}"))
+        .join("bin")
+        .join("wasm-bindgen"))
 }
 
 fn install_wasm_bindgen() -> Result<(), String> {
@@ -143,8 +180,10 @@ fn install_wasm_bindgen() -> Result<(), String> {
         if matches!(reported, Ok(out) if String::from_utf8_lossy(&out.stdout).trim() == format!("wasm-bindgen {version}"))
         {
             let bin = wanted.parent().expect("path has a parent");
-            std::fs::create_dir_all(bin).map_err(|e| format!("cannot create {}: {e}", bin.display()))?;
-            std::fs::copy(&existing, &wanted).map_err(|e| format!("cannot copy wasm-bindgen: {e}"))?;
+            std::fs::create_dir_all(bin)
+                .map_err(|e| format!("cannot create {}: {e}", bin.display()))?;
+            std::fs::copy(&existing, &wanted)
+                .map_err(|e| format!("cannot copy wasm-bindgen: {e}"))?;
             return Ok(());
         }
     }
@@ -153,13 +192,23 @@ fn install_wasm_bindgen() -> Result<(), String> {
     // Not --locked: the registry here lacks one of the CLI's locked dependencies.
     run_command(
         Command::new("cargo")
-            .args(["install", "wasm-bindgen-cli", "--version", &version, "--root"])
+            .args([
+                "install",
+                "wasm-bindgen-cli",
+                "--version",
+                &version,
+                "--root",
+            ])
             .arg(&install_root),
     )
 }
 
 pub fn wasm_opt() -> PathBuf {
-    cache_dir().join("npm").join("node_modules").join(".bin").join("wasm-opt")
+    cache_dir()
+        .join("npm")
+        .join("node_modules")
+        .join(".bin")
+        .join("wasm-opt")
 }
 
 fn install_wasm_opt() -> Result<(), String> {
@@ -167,7 +216,12 @@ fn install_wasm_opt() -> Result<(), String> {
         return Ok(());
     }
     println!("xtask: installing wasm-opt ({BINARYEN} from npm)");
-    run_command(Command::new("npm").args(["install", "--no-audit", "--no-fund", "--prefix"]).arg(cache_dir().join("npm")).arg(BINARYEN))
+    run_command(
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(cache_dir().join("npm"))
+            .arg(BINARYEN),
+    )
 }
 
 /// A `cargo` command that builds for wasm32 by this machine's route, in its own target
@@ -182,14 +236,20 @@ pub fn wasm_cargo(args: &[&str]) -> Command {
                 .env("PATH", format!("/usr/bin:{path}"))
                 .env("RUSTC", "/usr/bin/rustc")
                 .env("RUSTC_BOOTSTRAP", "1")
-                .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER", "/usr/lib/llvm-22/bin/wasm-ld")
+                .env(
+                    "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER",
+                    "/usr/lib/llvm-22/bin/wasm-ld",
+                )
                 .env_remove("RUSTUP_TOOLCHAIN")
                 .env_remove("RUSTC_WRAPPER")
                 .env_remove("CARGO");
             command
         }
     };
-    command.current_dir(root()).args(args).args(["--target", "wasm32-unknown-unknown"]);
+    command
+        .current_dir(root())
+        .args(args)
+        .args(["--target", "wasm32-unknown-unknown"]);
     if route() == Route::Debian {
         command.arg("-Zbuild-std=std,panic_abort");
     }

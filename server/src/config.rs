@@ -1,0 +1,316 @@
+//! The server's settings, read from the environment.
+//!
+//! Owns every setting and its default. Nothing else in the server reads environment
+//! variables. Must not open files or sockets: checking a setting is parsing it.
+//!
+//! | variable | default | what |
+//! | --- | --- | --- |
+//! | `HOOKLINE_BIND` | `127.0.0.1:8080` | address and port to listen on (`0.0.0.0:8080` for all interfaces; port 0 picks a free one) |
+//! | `HOOKLINE_DATABASE_URL` | `sqlite://hookline.db` | SQLite database; the file is created if missing |
+//! | `HOOKLINE_PUBLIC_URL` | `http://<bound address>` | the URL people and the demo webhook reach this server at, e.g. `https://hookline.example.com` |
+//! | `HOOKLINE_WIDGET_DIR` | `target/widget-dist` | the widget bundle (`cargo xtask widget` builds it there) |
+//! | `HOOKLINE_WWW_DIR` | `www` | the demo page and its assets |
+//! | `HOOKLINE_DEMO` | `true` | `true`/`false`: serve the built-in demo webhook receiver and send the demo campaign's webhooks to it |
+//! | `HOOKLINE_WEBHOOK_URL` | unset | one webhook endpoint to send events to (`http://` or `https://`) |
+//! | `HOOKLINE_WEBHOOK_SECRET` | generated | its signing secret, `whsec_` + base64 of 24 to 64 bytes; if unset, one is generated, stored and logged once |
+//! | `HOOKLINE_WEBHOOK_EVENTS` | `entry.created` | comma-separated event types that endpoint receives |
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use protocol::payload::EventType;
+use protocol::signature::SigningSecret;
+
+/// Every setting of the server. Build it with [`Config::from_env`], or in tests as a struct
+/// literal over [`Config::default`].
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `HOOKLINE_BIND`: where to listen. Port 0 picks a free port (tests use it).
+    pub bind: SocketAddr,
+    /// `HOOKLINE_DATABASE_URL`: a `sqlite:` URL; the file is created if missing.
+    pub database_url: String,
+    /// `HOOKLINE_PUBLIC_URL`: the server's URL as others reach it, without a trailing slash.
+    /// `None`: `http://` and the bound address (with 127.0.0.1 when bound to all interfaces).
+    pub public_url: Option<String>,
+    /// `HOOKLINE_WIDGET_DIR`: served at `/widget/`.
+    pub widget_dir: PathBuf,
+    /// `HOOKLINE_WWW_DIR`: `index.html` is served at `/`, the rest at `/www/`.
+    pub www_dir: PathBuf,
+    /// `HOOKLINE_DEMO`: serve the demo receiver at `/demo/receiver` and keep an endpoint
+    /// pointing at it.
+    pub demo: bool,
+    /// `HOOKLINE_WEBHOOK_URL`, `_SECRET`, `_EVENTS`: one endpoint kept in step with these
+    /// settings (disabled again when the URL is removed).
+    pub webhook: Option<WebhookSetting>,
+    /// Run the delivery loop in the background. Tests turn it off and drive
+    /// [`crate::delivery::DeliveryWorker::try_next`] themselves. Not an environment variable.
+    pub deliver_in_background: bool,
+}
+
+/// The webhook endpoint configured through the environment.
+#[derive(Debug, Clone)]
+pub struct WebhookSetting {
+    pub url: String,
+    /// `None`: keep the stored one, or generate one and log it once.
+    pub secret: Option<SigningSecret>,
+    pub events: Vec<EventType>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: "sqlite://hookline.db".to_owned(),
+            public_url: None,
+            widget_dir: PathBuf::from("target/widget-dist"),
+            www_dir: PathBuf::from("www"),
+            demo: true,
+            webhook: None,
+            deliver_in_background: true,
+        }
+    }
+}
+
+/// A setting that could not be used. Names the variable so the fix is obvious.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable} is invalid: {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl Config {
+    /// Reads the settings from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup` (variable name → value), so parsing is testable.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let read = |name: &str| {
+            lookup(name)
+                .map(|value| value.trim().to_owned())
+                .filter(|value| !value.is_empty())
+        };
+        let defaults = Self::default();
+        let bind = match read("HOOKLINE_BIND") {
+            Some(text) => SocketAddr::from_str(&text).map_err(|_| {
+                invalid(
+                    "HOOKLINE_BIND",
+                    format!("expected an address like 127.0.0.1:8080, got {text:?}"),
+                )
+            })?,
+            None => defaults.bind,
+        };
+        let database_url = match read("HOOKLINE_DATABASE_URL") {
+            Some(url) if url.starts_with("sqlite:") => url,
+            Some(url) => {
+                return Err(invalid(
+                    "HOOKLINE_DATABASE_URL",
+                    format!("expected a sqlite: URL like sqlite://hookline.db, got {url:?}"),
+                ));
+            }
+            None => defaults.database_url,
+        };
+        let public_url = read("HOOKLINE_PUBLIC_URL")
+            .map(|url| parse_http_url("HOOKLINE_PUBLIC_URL", &url))
+            .transpose()?;
+        let demo = match read("HOOKLINE_DEMO") {
+            Some(text) => parse_flag("HOOKLINE_DEMO", &text)?,
+            None => defaults.demo,
+        };
+        let secret = read("HOOKLINE_WEBHOOK_SECRET")
+            .map(|text| {
+                SigningSecret::parse(&text).map_err(|_| {
+                    invalid(
+                        "HOOKLINE_WEBHOOK_SECRET",
+                        "expected whsec_ followed by base64 of 24 to 64 bytes",
+                    )
+                })
+            })
+            .transpose()?;
+        let events = match read("HOOKLINE_WEBHOOK_EVENTS") {
+            Some(text) => parse_events(&text)?,
+            None => vec![EventType::EntryCreated],
+        };
+        let webhook = match read("HOOKLINE_WEBHOOK_URL") {
+            Some(url) => Some(WebhookSetting {
+                url: parse_http_url("HOOKLINE_WEBHOOK_URL", &url)?,
+                secret,
+                events,
+            }),
+            None if secret.is_some() => {
+                return Err(invalid(
+                    "HOOKLINE_WEBHOOK_SECRET",
+                    "is set but HOOKLINE_WEBHOOK_URL is not",
+                ));
+            }
+            None => None,
+        };
+        Ok(Self {
+            bind,
+            database_url,
+            public_url,
+            widget_dir: read("HOOKLINE_WIDGET_DIR").map_or(defaults.widget_dir, PathBuf::from),
+            www_dir: read("HOOKLINE_WWW_DIR").map_or(defaults.www_dir, PathBuf::from),
+            demo,
+            webhook,
+            deliver_in_background: true,
+        })
+    }
+}
+
+fn invalid(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        problem: problem.into(),
+    }
+}
+
+/// Accepts `http://` and `https://` URLs with a host, and drops a trailing slash.
+fn parse_http_url(variable: &'static str, text: &str) -> Result<String, ConfigError> {
+    let url = reqwest::Url::parse(text)
+        .map_err(|error| invalid(variable, format!("{text:?} is not a URL ({error})")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(invalid(
+            variable,
+            format!("expected an http:// or https:// URL, got {text:?}"),
+        ));
+    }
+    Ok(text.trim_end_matches('/').to_owned())
+}
+
+fn parse_flag(variable: &'static str, text: &str) -> Result<bool, ConfigError> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(invalid(
+            variable,
+            format!("expected true or false, got {text:?}"),
+        )),
+    }
+}
+
+fn parse_events(text: &str) -> Result<Vec<EventType>, ConfigError> {
+    let mut events = Vec::new();
+    for name in text
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+    {
+        let event = EventType::parse(name).ok_or_else(|| {
+            let known: Vec<&str> = EventType::ALL.iter().map(|event| event.as_str()).collect();
+            invalid(
+                "HOOKLINE_WEBHOOK_EVENTS",
+                format!("unknown event type {name:?}; known: {}", known.join(", ")),
+            )
+        })?;
+        if !events.contains(&event) {
+            events.push(event);
+        }
+    }
+    if events.is_empty() {
+        return Err(invalid("HOOKLINE_WEBHOOK_EVENTS", "names no event type"));
+    }
+    Ok(events)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn from(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let variables: HashMap<String, String> = pairs
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
+        Config::from_lookup(|name| variables.get(name).cloned())
+    }
+
+    fn check_error(pairs: &[(&str, &str)], variable: &str) {
+        let error = from(pairs).expect_err("the settings should be refused");
+        assert_eq!(error.variable, variable, "{error}");
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let config = from(&[]).expect("defaults are valid");
+        assert_eq!(config.bind, SocketAddr::from(([127, 0, 0, 1], 8080)));
+        assert_eq!(config.database_url, "sqlite://hookline.db");
+        assert!(config.demo && config.webhook.is_none() && config.public_url.is_none());
+    }
+
+    #[test]
+    fn webhook_settings_are_read_together() {
+        let config = from(&[
+            ("HOOKLINE_WEBHOOK_URL", "https://example.com/hooks/"),
+            (
+                "HOOKLINE_WEBHOOK_SECRET",
+                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            ),
+            (
+                "HOOKLINE_WEBHOOK_EVENTS",
+                "entry.created, subscriber.created",
+            ),
+            ("HOOKLINE_DEMO", "false"),
+        ])
+        .expect("valid settings");
+        let webhook = config.webhook.expect("an endpoint is configured");
+        assert_eq!(webhook.url, "https://example.com/hooks");
+        assert!(webhook.secret.is_some());
+        assert_eq!(
+            webhook.events,
+            vec![EventType::EntryCreated, EventType::SubscriberCreated]
+        );
+        assert!(!config.demo);
+    }
+
+    #[test]
+    fn bad_settings_name_their_variable() {
+        check_error(&[("HOOKLINE_BIND", "localhost")], "HOOKLINE_BIND");
+        check_error(
+            &[("HOOKLINE_DATABASE_URL", "postgres://x")],
+            "HOOKLINE_DATABASE_URL",
+        );
+        check_error(
+            &[("HOOKLINE_PUBLIC_URL", "example.com")],
+            "HOOKLINE_PUBLIC_URL",
+        );
+        check_error(&[("HOOKLINE_DEMO", "maybe")], "HOOKLINE_DEMO");
+        check_error(
+            &[("HOOKLINE_WEBHOOK_URL", "ftp://example.com")],
+            "HOOKLINE_WEBHOOK_URL",
+        );
+        check_error(
+            &[
+                ("HOOKLINE_WEBHOOK_URL", "https://e.com"),
+                ("HOOKLINE_WEBHOOK_SECRET", "secret"),
+            ],
+            "HOOKLINE_WEBHOOK_SECRET",
+        );
+        check_error(
+            &[(
+                "HOOKLINE_WEBHOOK_SECRET",
+                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            )],
+            "HOOKLINE_WEBHOOK_SECRET",
+        );
+        check_error(
+            &[
+                ("HOOKLINE_WEBHOOK_URL", "https://e.com"),
+                ("HOOKLINE_WEBHOOK_EVENTS", "entry.made"),
+            ],
+            "HOOKLINE_WEBHOOK_EVENTS",
+        );
+        check_error(
+            &[
+                ("HOOKLINE_WEBHOOK_URL", "https://e.com"),
+                ("HOOKLINE_WEBHOOK_EVENTS", " , "),
+            ],
+            "HOOKLINE_WEBHOOK_EVENTS",
+        );
+    }
+}

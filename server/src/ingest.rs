@@ -1,0 +1,464 @@
+//! Turning an `EntryRequest` into a stored entry and its deliveries.
+//!
+//! Validates everything first, then writes the contestant, the entry and one delivery per
+//! subscribed endpoint in one transaction, and wakes the delivery worker after the commit.
+//! Must not know HTTP: it returns [`IngestError`]s that the API maps to status codes.
+
+use std::sync::Arc;
+
+use protocol::campaign::EntryMethodType;
+use protocol::entry::{EntryRequest, EntryResponse, EntrySummary, MAX_IDEMPOTENCY_KEY_LEN};
+use protocol::ids::{CampaignKey, EntryId, MessageId};
+use protocol::payload::{CampaignRef, Entry, EntryPayload, EventType, User, format_created_at};
+use protocol::validate::{EmailProblem, MAX_NAME_LEN, normalize_email, split_name};
+use rand::distr::{Alphanumeric, SampleString as _};
+use tokio::sync::Notify;
+
+use crate::store::{
+    CampaignRecord, ContestantRecord, EntryMethodRecord, NewContestant, NewDelivery, NewEntry,
+    Store, StoreError, StoredEntry,
+};
+
+/// Why an entry was refused. Nothing was stored.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("no campaign has this key")]
+    CampaignNotFound,
+    #[error("this campaign is not taking entries")]
+    CampaignNotRunning,
+    #[error("this campaign has no entry method {0}")]
+    UnknownEntryMethod(i64),
+    #[error("{0}")]
+    InvalidEmail(EmailProblem),
+    #[error("the name is longer than {MAX_NAME_LEN} characters")]
+    InvalidName,
+    #[error("please agree to the terms to enter")]
+    ConsentRequired,
+    #[error("the idempotency key {0}")]
+    InvalidIdempotencyKey(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// An accepted entry.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Recorded {
+    /// A new entry was stored.
+    Created(EntryResponse),
+    /// The idempotency key was seen before: this is the first entry's answer again.
+    Replayed(EntryResponse),
+}
+
+/// Records entries and tells the delivery worker when there is something to send.
+#[derive(Debug, Clone)]
+pub struct Ingest {
+    store: Store,
+    deliveries_queued: Arc<Notify>,
+}
+
+impl Ingest {
+    pub fn new(store: Store, deliveries_queued: Arc<Notify>) -> Self {
+        Self {
+            store,
+            deliveries_queued,
+        }
+    }
+
+    /// Validates `request` for the campaign `key` and records it at time `now` (unix ms).
+    pub async fn record_entry(
+        &self,
+        key: &CampaignKey,
+        request: &EntryRequest,
+        now: i64,
+    ) -> Result<Recorded, IngestError> {
+        let campaign = self
+            .store
+            .campaign_by_key(key)
+            .await?
+            .ok_or(IngestError::CampaignNotFound)?;
+        check_idempotency_key(&request.idempotency_key)?;
+        // A retried request gets its first answer even if the campaign has closed since.
+        if let Some(entry) = self
+            .store
+            .entry_by_idempotency_key(campaign.id, &request.idempotency_key)
+            .await?
+        {
+            return Ok(Recorded::Replayed(response_for(&entry)));
+        }
+        let valid = validate(&campaign, request)?;
+        match self.insert(&campaign, &valid, request, now).await? {
+            Some(response) => {
+                self.deliveries_queued.notify_waiters();
+                Ok(Recorded::Created(response))
+            }
+            None => {
+                // The same key was committed by a concurrent request: answer with its entry.
+                let entry = self
+                    .store
+                    .entry_by_idempotency_key(campaign.id, &request.idempotency_key)
+                    .await?
+                    .ok_or_else(|| StoreError::Corrupt {
+                        column: "entries.idempotency_key",
+                        value: request.idempotency_key.clone(),
+                    })?;
+                Ok(Recorded::Replayed(response_for(&entry)))
+            }
+        }
+    }
+
+    /// The one transaction. `None` if the idempotency key turned out to be taken.
+    async fn insert(
+        &self,
+        campaign: &CampaignRecord,
+        valid: &ValidEntry<'_>,
+        request: &EntryRequest,
+        now: i64,
+    ) -> Result<Option<EntryResponse>, StoreError> {
+        let method = valid.method;
+        let mut tx = self.store.begin_entry().await?;
+        let contestant = tx
+            .upsert_contestant(&NewContestant {
+                campaign_id: campaign.id,
+                email: &valid.email,
+                name: &valid.name,
+                first_name: &valid.first_name,
+                last_name: &valid.last_name,
+                details: &request.details,
+                worth: method.worth,
+                now,
+            })
+            .await?;
+        let value = entry_value(method, &valid.email);
+        let Some(entry_id) = tx
+            .insert_entry(&NewEntry {
+                campaign_id: campaign.id,
+                contestant_id: contestant.id,
+                entry_method_id: method.id,
+                idempotency_key: &request.idempotency_key,
+                value: &value,
+                worth: method.worth,
+                consent_text: request.consent.then_some(campaign.consent_text.as_str()),
+                landing_url: &request.landing_url,
+                referring_url: &request.referring_url,
+                honeypot: &request.honeypot,
+                actions_completed: contestant.actions_completed,
+                total_entries: contestant.total_entries,
+                now,
+            })
+            .await?
+        else {
+            return Ok(None);
+        };
+        let event = EventType::EntryCreated;
+        let endpoints = tx.endpoints_subscribed_to(event).await?;
+        if !endpoints.is_empty() {
+            let payload = entry_payload(
+                campaign,
+                method,
+                &contestant,
+                entry_id,
+                request,
+                &value,
+                now,
+            );
+            let body = serde_json::to_string(&payload)
+                .expect("an EntryPayload serialises: its maps have string keys");
+            for endpoint_id in endpoints {
+                let webhook_id = new_message_id();
+                tx.insert_delivery(&NewDelivery {
+                    webhook_id: &webhook_id,
+                    endpoint_id,
+                    entry_id,
+                    event_type: event,
+                    body: &body,
+                    now,
+                })
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(Some(EntryResponse {
+            entry: summary(entry_id, method, now),
+            actions_completed: contestant.actions_completed,
+            total_entries: contestant.total_entries,
+        }))
+    }
+}
+
+/// A request that passed every check, with its fields cleaned.
+#[derive(Debug)]
+struct ValidEntry<'a> {
+    method: &'a EntryMethodRecord,
+    email: String,
+    name: String,
+    first_name: String,
+    last_name: String,
+}
+
+fn validate<'a>(
+    campaign: &'a CampaignRecord,
+    request: &EntryRequest,
+) -> Result<ValidEntry<'a>, IngestError> {
+    if campaign.status != protocol::campaign::CampaignStatus::Running {
+        return Err(IngestError::CampaignNotRunning);
+    }
+    let method = campaign
+        .entry_methods
+        .iter()
+        .find(|method| method.id == request.entry_method_id)
+        .ok_or(IngestError::UnknownEntryMethod(request.entry_method_id.0))?;
+    let email = normalize_email(&request.email).map_err(IngestError::InvalidEmail)?;
+    let name = request.name.trim();
+    if name.chars().count() > MAX_NAME_LEN || name.chars().any(char::is_control) {
+        return Err(IngestError::InvalidName);
+    }
+    let consent_asked =
+        !campaign.consent_text.is_empty() && method.method_type == EntryMethodType::EmailSubscribe;
+    if consent_asked && !request.consent {
+        return Err(IngestError::ConsentRequired);
+    }
+    let (first_name, last_name) = split_name(name);
+    Ok(ValidEntry {
+        method,
+        email,
+        name: name.to_owned(),
+        first_name,
+        last_name,
+    })
+}
+
+/// Idempotency keys are 1 to [`MAX_IDEMPOTENCY_KEY_LEN`] bytes of visible characters.
+fn check_idempotency_key(key: &str) -> Result<(), IngestError> {
+    if key.is_empty() {
+        return Err(IngestError::InvalidIdempotencyKey("is empty"));
+    }
+    if key.len() > MAX_IDEMPOTENCY_KEY_LEN {
+        return Err(IngestError::InvalidIdempotencyKey("is too long"));
+    }
+    if key.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(IngestError::InvalidIdempotencyKey(
+            "contains spaces or control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// `entry.value` of the webhook body: what the action captured.
+fn entry_value(method: &EntryMethodRecord, email: &str) -> String {
+    match method.method_type {
+        EntryMethodType::EmailSubscribe => email.to_owned(),
+        _ => String::new(),
+    }
+}
+
+fn summary(id: EntryId, method: &EntryMethodRecord, created_at_ms: i64) -> EntrySummary {
+    EntrySummary {
+        id,
+        entry_method_id: method.id,
+        entry_type: method.method_type.as_str().to_owned(),
+        action: method.action.clone(),
+        worth: method.worth,
+        created_at: format_created_at(created_at_ms.div_euclid(1000)),
+    }
+}
+
+fn response_for(entry: &StoredEntry) -> EntryResponse {
+    EntryResponse {
+        entry: EntrySummary {
+            id: entry.id,
+            entry_method_id: entry.entry_method_id,
+            entry_type: entry.method_type.as_str().to_owned(),
+            action: entry.action.clone(),
+            worth: entry.worth,
+            created_at: format_created_at(entry.created_at.div_euclid(1000)),
+        },
+        actions_completed: entry.actions_completed,
+        total_entries: entry.total_entries,
+    }
+}
+
+/// The webhook body for an entry, in Gleam's shape. Location is unknown for now (empty),
+/// and there is no reward, coupon, upload or social link yet.
+fn entry_payload(
+    campaign: &CampaignRecord,
+    method: &EntryMethodRecord,
+    contestant: &ContestantRecord,
+    entry_id: EntryId,
+    request: &EntryRequest,
+    value: &str,
+    now: i64,
+) -> EntryPayload {
+    EntryPayload {
+        campaign: CampaignRef {
+            name: campaign.name.clone(),
+            key: campaign.key.clone(),
+            campaign_type: campaign.campaign_type,
+        },
+        reward: None,
+        coupon: None,
+        user: User {
+            name: contestant.name.clone(),
+            first_name: contestant.first_name.clone(),
+            last_name: contestant.last_name.clone(),
+            email: contestant.email.clone(),
+            country: String::new(),
+            region: String::new(),
+            city: String::new(),
+            country_code: String::new(),
+            actions_completed: contestant.actions_completed,
+            details: contestant.details.clone(),
+        },
+        entry: Entry {
+            id: entry_id,
+            entry_method_id: method.id,
+            action: method.action.clone(),
+            created_at: format_created_at(now.div_euclid(1000)),
+            entry_type: method.method_type.as_str().to_owned(),
+            value: value.to_owned(),
+            worth: method.worth,
+            landing_url: request.landing_url.clone(),
+            referring_url: request.referring_url.clone(),
+            upload: None,
+        },
+        social_links: Vec::new(),
+    }
+}
+
+/// A fresh `webhook-id`.
+fn new_message_id() -> MessageId {
+    MessageId::from_suffix(&Alphanumeric.sample_string(&mut rand::rng(), 24))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use protocol::campaign::{CampaignStatus, CampaignType};
+    use protocol::ids::{ContestantId, EntryMethodId};
+
+    use super::*;
+
+    fn campaign() -> CampaignRecord {
+        CampaignRecord {
+            id: 1,
+            key: CampaignKey::parse("a1XyD").expect("valid key"),
+            name: "My Campaign".to_owned(),
+            campaign_type: CampaignType::Competition,
+            status: CampaignStatus::Running,
+            description: String::new(),
+            consent_text: "I agree.".to_owned(),
+            entry_methods: vec![EntryMethodRecord {
+                id: EntryMethodId(334_222),
+                method_type: EntryMethodType::EmailSubscribe,
+                action: "Subscribe to our newsletter".to_owned(),
+                worth: 1,
+                mandatory: true,
+            }],
+        }
+    }
+
+    fn request() -> EntryRequest {
+        EntryRequest {
+            idempotency_key: "key-1".to_owned(),
+            entry_method_id: EntryMethodId(334_222),
+            email: " joe@Example.COM ".to_owned(),
+            name: " Joe Bloggs ".to_owned(),
+            consent: true,
+            details: BTreeMap::from([("Postcode".to_owned(), serde_json::json!(8282))]),
+            landing_url: "https://example.com".to_owned(),
+            referring_url: "https://example.com/from".to_owned(),
+            honeypot: String::new(),
+        }
+    }
+
+    #[test]
+    fn payload_has_gleams_shape_and_values() {
+        let campaign = campaign();
+        let request = request();
+        let contestant = ContestantRecord {
+            id: ContestantId(7),
+            email: "joe@example.com".to_owned(),
+            name: "Joe Bloggs".to_owned(),
+            first_name: "Joe".to_owned(),
+            last_name: "Bloggs".to_owned(),
+            details: request.details.clone(),
+            actions_completed: 1,
+            total_entries: 1,
+        };
+        let payload = entry_payload(
+            &campaign,
+            &campaign.entry_methods[0],
+            &contestant,
+            EntryId(244_523_423),
+            &request,
+            "joe@example.com",
+            1_447_823_677_000,
+        );
+        let value = serde_json::to_value(&payload).expect("serialises");
+        assert_eq!(
+            value["campaign"],
+            serde_json::json!({"name": "My Campaign", "key": "a1XyD", "type": "Competition"})
+        );
+        assert!(
+            value["reward"].is_null()
+                && value["coupon"].is_null()
+                && value["entry"]["upload"].is_null()
+        );
+        assert_eq!(value["social_links"], serde_json::json!([]));
+        assert_eq!(value["user"]["country"], "");
+        assert_eq!(value["user"]["details"]["Postcode"], 8282);
+        assert_eq!(value["entry"]["id"], 244_523_423);
+        assert_eq!(value["entry"]["created_at"], "2015-11-18 05:14:37 UTC");
+        assert_eq!(value["entry"]["type"], "email_subscribe");
+        assert_eq!(value["entry"]["referring_url"], "https://example.com/from");
+    }
+
+    fn check(change: impl FnOnce(&mut CampaignRecord, &mut EntryRequest), expected: &str) {
+        let mut campaign = campaign();
+        let mut request = request();
+        change(&mut campaign, &mut request);
+        let outcome = check_idempotency_key(&request.idempotency_key)
+            .and_then(|()| validate(&campaign, &request));
+        let got = match outcome {
+            Ok(valid) => format!(
+                "ok {} {:?} {:?}",
+                valid.email, valid.first_name, valid.last_name
+            ),
+            Err(error) => format!("{error:?}"),
+        };
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn validation() {
+        check(|_, _| {}, r#"ok joe@example.com "Joe" "Bloggs""#);
+        check(
+            |c, _| c.status = CampaignStatus::Ended,
+            "CampaignNotRunning",
+        );
+        check(
+            |_, r| r.entry_method_id = EntryMethodId(1),
+            "UnknownEntryMethod(1)",
+        );
+        check(|_, r| r.email = "joe".to_owned(), "InvalidEmail(Malformed)");
+        check(|_, r| r.name = "x".repeat(MAX_NAME_LEN + 1), "InvalidName");
+        check(|_, r| r.name = "Joe\u{7}".to_owned(), "InvalidName");
+        check(|_, r| r.consent = false, "ConsentRequired");
+        check(
+            |c, r| (c.consent_text.clear(), r.consent = false).0,
+            r#"ok joe@example.com "Joe" "Bloggs""#,
+        );
+        check(
+            |_, r| r.idempotency_key.clear(),
+            r#"InvalidIdempotencyKey("is empty")"#,
+        );
+        check(
+            |_, r| r.idempotency_key = "k".repeat(65),
+            r#"InvalidIdempotencyKey("is too long")"#,
+        );
+        check(
+            |_, r| r.idempotency_key = "a b".to_owned(),
+            r#"InvalidIdempotencyKey("contains spaces or control characters")"#,
+        );
+    }
+}

@@ -1,0 +1,315 @@
+//! Builds the application: database, migrations, demo seed, endpoints from the settings,
+//! router and delivery worker; then serves until told to stop.
+//!
+//! Must not contain business rules: it wires parts together and keeps the endpoints that the
+//! settings describe in step with the database.
+
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::Router;
+use protocol::campaign::{CampaignStatus, CampaignType, EntryMethodType};
+use protocol::ids::{CampaignKey, EndpointId};
+use protocol::payload::EventType;
+use protocol::signature::SigningSecret;
+use rand::distr::{Alphanumeric, SampleString as _};
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+use tracing::{info, warn};
+
+use crate::api::{self, AppState, RouterParts};
+use crate::clock;
+use crate::config::Config;
+use crate::delivery::{self, DeliveryWorker};
+use crate::demo::DemoReceiver;
+use crate::ingest::Ingest;
+use crate::store::{EndpointRecord, ManagedEndpoint, NewCampaign, NewEntryMethod, Store};
+
+/// `managed_by` of the endpoint from `HOOKLINE_WEBHOOK_URL`.
+const SETTINGS_ENDPOINT: &str = "settings";
+/// `managed_by` of the demo receiver's endpoint.
+const DEMO_ENDPOINT: &str = "demo";
+
+/// A built server, bound to its port, not yet serving.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    port: u16,
+    base_url: String,
+    store: Store,
+    worker: DeliveryWorker,
+    deliveries_queued: Arc<Notify>,
+    deliver_in_background: bool,
+    shutdown: watch::Sender<bool>,
+}
+
+impl Application {
+    /// Opens the database, seeds the demo campaign on first start, binds `config.bind`
+    /// (port 0 picks a free port) and builds the router and the delivery worker.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let store = Store::connect(&config.database_url)
+            .await
+            .with_context(|| {
+                format!(
+                    "failed to open the database HOOKLINE_DATABASE_URL={}",
+                    config.database_url
+                )
+            })?;
+        let now = clock::now_millis();
+        if store
+            .insert_campaign_if_absent(&demo_campaign(), now)
+            .await
+            .context("failed to seed the demo campaign")?
+        {
+            info!("created the demo campaign (key `demo`)");
+        }
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("failed to listen on HOOKLINE_BIND={}", config.bind))?;
+        let address = listener
+            .local_addr()
+            .context("failed to read the bound address")?;
+        let base_url = config.public_url.clone().unwrap_or_else(|| url_of(address));
+
+        match &config.webhook {
+            Some(setting) => {
+                let existing = store.managed_endpoint(SETTINGS_ENDPOINT).await?;
+                let secret = match (&setting.secret, &existing) {
+                    (Some(secret), _) => secret.to_whsec(),
+                    (None, Some(existing)) => existing.secret.clone(),
+                    (None, None) => {
+                        let secret = new_signing_secret();
+                        warn!(
+                            secret = %secret,
+                            "HOOKLINE_WEBHOOK_SECRET is not set: generated this signing secret for HOOKLINE_WEBHOOK_URL \
+                             (stored; shown only now)"
+                        );
+                        secret
+                    }
+                };
+                let endpoint = save_endpoint(
+                    &store,
+                    SETTINGS_ENDPOINT,
+                    existing,
+                    &setting.url,
+                    &secret,
+                    &setting.events,
+                )
+                .await?;
+                info!(endpoint = %endpoint.public_id, url = %endpoint.url, "webhook endpoint from the settings is active");
+            }
+            None => {
+                store
+                    .disable_managed_endpoint(SETTINGS_ENDPOINT, now)
+                    .await?
+            }
+        }
+
+        let demo = if config.demo {
+            let existing = store.managed_endpoint(DEMO_ENDPOINT).await?;
+            let secret = existing
+                .as_ref()
+                .map_or_else(new_signing_secret, |endpoint| endpoint.secret.clone());
+            let url = format!("{base_url}/demo/receiver");
+            let endpoint = save_endpoint(
+                &store,
+                DEMO_ENDPOINT,
+                existing,
+                &url,
+                &secret,
+                &[EventType::EntryCreated],
+            )
+            .await?;
+            let secret = SigningSecret::parse(&endpoint.secret)
+                .context("the stored demo endpoint secret is invalid")?;
+            Some(Arc::new(DemoReceiver::new(secret)))
+        } else {
+            store.disable_managed_endpoint(DEMO_ENDPOINT, now).await?;
+            None
+        };
+
+        if !config.widget_dir.join(api::LOADER_FILE).is_file() {
+            warn!(
+                dir = %config.widget_dir.display(),
+                "the widget bundle is missing: run `cargo xtask widget` (or set HOOKLINE_WIDGET_DIR)"
+            );
+        }
+
+        let deliveries_queued = Arc::new(Notify::new());
+        let worker = DeliveryWorker::new(store.clone())?;
+        let (shutdown, shutdown_receiver) = watch::channel(false);
+        let router = api::router(RouterParts {
+            state: AppState {
+                store: store.clone(),
+                ingest: Ingest::new(store.clone(), Arc::clone(&deliveries_queued)),
+            },
+            demo,
+            shutdown: shutdown_receiver,
+            widget_dir: &config.widget_dir,
+            www_dir: &config.www_dir,
+        });
+        Ok(Self {
+            listener,
+            router,
+            port: address.port(),
+            base_url,
+            store,
+            worker,
+            deliveries_queued,
+            deliver_in_background: config.deliver_in_background,
+            shutdown,
+        })
+    }
+
+    /// The port actually bound (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The server's URL without a trailing slash: `HOOKLINE_PUBLIC_URL`, or derived from the
+    /// bound address.
+    pub fn base_url(&self) -> String {
+        self.base_url.clone()
+    }
+
+    /// A handle on the delivery worker, for tests that drive it with their own clock.
+    pub fn delivery_worker(&self) -> DeliveryWorker {
+        self.worker.clone()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Serves until Ctrl-C or SIGTERM.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes, then shuts down gracefully: stops accepting, lets open
+    /// requests and in-flight webhook sends finish, and closes the database.
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let workers = if self.deliver_in_background {
+            delivery::spawn_background(
+                self.worker.clone(),
+                Arc::clone(&self.deliveries_queued),
+                self.shutdown.subscribe(),
+            )
+        } else {
+            Vec::new()
+        };
+        let shutdown = self.shutdown;
+        let stopping = async move {
+            stop.await;
+            info!("shutting down");
+            // Errs only when nobody listens any more, which is fine.
+            let _ = shutdown.send(true);
+        };
+        let served = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(stopping)
+            .await;
+        for worker in workers {
+            if let Err(error) = worker.await {
+                warn!(%error, "a delivery loop ended abnormally");
+            }
+        }
+        self.store.close().await;
+        served.context("the HTTP server failed")
+    }
+}
+
+/// Creates or updates a managed endpoint, keeping its public id.
+async fn save_endpoint(
+    store: &Store,
+    managed_by: &str,
+    existing: Option<EndpointRecord>,
+    url: &str,
+    secret: &str,
+    events: &[EventType],
+) -> anyhow::Result<EndpointRecord> {
+    let public_id = existing.map_or_else(new_endpoint_id, |endpoint| endpoint.public_id);
+    let endpoint = ManagedEndpoint {
+        managed_by,
+        public_id: &public_id,
+        url,
+        secret,
+        events,
+        now: clock::now_millis(),
+    };
+    store
+        .save_managed_endpoint(&endpoint)
+        .await
+        .with_context(|| format!("failed to save the {managed_by} webhook endpoint"))
+}
+
+/// `http://` and the bound address, with a loopback address in place of "all interfaces".
+fn url_of(address: SocketAddr) -> String {
+    let ip = match address.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, address.port()))
+}
+
+fn new_endpoint_id() -> EndpointId {
+    EndpointId::from_suffix(&Alphanumeric.sample_string(&mut rand::rng(), 20))
+}
+
+fn new_signing_secret() -> String {
+    let mut key = [0_u8; 32];
+    rand::fill(&mut key);
+    SigningSecret::from_bytes(&key).to_whsec()
+}
+
+/// The campaign every fresh database starts with, which the demo page embeds.
+fn demo_campaign() -> NewCampaign {
+    NewCampaign {
+        key: CampaignKey::parse("demo").expect("`demo` is a valid campaign key"),
+        name: "Hookline Demo Giveaway".to_owned(),
+        campaign_type: CampaignType::Competition,
+        status: CampaignStatus::Running,
+        description: "Enter your email for a chance to win a year of coffee.".to_owned(),
+        consent_text: "I agree to receive emails from the Hookline Demo and accept the terms."
+            .to_owned(),
+        entry_methods: vec![NewEntryMethod {
+            method_type: EntryMethodType::EmailSubscribe,
+            action: "Subscribe to our newsletter".to_owned(),
+            worth: 1,
+            mandatory: true,
+        }],
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,279 @@
+//! Contestants, entries and the deliveries an entry creates, written in one transaction.
+
+use std::collections::BTreeMap;
+
+use protocol::campaign::EntryMethodType;
+use protocol::ids::{ContestantId, EntryId, EntryMethodId, MessageId};
+use protocol::payload::EventType;
+use sqlx::Row as _;
+use sqlx::error::ErrorKind;
+use sqlx::{Sqlite, Transaction};
+
+use super::campaigns::parse_column;
+use super::{Store, StoreError, to_u32};
+
+/// Details (question → answer) as stored in `contestants.details`.
+type Details = BTreeMap<String, serde_json::Value>;
+
+/// An entry as stored, with what is needed to answer its request again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEntry {
+    pub id: EntryId,
+    pub entry_method_id: EntryMethodId,
+    pub method_type: EntryMethodType,
+    pub action: String,
+    pub worth: u32,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    pub actions_completed: u32,
+    pub total_entries: u32,
+}
+
+/// A contestant as stored, after this entry's update.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContestantRecord {
+    pub id: ContestantId,
+    pub email: String,
+    pub name: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub details: Details,
+    pub actions_completed: u32,
+    pub total_entries: u32,
+}
+
+/// The contestant completing an action. Empty names keep what was stored before.
+#[derive(Debug, Clone)]
+pub struct NewContestant<'a> {
+    pub campaign_id: i64,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    /// Merged over the stored details, answer by answer.
+    pub details: &'a Details,
+    /// Entries this action earns.
+    pub worth: u32,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewEntry<'a> {
+    pub campaign_id: i64,
+    pub contestant_id: ContestantId,
+    pub entry_method_id: EntryMethodId,
+    pub idempotency_key: &'a str,
+    pub value: &'a str,
+    pub worth: u32,
+    pub consent_text: Option<&'a str>,
+    pub landing_url: &'a str,
+    pub referring_url: &'a str,
+    pub honeypot: &'a str,
+    pub actions_completed: u32,
+    pub total_entries: u32,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewDelivery<'a> {
+    pub webhook_id: &'a MessageId,
+    pub endpoint_id: i64,
+    pub entry_id: EntryId,
+    pub event_type: EventType,
+    /// The frozen body, sent unchanged on every try.
+    pub body: &'a str,
+    pub now: i64,
+}
+
+impl Store {
+    /// The entry made earlier in `campaign_id` with `idempotency_key`, if any.
+    pub async fn entry_by_idempotency_key(
+        &self,
+        campaign_id: i64,
+        idempotency_key: &str,
+    ) -> Result<Option<StoredEntry>, StoreError> {
+        let row = sqlx::query(
+            "SELECT e.id, e.entry_method_id, m.method_type, m.action, e.worth, e.created_at,
+                    e.actions_completed, e.total_entries
+             FROM entries e JOIN entry_methods m ON m.id = e.entry_method_id
+             WHERE e.campaign_id = $1 AND e.idempotency_key = $2",
+        )
+        .bind(campaign_id)
+        .bind(idempotency_key)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(StoredEntry {
+            id: EntryId(row.try_get("id")?),
+            entry_method_id: EntryMethodId(row.try_get("entry_method_id")?),
+            method_type: parse_column(
+                "method_type",
+                row.try_get("method_type")?,
+                EntryMethodType::parse,
+            )?,
+            action: row.try_get("action")?,
+            worth: to_u32("worth", row.try_get("worth")?)?,
+            created_at: row.try_get("created_at")?,
+            actions_completed: to_u32("actions_completed", row.try_get("actions_completed")?)?,
+            total_entries: to_u32("total_entries", row.try_get("total_entries")?)?,
+        }))
+    }
+
+    /// Starts the transaction that records one entry. Nothing is kept unless it commits.
+    pub async fn begin_entry(&self) -> Result<EntryTransaction, StoreError> {
+        Ok(EntryTransaction {
+            tx: self.pool.begin().await?,
+        })
+    }
+}
+
+/// One entry being recorded: the contestant, the entry and its deliveries, all or nothing.
+#[derive(Debug)]
+pub struct EntryTransaction {
+    tx: Transaction<'static, Sqlite>,
+}
+
+impl EntryTransaction {
+    /// Creates the contestant or updates them, adding one action and `worth` entries.
+    ///
+    /// Writes first (so the write lock is taken at once), then merges the details.
+    pub async fn upsert_contestant(
+        &mut self,
+        new: &NewContestant<'_>,
+    ) -> Result<ContestantRecord, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO contestants (campaign_id, email, name, first_name, last_name, details,
+                                      actions_completed, total_entries, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, '{}', 1, $6, $7, $7)
+             ON CONFLICT (campaign_id, email) DO UPDATE SET
+                 name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE contestants.name END,
+                 first_name = CASE WHEN excluded.name <> '' THEN excluded.first_name ELSE contestants.first_name END,
+                 last_name = CASE WHEN excluded.name <> '' THEN excluded.last_name ELSE contestants.last_name END,
+                 actions_completed = contestants.actions_completed + 1,
+                 total_entries = contestants.total_entries + excluded.total_entries,
+                 updated_at = excluded.updated_at
+             RETURNING id, email, name, first_name, last_name, details, actions_completed, total_entries",
+        )
+        .bind(new.campaign_id)
+        .bind(new.email)
+        .bind(new.name)
+        .bind(new.first_name)
+        .bind(new.last_name)
+        .bind(i64::from(new.worth))
+        .bind(new.now)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        let id = ContestantId(row.try_get("id")?);
+        let stored_details: String = row.try_get("details")?;
+        let mut details: Details =
+            serde_json::from_str(&stored_details).map_err(|_| StoreError::Corrupt {
+                column: "details",
+                value: stored_details.clone(),
+            })?;
+        if !new.details.is_empty() {
+            details.extend(
+                new.details
+                    .iter()
+                    .map(|(question, answer)| (question.clone(), answer.clone())),
+            );
+            let merged = serde_json::Value::from(serde_json::Map::from_iter(details.clone()));
+            sqlx::query("UPDATE contestants SET details = $1 WHERE id = $2")
+                .bind(merged.to_string())
+                .bind(id.0)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(ContestantRecord {
+            id,
+            email: row.try_get("email")?,
+            name: row.try_get("name")?,
+            first_name: row.try_get("first_name")?,
+            last_name: row.try_get("last_name")?,
+            details,
+            actions_completed: to_u32("actions_completed", row.try_get("actions_completed")?)?,
+            total_entries: to_u32("total_entries", row.try_get("total_entries")?)?,
+        })
+    }
+
+    /// Inserts the entry. `None` if an entry with the same idempotency key was committed
+    /// meanwhile (a concurrent retry); the caller then rolls back and answers with that one.
+    pub async fn insert_entry(
+        &mut self,
+        new: &NewEntry<'_>,
+    ) -> Result<Option<EntryId>, StoreError> {
+        let inserted = sqlx::query_scalar(
+            "INSERT INTO entries (campaign_id, contestant_id, entry_method_id, idempotency_key, entry_value,
+                                  worth, consent_text, landing_url, referring_url, honeypot,
+                                  actions_completed, total_entries, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             RETURNING id",
+        )
+        .bind(new.campaign_id)
+        .bind(new.contestant_id.0)
+        .bind(new.entry_method_id.0)
+        .bind(new.idempotency_key)
+        .bind(new.value)
+        .bind(i64::from(new.worth))
+        .bind(new.consent_text)
+        .bind(new.landing_url)
+        .bind(new.referring_url)
+        .bind(new.honeypot)
+        .bind(i64::from(new.actions_completed))
+        .bind(i64::from(new.total_entries))
+        .bind(new.now)
+        .fetch_one(&mut *self.tx)
+        .await;
+        match inserted {
+            Ok(id) => Ok(Some(EntryId(id))),
+            Err(sqlx::Error::Database(error)) if error.kind() == ErrorKind::UniqueViolation => {
+                Ok(None)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Ids of the enabled endpoints subscribed to `event`.
+    pub async fn endpoints_subscribed_to(
+        &mut self,
+        event: EventType,
+    ) -> Result<Vec<i64>, StoreError> {
+        let rows = sqlx::query("SELECT id, events FROM endpoints WHERE enabled ORDER BY id")
+            .fetch_all(&mut *self.tx)
+            .await?;
+        let mut subscribed = Vec::new();
+        for row in rows {
+            let events: String = row.try_get("events")?;
+            let names: Vec<String> =
+                serde_json::from_str(&events).map_err(|_| StoreError::Corrupt {
+                    column: "events",
+                    value: events.clone(),
+                })?;
+            if names.iter().any(|name| name == event.as_str()) {
+                subscribed.push(row.try_get("id")?);
+            }
+        }
+        Ok(subscribed)
+    }
+
+    /// Queues one delivery, due at once.
+    pub async fn insert_delivery(&mut self, new: &NewDelivery<'_>) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO deliveries (webhook_id, endpoint_id, entry_id, event_type, body, status,
+                                     n_attempts, next_attempt_at, lease_until, created_at)
+             VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, NULL, $6)",
+        )
+        .bind(new.webhook_id.as_str())
+        .bind(new.endpoint_id)
+        .bind(new.entry_id.0)
+        .bind(new.event_type.as_str())
+        .bind(new.body)
+        .bind(new.now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn commit(self) -> Result<(), StoreError> {
+        Ok(self.tx.commit().await?)
+    }
+}

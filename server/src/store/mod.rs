@@ -1,0 +1,87 @@
+//! All SQL. The rest of the server talks to the database only through [`Store`].
+//!
+//! Owns the connection pool, migrations and every query. Must not know HTTP or the webhook
+//! wire format: bodies arrive here already serialised, and rows leave as plain structs that
+//! other modules turn into `protocol` types.
+
+mod campaigns;
+mod deliveries;
+mod endpoints;
+mod entries;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub use campaigns::{CampaignRecord, EntryMethodRecord, NewCampaign, NewEntryMethod};
+pub use deliveries::{AttemptOutcome, ClaimedDelivery, DeliveryNext};
+pub use endpoints::{EndpointRecord, ManagedEndpoint};
+pub use entries::{
+    ContestantRecord, EntryTransaction, NewContestant, NewDelivery, NewEntry, StoredEntry,
+};
+
+/// How long a connection waits for another writer before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What went wrong talking to the database.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("invalid database URL: {0}")]
+    InvalidUrl(#[source] sqlx::Error),
+    #[error("database query failed: {0}")]
+    Query(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// A row holds something the code never writes (a hand edit, or a bug).
+    #[error("unexpected data in column {column}: {value:?}")]
+    Corrupt { column: &'static str, value: String },
+}
+
+/// The database: a pool of SQLite connections.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if missing) the database at `url` and brings its schema up to date.
+    ///
+    /// WAL lets readers work beside the writer; `synchronous=FULL` makes every commit durable
+    /// before the entry is acknowledged.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(StoreError::InvalidUrl)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// The pool, for tests that count rows.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Closes every connection (on shutdown).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Reads a non-negative count column as `u32`.
+fn to_u32(column: &'static str, value: i64) -> Result<u32, StoreError> {
+    u32::try_from(value).map_err(|_| StoreError::Corrupt {
+        column,
+        value: value.to_string(),
+    })
+}

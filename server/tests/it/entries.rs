@@ -1,0 +1,206 @@
+//! Posting entries: the stored rows, the answer, idempotency and the webhook it queues.
+
+use protocol::entry::EntryResponse;
+use protocol::signature::{DEFAULT_TOLERANCE_SECONDS, verify};
+use serde_json::Value;
+use server::clock;
+use server::delivery::Step;
+
+use crate::helpers::{Counts, entry_body, spawn_app};
+
+const GLEAM_EXAMPLE: &str = include_str!("../../../protocol/fixtures/gleam_example.json");
+
+/// Fails unless `ours` has exactly the keys of `gleam`, at every depth. Where Gleam shows an
+/// object we may send `null` (no reward, coupon or upload) and where it shows a list, `[]`.
+/// `user.details` holds the campaign's own questions, so only its being an object counts.
+fn assert_same_keys(ours: &Value, gleam: &Value, path: &str) {
+    match (ours, gleam) {
+        (Value::Object(_), Value::Object(_)) if path == "body.user.details" => {}
+        (Value::Object(ours), Value::Object(gleam)) => {
+            let our_keys: Vec<&String> = ours.keys().collect();
+            let gleam_keys: Vec<&String> = gleam.keys().collect();
+            assert_eq!(our_keys, gleam_keys, "keys of {path}");
+            for (key, value) in ours {
+                assert_same_keys(value, &gleam[key], &format!("{path}.{key}"));
+            }
+        }
+        (Value::Null, Value::Object(_)) => {}
+        (Value::Array(ours), Value::Array(gleam)) => {
+            if let (Some(ours), Some(gleam)) = (ours.first(), gleam.first()) {
+                assert_same_keys(ours, gleam, &format!("{path}[0]"));
+            }
+        }
+        (Value::Object(_) | Value::Array(_), _) | (_, Value::Object(_) | Value::Array(_)) => {
+            panic!("{path}: we send {ours}, Gleam sends {gleam}")
+        }
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn an_entry_is_stored_and_its_webhook_is_signed_and_shaped_like_gleams() {
+    let app = spawn_app().await;
+    let (status, answer) = app
+        .post_entry("demo", &entry_body("key-1", " Joe@Example.COM "))
+        .await;
+    assert_eq!(status, 201, "{answer}");
+    let answer: EntryResponse = serde_json::from_value(answer).unwrap();
+    assert_eq!((answer.actions_completed, answer.total_entries), (1, 1));
+    assert_eq!(answer.entry.entry_type, "email_subscribe");
+    assert_eq!(answer.entry.action, "Subscribe to our newsletter");
+    assert_eq!(
+        app.counts().await,
+        Counts {
+            contestants: 1,
+            entries: 1,
+            deliveries: 1,
+            attempts: 0
+        }
+    );
+    assert!(
+        app.receiver.requests().is_empty(),
+        "nothing is sent until the worker runs"
+    );
+
+    let now = clock::now_millis();
+    assert_eq!(app.drain(now).await, vec![Step::Delivered, Step::Idle]);
+    let requests = app.receiver.requests();
+    assert_eq!(requests.len(), 1);
+    let webhook = &requests[0];
+    assert_eq!(webhook.method, "POST");
+    assert_eq!(webhook.header("content-type"), Some("application/json"));
+    assert_eq!(webhook.header("hookline-event"), Some("entry.created"));
+    assert!(
+        webhook
+            .header("user-agent")
+            .unwrap()
+            .starts_with("Hookline-Webhooks/")
+    );
+    let webhook_id = webhook.header("webhook-id").unwrap();
+    assert!(webhook_id.starts_with("msg_"), "{webhook_id}");
+    let timestamp = webhook.header("webhook-timestamp").unwrap();
+    assert_eq!(timestamp, (now / 1000).to_string());
+    let signature = webhook.header("webhook-signature").unwrap();
+    let verified = verify(
+        &app.secret,
+        webhook_id,
+        timestamp,
+        signature,
+        &webhook.body,
+        now / 1000,
+        DEFAULT_TOLERANCE_SECONDS,
+    );
+    assert_eq!(verified, Ok(()));
+
+    let body = webhook.json();
+    assert_same_keys(&body, &serde_json::from_str(GLEAM_EXAMPLE).unwrap(), "body");
+    assert_eq!(body["campaign"]["key"], "demo");
+    assert_eq!(body["campaign"]["type"], "Competition");
+    assert_eq!(body["user"]["email"], "Joe@example.com");
+    assert_eq!(body["user"]["first_name"], "Joe");
+    assert_eq!(body["user"]["last_name"], "Bloggs");
+    assert_eq!(body["user"]["country"], "");
+    assert_eq!(body["user"]["actions_completed"], 1);
+    assert_eq!(body["user"]["details"]["Postcode"], 8282);
+    assert_eq!(body["entry"]["id"], answer.entry.id.0);
+    assert_eq!(body["entry"]["entry_method_id"], 1);
+    assert_eq!(body["entry"]["created_at"], answer.entry.created_at);
+    assert_eq!(body["entry"]["landing_url"], "https://example.com/giveaway");
+    assert_eq!(body["entry"]["referring_url"], "https://search.example/");
+    assert!(
+        body["reward"].is_null() && body["coupon"].is_null() && body["entry"]["upload"].is_null()
+    );
+    assert_eq!(body["social_links"], serde_json::json!([]));
+    let _typed: protocol::payload::EntryPayload = serde_json::from_value(body).unwrap();
+
+    let (consent, honeypot): (Option<String>, String) =
+        sqlx::query_as("SELECT consent_text, honeypot FROM entries")
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        consent.as_deref(),
+        Some("I agree to receive emails from the Hookline Demo and accept the terms.")
+    );
+    assert_eq!(honeypot, "");
+}
+
+#[tokio::test]
+async fn application_json_is_accepted_too() {
+    let app = spawn_app().await;
+    let (status, answer) = app
+        .post_raw(
+            "demo",
+            "application/json",
+            entry_body("key-1", "joe@example.com").to_string(),
+        )
+        .await;
+    assert_eq!(status, 201, "{answer}");
+}
+
+#[tokio::test]
+async fn the_same_idempotency_key_answers_with_the_first_entry() {
+    let app = spawn_app().await;
+    let body = entry_body("retried-key", "joe@example.com");
+    let (first_status, first) = app.post_entry("demo", &body).await;
+    let (second_status, second) = app.post_entry("demo", &body).await;
+    assert_eq!((first_status, second_status), (201, 200));
+    assert_eq!(first, second);
+    assert_eq!(
+        app.counts().await,
+        Counts {
+            contestants: 1,
+            entries: 1,
+            deliveries: 1,
+            attempts: 0
+        }
+    );
+    assert_eq!(
+        app.drain(clock::now_millis()).await,
+        vec![Step::Delivered, Step::Idle]
+    );
+    assert_eq!(app.receiver.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_contestants_actions_add_up() {
+    let app = spawn_app().await;
+    let (status, _) = app
+        .post_entry("demo", &entry_body("first", "joe@example.com"))
+        .await;
+    assert_eq!(status, 201);
+    let mut second = entry_body("second", "joe@EXAMPLE.com");
+    second["name"] = "Joseph Bloggs".into();
+    second["details"] = serde_json::json!({"Favourite bean": "Arabica"});
+    let (status, answer) = app.post_entry("demo", &second).await;
+    assert_eq!(status, 201, "{answer}");
+    assert_eq!(
+        (
+            answer["actions_completed"].clone(),
+            answer["total_entries"].clone()
+        ),
+        (2.into(), 2.into())
+    );
+    assert_eq!(
+        app.counts().await,
+        Counts {
+            contestants: 1,
+            entries: 2,
+            deliveries: 2,
+            attempts: 0
+        }
+    );
+
+    assert_eq!(
+        app.drain(clock::now_millis()).await,
+        vec![Step::Delivered, Step::Delivered, Step::Idle]
+    );
+    let latest = app.receiver.requests()[1].json();
+    assert_eq!(latest["user"]["name"], "Joseph Bloggs");
+    assert_eq!(latest["user"]["actions_completed"], 2);
+    assert_eq!(latest["user"]["details"]["Favourite bean"], "Arabica");
+    assert_eq!(
+        latest["user"]["details"]["Postcode"], 8282,
+        "earlier answers are kept"
+    );
+}

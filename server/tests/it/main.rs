@@ -1,0 +1,13 @@
+//! Server integration tests: one binary, a real server on port 0 with a fresh SQLite file
+//! per test, and a real webhook receiver. Deliveries are drained with `try_next`, never slept on.
+
+#![allow(clippy::unwrap_used)]
+
+mod assets;
+mod campaign;
+mod delivery;
+mod demo;
+mod entries;
+mod errors;
+mod helpers;
+mod startup;
