@@ -122,6 +122,12 @@ pub struct PublicCampaign {
     /// The consent statement shown beside the (unticked) consent box and stored with the entry.
     pub consent_text: String,
     pub entry_methods: Vec<PublicEntryMethod>,
+    /// When the server answered, in unix milliseconds. The widget echoes it as
+    /// [`EntryRequest::form_issued_at`](crate::entry::EntryRequest::form_issued_at) so the
+    /// server can tell a form filled in by a person from one posted at once by a script.
+    /// 0 from servers that predate it.
+    #[serde(default)]
+    pub issued_at: i64,
 }
 
 #[cfg(test)]
@@ -150,5 +156,13 @@ mod tests {
             Some(CampaignStatus::Running)
         );
         assert_eq!(CampaignType::parse("competition"), None);
+    }
+
+    #[test]
+    fn issued_at_defaults_to_zero_for_older_servers() {
+        let old = r#"{"key":"demo","name":"Demo","type":"Competition","status":"running",
+                      "description":"","consent_text":"","entry_methods":[]}"#;
+        let campaign: PublicCampaign = serde_json::from_str(old).expect("old answers still parse");
+        assert_eq!(campaign.issued_at, 0);
     }
 }

@@ -37,6 +37,10 @@ pub struct EntryRequest {
     /// A field people never see and bots fill in. Anything but empty is suspicious.
     #[serde(default)]
     pub honeypot: String,
+    /// [`PublicCampaign::issued_at`](crate::campaign::PublicCampaign::issued_at) of the campaign
+    /// the form was rendered from, echoed unchanged; left out when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form_issued_at: Option<i64>,
 }
 
 /// The server's answer to an accepted entry (201 Created, or 200 OK when the idempotency key
@@ -71,4 +75,24 @@ pub struct ApiError {
     /// The request field the error is about, when there is one, so a form can show it there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_issued_at_is_optional_both_ways() {
+        let old = r#"{"idempotency_key":"k","entry_method_id":1,"email":"joe@example.com"}"#;
+        let request: EntryRequest = serde_json::from_str(old).expect("old bodies still parse");
+        assert_eq!(request.form_issued_at, None);
+        let sent = serde_json::to_value(&request).expect("serialises");
+        assert!(sent.get("form_issued_at").is_none(), "{sent}");
+
+        let new = r#"{"idempotency_key":"k","entry_method_id":1,"email":"joe@example.com","form_issued_at":1700000000000}"#;
+        let request: EntryRequest = serde_json::from_str(new).expect("parses");
+        assert_eq!(request.form_issued_at, Some(1_700_000_000_000));
+        let sent = serde_json::to_value(&request).expect("serialises");
+        assert_eq!(sent["form_issued_at"], 1_700_000_000_000_i64);
+    }
 }

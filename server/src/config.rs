@@ -14,13 +14,19 @@
 //! | `HOOKLINE_WEBHOOK_URL` | unset | one webhook endpoint to send events to (`http://` or `https://`) |
 //! | `HOOKLINE_WEBHOOK_SECRET` | generated | its signing secret, `whsec_` + base64 of 24 to 64 bytes; if unset, one is generated, stored and logged once |
 //! | `HOOKLINE_WEBHOOK_EVENTS` | `entry.created` | comma-separated event types that endpoint receives |
+//! | `HOOKLINE_ALLOW_NETWORKS` | empty | comma-separated networks webhooks may reach although they are not public, e.g. `10.1.2.0/24,::1/128` (a bare address stands for itself). Webhooks are never sent to loopback, private, link-local, CGNAT, multicast or reserved addresses otherwise; `HOOKLINE_DEMO=true` adds loopback (`127.0.0.0/8,::1/128`) so the demo receiver on this server is reached |
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use protocol::payload::EventType;
 use protocol::signature::SigningSecret;
+
+use crate::address::AllowList;
+use crate::destination::{HostLookup, SystemLookup};
 
 /// Every setting of the server. Build it with [`Config::from_env`], or in tests as a struct
 /// literal over [`Config::default`].
@@ -46,6 +52,33 @@ pub struct Config {
     /// Run the delivery loop in the background. Tests turn it off and drive
     /// [`crate::delivery::DeliveryWorker::try_next`] themselves. Not an environment variable.
     pub deliver_in_background: bool,
+    /// `HOOKLINE_ALLOW_NETWORKS`: networks webhooks may reach although
+    /// [`crate::address::classify`] refuses them (loopback, private…). Empty by default: only
+    /// public addresses. Demo mode adds loopback at startup (the demo receiver is this server).
+    pub allow_networks: AllowList,
+    /// How long one webhook try may take. Not an environment variable; tests shorten it.
+    pub delivery_timeouts: DeliveryTimeouts,
+    /// Turns webhook hosts into addresses before they are checked: the system resolver. Not an
+    /// environment variable; tests put a fixed table here so no lookup leaves the machine.
+    pub host_lookup: Arc<dyn HostLookup>,
+}
+
+/// Bounds on one webhook try.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryTimeouts {
+    /// To open the connection (and finish the TLS handshake).
+    pub connect: Duration,
+    /// For the whole try, from connecting to the end of the (capped) response body.
+    pub total: Duration,
+}
+
+impl Default for DeliveryTimeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(5),
+            total: Duration::from_secs(15),
+        }
+    }
 }
 
 /// The webhook endpoint configured through the environment.
@@ -68,6 +101,9 @@ impl Default for Config {
             demo: true,
             webhook: None,
             deliver_in_background: true,
+            allow_networks: AllowList::default(),
+            delivery_timeouts: DeliveryTimeouts::default(),
+            host_lookup: Arc::new(SystemLookup),
         }
     }
 }
@@ -148,6 +184,11 @@ impl Config {
             }
             None => None,
         };
+        let allow_networks = match read("HOOKLINE_ALLOW_NETWORKS") {
+            Some(text) => AllowList::parse(&text)
+                .map_err(|error| invalid("HOOKLINE_ALLOW_NETWORKS", error.to_string()))?,
+            None => defaults.allow_networks.clone(),
+        };
         Ok(Self {
             bind,
             database_url,
@@ -156,7 +197,8 @@ impl Config {
             www_dir: read("HOOKLINE_WWW_DIR").map_or(defaults.www_dir, PathBuf::from),
             demo,
             webhook,
-            deliver_in_background: true,
+            allow_networks,
+            ..defaults
         })
     }
 }
@@ -241,6 +283,7 @@ mod tests {
         assert_eq!(config.bind, SocketAddr::from(([127, 0, 0, 1], 8080)));
         assert_eq!(config.database_url, "sqlite://hookline.db");
         assert!(config.demo && config.webhook.is_none() && config.public_url.is_none());
+        assert!(config.allow_networks.is_empty());
     }
 
     #[test]
@@ -269,7 +312,24 @@ mod tests {
     }
 
     #[test]
+    fn allowed_networks_are_read() {
+        let config = from(&[(
+            "HOOKLINE_ALLOW_NETWORKS",
+            "127.0.0.0/8, ::1/128,10.1.2.0/24",
+        )])
+        .expect("valid settings");
+        assert_eq!(
+            config.allow_networks.to_string(),
+            "127.0.0.0/8,::1/128,10.1.2.0/24"
+        );
+    }
+
+    #[test]
     fn bad_settings_name_their_variable() {
+        check_error(
+            &[("HOOKLINE_ALLOW_NETWORKS", "127.0.0.0/8,localhost")],
+            "HOOKLINE_ALLOW_NETWORKS",
+        );
         check_error(&[("HOOKLINE_BIND", "localhost")], "HOOKLINE_BIND");
         check_error(
             &[("HOOKLINE_DATABASE_URL", "postgres://x")],

@@ -17,15 +17,15 @@ use tokio::task::JoinHandle;
 use tracing::{error, info, warn};
 
 use crate::clock;
+use crate::config::DeliveryTimeouts;
+use crate::destination::{DestinationError, Destinations};
 use crate::store::{AttemptOutcome, ClaimedDelivery, DeliveryNext, Store, StoreError};
 
 /// Tries before a delivery is given up (about a day and a half of retries).
 pub const MAX_ATTEMPTS: u32 = 40;
 /// How long a claim keeps other workers away; longer than any one try can take.
 const LEASE_MS: i64 = 60_000;
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
-/// Most of a response body read and kept as the attempt's snippet.
+/// Most of a response body read and kept as the attempt's snippet; the rest is never read.
 const MAX_RESPONSE_BYTES: usize = 4096;
 /// How many deliveries the background loop sends at once.
 const CONCURRENT_SENDERS: usize = 4;
@@ -64,6 +64,7 @@ pub fn retry_delay(n_failed_attempts: u32, jitter: f64) -> Duration {
 pub struct DeliveryWorker {
     store: Store,
     client: reqwest::Client,
+    destinations: Destinations,
 }
 
 /// The worker could not be set up.
@@ -72,20 +73,43 @@ pub struct DeliveryWorker {
 pub struct ClientError(#[from] reqwest::Error);
 
 impl DeliveryWorker {
-    pub fn new(store: Store) -> Result<Self, ClientError> {
+    /// A worker whose client connects only where `destinations` allows: names are resolved
+    /// by it (so the checked address is the one connected to), redirects are not followed
+    /// (a 3xx is a failure), no proxy is used, and every try is bounded by `timeouts`.
+    pub fn new(
+        store: Store,
+        destinations: Destinations,
+        timeouts: DeliveryTimeouts,
+    ) -> Result<Self, ClientError> {
         // Errs only when a provider is already installed (another worker, a test): that is fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .user_agent(concat!("Hookline-Webhooks/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
+            .dns_resolver(destinations.clone())
+            .no_proxy()
+            .connect_timeout(timeouts.connect)
+            .timeout(timeouts.total)
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        Ok(Self { store, client })
+        Ok(Self {
+            store,
+            client,
+            destinations,
+        })
     }
 
     /// Claims the delivery due longest at `now` (unix ms), sends it and records the attempt.
+    /// Held deliveries due first become pending (or are cancelled) by their entry's verdict.
     pub async fn try_next(&self, now: i64) -> Result<Step, StoreError> {
+        let settled = self.store.release_held_deliveries(now).await?;
+        if settled.cancelled + settled.dropped > 0 {
+            info!(
+                cancelled = settled.cancelled,
+                dropped = settled.dropped,
+                released = settled.released,
+                "held deliveries settled by the fraud verdict"
+            );
+        }
         let Some(delivery) = self.store.claim_due_delivery(now, now + LEASE_MS).await? else {
             return Ok(Step::Idle);
         };
@@ -147,6 +171,19 @@ impl DeliveryWorker {
             Ok(secret) => secret,
             Err(error) => return outcome(None, Some("invalid_secret"), error.to_string()),
         };
+        // A host written as an IP address is connected to without the resolver: check it here.
+        let url = match reqwest::Url::parse(&delivery.endpoint_url) {
+            Ok(url) => url,
+            Err(error) => return outcome(None, Some("request"), format!("invalid URL: {error}")),
+        };
+        if let Err(error) = self.destinations.check_literal(&url) {
+            let kind = if error.blocked().is_some() {
+                BLOCKED_ADDRESS
+            } else {
+                "request"
+            };
+            return outcome(None, Some(kind), error.to_string());
+        }
         let timestamp = now.div_euclid(1000);
         let signature = signature_header(
             &[secret],
@@ -156,7 +193,7 @@ impl DeliveryWorker {
         );
         let request = self
             .client
-            .post(&delivery.endpoint_url)
+            .post(url)
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
             .header("webhook-id", delivery.webhook_id.as_str())
             .header("webhook-timestamp", timestamp.to_string())
@@ -166,6 +203,14 @@ impl DeliveryWorker {
         let mut response = match request.send().await {
             Ok(response) => response,
             Err(error) => {
+                if let Some(refused) = destination_error(&error) {
+                    let kind = if refused.blocked().is_some() {
+                        BLOCKED_ADDRESS
+                    } else {
+                        "connect"
+                    };
+                    return outcome(None, Some(kind), refused.to_string());
+                }
                 let kind = if error.is_timeout() {
                     "timeout"
                 } else if error.is_connect() {
@@ -193,6 +238,25 @@ impl DeliveryWorker {
             String::from_utf8_lossy(&body).into_owned(),
         )
     }
+}
+
+/// `error_kind` of an attempt refused by the destination rules: nothing was sent. It is
+/// retried like any failure, since what a name resolves to, and the operator's allow-list,
+/// can change before the next try.
+pub const BLOCKED_ADDRESS: &str = "blocked_address";
+
+/// The resolver's verdict somewhere among the causes of a failed send, if it gave one.
+fn destination_error<'e>(
+    error: &'e (dyn std::error::Error + 'static),
+) -> Option<&'e DestinationError> {
+    let mut source = Some(error);
+    while let Some(cause) = source {
+        if let Some(refused) = cause.downcast_ref::<DestinationError>() {
+            return Some(refused);
+        }
+        source = cause.source();
+    }
+    None
 }
 
 /// The error and its causes, on one line, for the attempt record.

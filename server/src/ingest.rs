@@ -2,8 +2,13 @@
 //!
 //! Validates everything first, then writes the contestant, the entry and one delivery per
 //! subscribed endpoint in one transaction, and wakes the delivery worker after the commit.
+//! Inside that transaction it gathers the fraud filter's signals, scores the entry
+//! ([`crate::fraud`]) and stores the verdict with it; the answer is the same whatever the
+//! verdict. `entry.created` is due at once; `subscriber.created` and `entry.disqualified` are
+//! held for the campaign's hold window and settled by the entry's verdict then.
 //! Must not know HTTP: it returns [`IngestError`]s that the API maps to status codes.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use protocol::campaign::EntryMethodType;
@@ -13,10 +18,12 @@ use protocol::payload::{CampaignRef, Entry, EntryPayload, EventType, User, forma
 use protocol::validate::{EmailProblem, MAX_NAME_LEN, normalize_email, split_name};
 use rand::distr::{Alphanumeric, SampleString as _};
 use tokio::sync::Notify;
+use tracing::info;
 
+use crate::fraud::{self, Decision, Signals, Verdict};
 use crate::store::{
-    CampaignRecord, ContestantRecord, EntryMethodRecord, NewContestant, NewDelivery, NewEntry,
-    Store, StoreError, StoredEntry,
+    CampaignRecord, ContestantRecord, EntryMethodRecord, EntryTransaction, FraudCounts,
+    FraudCountsQuery, NewContestant, NewDelivery, NewEntry, Store, StoreError, StoredEntry,
 };
 
 /// Why an entry was refused. Nothing was stored.
@@ -64,11 +71,13 @@ impl Ingest {
         }
     }
 
-    /// Validates `request` for the campaign `key` and records it at time `now` (unix ms).
+    /// Validates `request` for the campaign `key`, sent from `client_ip` (the connecting
+    /// peer, when known), and records it at time `now` (unix ms).
     pub async fn record_entry(
         &self,
         key: &CampaignKey,
         request: &EntryRequest,
+        client_ip: Option<IpAddr>,
         now: i64,
     ) -> Result<Recorded, IngestError> {
         let campaign = self
@@ -86,7 +95,10 @@ impl Ingest {
             return Ok(Recorded::Replayed(response_for(&entry)));
         }
         let valid = validate(&campaign, request)?;
-        match self.insert(&campaign, &valid, request, now).await? {
+        match self
+            .insert(&campaign, &valid, request, client_ip, now)
+            .await?
+        {
             Some(response) => {
                 self.deliveries_queued.notify_waiters();
                 Ok(Recorded::Created(response))
@@ -112,9 +124,11 @@ impl Ingest {
         campaign: &CampaignRecord,
         valid: &ValidEntry<'_>,
         request: &EntryRequest,
+        client_ip: Option<IpAddr>,
         now: i64,
     ) -> Result<Option<EntryResponse>, StoreError> {
         let method = valid.method;
+        let client_ip = client_ip.map(|ip| ip.to_canonical());
         let mut tx = self.store.begin_entry().await?;
         let contestant = tx
             .upsert_contestant(&NewContestant {
@@ -128,6 +142,19 @@ impl Ingest {
                 now,
             })
             .await?;
+        let counts = tx
+            .fraud_counts(&FraudCountsQuery {
+                campaign_id: campaign.id,
+                contestant_id: contestant.id,
+                entry_method_id: method.id,
+                client_ip,
+                now,
+            })
+            .await?;
+        let verdict = fraud::score(
+            &signals(&valid.email, request, client_ip, counts, now),
+            campaign.fraud_level,
+        );
         let value = entry_value(method, &valid.email);
         let Some(entry_id) = tx
             .insert_entry(&NewEntry {
@@ -143,38 +170,36 @@ impl Ingest {
                 honeypot: &request.honeypot,
                 actions_completed: contestant.actions_completed,
                 total_entries: contestant.total_entries,
+                client_ip,
+                fraud_score: verdict.score,
+                fraud_reasons: &verdict.reasons,
+                verdict: verdict.decision(),
                 now,
             })
             .await?
         else {
             return Ok(None);
         };
-        let event = EventType::EntryCreated;
-        let endpoints = tx.endpoints_subscribed_to(event).await?;
-        if !endpoints.is_empty() {
-            let payload = entry_payload(
-                campaign,
-                method,
-                &contestant,
-                entry_id,
-                request,
-                &value,
-                now,
-            );
-            let body = serde_json::to_string(&payload)
-                .expect("an EntryPayload serialises: its maps have string keys");
-            for endpoint_id in endpoints {
-                let webhook_id = new_message_id();
-                tx.insert_delivery(&NewDelivery {
-                    webhook_id: &webhook_id,
-                    endpoint_id,
-                    entry_id,
-                    event_type: event,
-                    body: &body,
-                    now,
-                })
-                .await?;
-            }
+        log_verdict(campaign, entry_id, &verdict);
+        let payload = entry_payload(
+            campaign,
+            method,
+            &contestant,
+            entry_id,
+            request,
+            &value,
+            now,
+        );
+        let body = serde_json::to_string(&payload)
+            .expect("an EntryPayload serialises: its maps have string keys");
+        let held_until = Some(now.saturating_add(campaign.hold_window_ms.max(0)));
+        let mut events = vec![(EventType::EntryCreated, None)];
+        if method.method_type == EntryMethodType::EmailSubscribe {
+            events.push((EventType::SubscriberCreated, held_until));
+        }
+        events.push((EventType::EntryDisqualified, held_until));
+        for (event, held_until) in events {
+            queue_deliveries(&mut tx, event, entry_id, &body, held_until, now).await?;
         }
         tx.commit().await?;
         Ok(Some(EntryResponse {
@@ -182,6 +207,70 @@ impl Ingest {
             actions_completed: contestant.actions_completed,
             total_entries: contestant.total_entries,
         }))
+    }
+}
+
+/// One delivery of `event` per endpoint subscribed to it, all with the same body.
+async fn queue_deliveries(
+    tx: &mut EntryTransaction,
+    event: EventType,
+    entry_id: EntryId,
+    body: &str,
+    held_until: Option<i64>,
+    now: i64,
+) -> Result<(), StoreError> {
+    for endpoint_id in tx.endpoints_subscribed_to(event).await? {
+        tx.insert_delivery(&NewDelivery {
+            webhook_id: &new_message_id(),
+            endpoint_id,
+            entry_id,
+            event_type: event,
+            body,
+            held_until,
+            now,
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+/// The fraud filter's inputs. There are no referral links yet, so no referrer.
+fn signals(
+    email: &str,
+    request: &EntryRequest,
+    client_ip: Option<IpAddr>,
+    counts: FraudCounts,
+    now: i64,
+) -> Signals {
+    let domain = email.rsplit_once('@').map_or("", |(_, domain)| domain);
+    Signals {
+        email: email.to_owned(),
+        email_domain: domain.to_ascii_lowercase(),
+        client_ip,
+        honeypot: request.honeypot.clone(),
+        form_issued_at: request.form_issued_at,
+        now,
+        earlier_entries_same_method: counts.earlier_entries_same_method,
+        other_contestants_from_ip: counts.other_contestants_from_ip,
+        entries_from_ip_last_minute: counts.entries_from_ip_last_minute,
+        entries_from_ip_last_hour: counts.entries_from_ip_last_hour,
+        referrer: None,
+    }
+}
+
+/// One line for each entry the filter did not simply accept.
+fn log_verdict(campaign: &CampaignRecord, entry_id: EntryId, verdict: &Verdict) {
+    let decision = verdict.decision();
+    if decision != Decision::Accepted {
+        let reasons: Vec<&str> = verdict
+            .reasons
+            .iter()
+            .map(|reason| reason.as_str())
+            .collect();
+        info!(
+            campaign = %campaign.key.as_str(), entry_id = entry_id.0, verdict = decision.as_str(),
+            score = verdict.score, reasons = %reasons.join(","), "fraud filter verdict"
+        );
     }
 }
 
@@ -354,7 +443,37 @@ mod tests {
                 worth: 1,
                 mandatory: true,
             }],
+            fraud_level: crate::fraud::FraudLevel::Standard,
+            hold_window_ms: 300_000,
         }
+    }
+
+    #[test]
+    fn signals_carry_the_request_the_counts_and_the_domain() {
+        let mut request = request();
+        request.honeypot = "bot".to_owned();
+        let counts = FraudCounts {
+            earlier_entries_same_method: 1,
+            other_contestants_from_ip: 2,
+            entries_from_ip_last_minute: 3,
+            entries_from_ip_last_hour: 4,
+        };
+        let ip: IpAddr = "203.0.113.7".parse().expect("an IP");
+        let got = signals("Joe@Mail.Example", &request, Some(ip), counts, 99);
+        assert_eq!(got.email_domain, "mail.example");
+        assert_eq!(got.honeypot, "bot");
+        assert_eq!(got.form_issued_at, Some(1_447_823_647_000));
+        assert_eq!(got.client_ip, Some(ip));
+        assert_eq!(
+            (
+                got.earlier_entries_same_method,
+                got.other_contestants_from_ip,
+                got.entries_from_ip_last_minute,
+                got.entries_from_ip_last_hour,
+                got.now
+            ),
+            (1, 2, 3, 4, 99)
+        );
     }
 
     fn request() -> EntryRequest {
@@ -368,6 +487,7 @@ mod tests {
             landing_url: "https://example.com".to_owned(),
             referring_url: "https://example.com/from".to_owned(),
             honeypot: String::new(),
+            form_issued_at: Some(1_447_823_647_000),
         }
     }
 

@@ -2,14 +2,18 @@
 //! widget bundle and the demo page. `main.rs` only reads the settings and runs
 //! [`Application`]; tests build an `Application` the same way.
 
+pub mod address;
 pub mod api;
 pub mod clock;
 pub mod config;
 pub mod delivery;
 pub mod demo;
+pub mod destination;
+pub mod fraud;
 pub mod ingest;
 pub mod startup;
 pub mod store;
+pub mod templating;
 
 pub use config::Config;
 pub use startup::Application;

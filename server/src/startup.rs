@@ -7,6 +7,7 @@
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
@@ -19,11 +20,13 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tracing::{info, warn};
 
+use crate::address::AllowList;
 use crate::api::{self, AppState, RouterParts};
 use crate::clock;
 use crate::config::Config;
 use crate::delivery::{self, DeliveryWorker};
 use crate::demo::DemoReceiver;
+use crate::destination::{DestinationError, Destinations};
 use crate::ingest::Ingest;
 use crate::store::{EndpointRecord, ManagedEndpoint, NewCampaign, NewEntryMethod, Store};
 
@@ -31,6 +34,8 @@ use crate::store::{EndpointRecord, ManagedEndpoint, NewCampaign, NewEntryMethod,
 const SETTINGS_ENDPOINT: &str = "settings";
 /// `managed_by` of the demo receiver's endpoint.
 const DEMO_ENDPOINT: &str = "demo";
+/// How long startup waits to resolve `HOOKLINE_WEBHOOK_URL`'s host before going on without.
+const STARTUP_LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A built server, bound to its port, not yet serving.
 #[derive(Debug)]
@@ -74,8 +79,19 @@ impl Application {
             .context("failed to read the bound address")?;
         let base_url = config.public_url.clone().unwrap_or_else(|| url_of(address));
 
+        let mut allowed = config.allow_networks.clone();
+        if config.demo {
+            allowed.extend(AllowList::loopback().networks().iter().copied());
+            info!(
+                "HOOKLINE_DEMO is on: webhooks may also go to loopback addresses (127.0.0.0/8, ::1), \
+                 where the demo receiver is; set HOOKLINE_DEMO=false in production"
+            );
+        }
+        let destinations = Destinations::new(Arc::clone(&config.host_lookup), allowed);
+
         match &config.webhook {
             Some(setting) => {
+                check_webhook_url(&destinations, &setting.url).await?;
                 let existing = store.managed_endpoint(SETTINGS_ENDPOINT).await?;
                 let secret = match (&setting.secret, &existing) {
                     (Some(secret), _) => secret.to_whsec(),
@@ -139,7 +155,7 @@ impl Application {
         }
 
         let deliveries_queued = Arc::new(Notify::new());
-        let worker = DeliveryWorker::new(store.clone())?;
+        let worker = DeliveryWorker::new(store.clone(), destinations, config.delivery_timeouts)?;
         let (shutdown, shutdown_receiver) = watch::channel(false);
         let router = api::router(RouterParts {
             state: AppState {
@@ -211,7 +227,11 @@ impl Application {
             // Errs only when nobody listens any more, which is fine.
             let _ = shutdown.send(true);
         };
-        let served = axum::serve(self.listener, self.router)
+        // With the peer address, which the fraud filter uses as the client's IP.
+        let app = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(stopping)
             .await;
         for worker in workers {
@@ -221,6 +241,31 @@ impl Application {
         }
         self.store.close().await;
         served.context("the HTTP server failed")
+    }
+}
+
+/// Checks `HOOKLINE_WEBHOOK_URL` as an endpoint is checked when saved: a refused address
+/// (literal, or among what its host resolves to now) stops startup; a host that cannot be
+/// resolved now is only warned about, since every send resolves and checks it again.
+async fn check_webhook_url(destinations: &Destinations, url: &str) -> anyhow::Result<()> {
+    let parsed = reqwest::Url::parse(url)
+        .with_context(|| format!("HOOKLINE_WEBHOOK_URL={url} is not a URL"))?;
+    match tokio::time::timeout(STARTUP_LOOKUP_TIMEOUT, destinations.check_url(&parsed)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error @ DestinationError::Blocked { .. })) => Err(anyhow::anyhow!(
+            "HOOKLINE_WEBHOOK_URL={url} is {error}; add its network to HOOKLINE_ALLOW_NETWORKS to allow it"
+        )),
+        Ok(Err(error)) => {
+            warn!(%error, url, "HOOKLINE_WEBHOOK_URL cannot be checked now; each delivery checks it again");
+            Ok(())
+        }
+        Err(_) => {
+            warn!(
+                url,
+                "HOOKLINE_WEBHOOK_URL's host did not resolve in time; each delivery checks it again"
+            );
+            Ok(())
+        }
     }
 }
 

@@ -1,11 +1,14 @@
 //! The public API the widget calls, cross-origin: the campaign, and posting an entry.
 
-use axum::Json;
+use std::net::SocketAddr;
+
 use axum::body::Bytes;
+use axum::extract::ConnectInfo;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use protocol::campaign::{PublicCampaign, PublicEntryMethod};
 use protocol::entry::EntryRequest;
 use protocol::ids::CampaignKey;
@@ -27,16 +30,21 @@ pub async fn get_campaign(
         .campaign_by_key(&key)
         .await?
         .ok_or(ApiError::CampaignNotFound)?;
-    Ok(Json(public_campaign(campaign)))
+    Ok(Json(public_campaign(campaign, clock::now_millis())))
 }
 
 /// `POST /api/v1/public/campaigns/{key}/entries`. The body is JSON whatever the content type
 /// says: the widget sends `text/plain` so that browsers skip the CORS preflight.
+///
+/// The client's IP is the connecting peer's: `X-Forwarded-For` is not trusted (anyone can
+/// send it). It is absent only when the router is served without connect info.
 pub async fn post_entry(
     State(state): State<AppState>,
     Path(key): Path<String>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let client_ip = peer.map(|Extension(ConnectInfo(address))| address.ip());
     let body = body.map_err(|rejection| match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(MAX_ENTRY_BODY_BYTES),
         _ => ApiError::UnreadableBody,
@@ -47,7 +55,7 @@ pub async fn post_entry(
     Ok(
         match state
             .ingest
-            .record_entry(&key, &request, clock::now_millis())
+            .record_entry(&key, &request, client_ip, clock::now_millis())
             .await?
         {
             Recorded::Created(response) => (StatusCode::CREATED, Json(response)).into_response(),
@@ -56,7 +64,8 @@ pub async fn post_entry(
     )
 }
 
-fn public_campaign(campaign: CampaignRecord) -> PublicCampaign {
+/// The campaign as the widget sees it, stamped with `now` (see `PublicCampaign::issued_at`).
+fn public_campaign(campaign: CampaignRecord, now: i64) -> PublicCampaign {
     PublicCampaign {
         key: campaign.key,
         name: campaign.name,
@@ -75,5 +84,6 @@ fn public_campaign(campaign: CampaignRecord) -> PublicCampaign {
                 mandatory: method.mandatory,
             })
             .collect(),
+        issued_at: now,
     }
 }

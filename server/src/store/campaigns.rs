@@ -6,6 +6,7 @@ use sqlx::Row as _;
 use sqlx::sqlite::SqliteRow;
 
 use super::{Store, StoreError, to_u32};
+use crate::fraud::FraudLevel;
 
 /// A campaign as stored, with its entry methods in display order.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,6 +19,9 @@ pub struct CampaignRecord {
     pub description: String,
     pub consent_text: String,
     pub entry_methods: Vec<EntryMethodRecord>,
+    pub fraud_level: FraudLevel,
+    /// How long `subscriber.created` waits for the fraud verdict, in milliseconds.
+    pub hold_window_ms: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -55,7 +59,8 @@ impl Store {
         key: &CampaignKey,
     ) -> Result<Option<CampaignRecord>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, campaign_key, name, campaign_type, status, description, consent_text
+            "SELECT id, campaign_key, name, campaign_type, status, description, consent_text,
+                    fraud_level, hold_window_ms
              FROM campaigns WHERE campaign_key = $1",
         )
         .bind(key.as_str())
@@ -90,7 +95,32 @@ impl Store {
                 .iter()
                 .map(entry_method_from_row)
                 .collect::<Result<_, _>>()?,
+            fraud_level: parse_column(
+                "fraud_level",
+                row.try_get("fraud_level")?,
+                FraudLevel::parse,
+            )?,
+            hold_window_ms: row.try_get("hold_window_ms")?,
         }))
+    }
+
+    /// Sets how campaign `key` screens its entries. Returns whether the campaign exists.
+    /// A negative hold window is stored as 0.
+    pub async fn set_campaign_fraud_settings(
+        &self,
+        key: &CampaignKey,
+        fraud_level: FraudLevel,
+        hold_window_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let updated = sqlx::query(
+            "UPDATE campaigns SET fraud_level = $1, hold_window_ms = $2 WHERE campaign_key = $3",
+        )
+        .bind(fraud_level.as_str())
+        .bind(hold_window_ms.max(0))
+        .bind(key.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(updated.rows_affected() == 1)
     }
 
     /// Creates `campaign` unless one with its key exists. Returns whether it was created.

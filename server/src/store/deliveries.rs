@@ -48,7 +48,58 @@ pub enum DeliveryNext {
     GiveUp,
 }
 
+/// What [`Store::release_held_deliveries`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Released {
+    /// Held deliveries now pending (sent by the next claims).
+    pub released: u64,
+    /// Held `subscriber.created` deliveries of disqualified entries, now `cancelled`.
+    pub cancelled: u64,
+    /// Held `entry.disqualified` deliveries of entries that were not disqualified, deleted.
+    pub dropped: u64,
+}
+
 impl Store {
+    /// Settles the held deliveries due at `now` by their entry's verdict as it stands now:
+    /// `subscriber.created` is released unless the entry is disqualified (then it is
+    /// cancelled), `entry.disqualified` is released only if it is (otherwise deleted: the
+    /// event did not happen). Any other held event is released. One transaction, so a
+    /// verdict is read once for all of an entry's held deliveries.
+    pub async fn release_held_deliveries(&self, now: i64) -> Result<Released, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let cancelled = sqlx::query(
+            "UPDATE deliveries SET status = 'cancelled'
+             WHERE status = 'held' AND next_attempt_at <= $1 AND event_type = 'subscriber.created'
+               AND (SELECT e.verdict FROM entries e WHERE e.id = deliveries.entry_id) = 'disqualified'",
+        )
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let dropped = sqlx::query(
+            "DELETE FROM deliveries
+             WHERE status = 'held' AND next_attempt_at <= $1 AND event_type = 'entry.disqualified'
+               AND NOT COALESCE((SELECT e.verdict FROM entries e WHERE e.id = deliveries.entry_id) = 'disqualified', FALSE)",
+        )
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let released = sqlx::query(
+            "UPDATE deliveries SET status = 'pending' WHERE status = 'held' AND next_attempt_at <= $1",
+        )
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(Released {
+            released,
+            cancelled,
+            dropped,
+        })
+    }
+
     /// Claims the delivery that has been due longest, if any, until `lease_until`.
     pub async fn claim_due_delivery(
         &self,
@@ -134,13 +185,14 @@ impl Store {
         Ok(updated.rows_affected() == 1)
     }
 
-    /// When the next pending delivery falls due (or its lease runs out), if any is pending.
+    /// When the next pending delivery falls due (or its lease runs out) or the next held one
+    /// is to be settled, if any is pending or held.
     pub async fn next_due_at(&self) -> Result<Option<i64>, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT MIN(CASE WHEN d.lease_until IS NOT NULL AND d.lease_until > d.next_attempt_at
                              THEN d.lease_until ELSE d.next_attempt_at END)
              FROM deliveries d JOIN endpoints ep ON ep.id = d.endpoint_id
-             WHERE d.status = 'pending' AND ep.enabled",
+             WHERE d.status IN ('pending', 'held') AND ep.enabled",
         )
         .fetch_one(&self.pool)
         .await?)

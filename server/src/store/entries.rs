@@ -1,6 +1,7 @@
 //! Contestants, entries and the deliveries an entry creates, written in one transaction.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 use protocol::campaign::EntryMethodType;
 use protocol::ids::{ContestantId, EntryId, EntryMethodId, MessageId};
@@ -11,6 +12,7 @@ use sqlx::{Sqlite, Transaction};
 
 use super::campaigns::parse_column;
 use super::{Store, StoreError, to_u32};
+use crate::fraud::{Decision, Reason};
 
 /// Details (question → answer) as stored in `contestants.details`.
 type Details = BTreeMap<String, serde_json::Value>;
@@ -71,6 +73,32 @@ pub struct NewEntry<'a> {
     pub honeypot: &'a str,
     pub actions_completed: u32,
     pub total_entries: u32,
+    pub client_ip: Option<IpAddr>,
+    pub fraud_score: u32,
+    pub fraud_reasons: &'a [Reason],
+    pub verdict: Decision,
+    pub now: i64,
+}
+
+/// What the database says about a new entry's contestant and IP, for the fraud filter.
+/// Every count leaves out the entry being recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FraudCounts {
+    /// Entries by this contestant through this entry method.
+    pub earlier_entries_same_method: u32,
+    /// Other contestants with an entry from this IP in the campaign.
+    pub other_contestants_from_ip: u32,
+    pub entries_from_ip_last_minute: u32,
+    pub entries_from_ip_last_hour: u32,
+}
+
+/// Where [`FraudCounts`] are counted.
+#[derive(Debug, Clone, Copy)]
+pub struct FraudCountsQuery {
+    pub campaign_id: i64,
+    pub contestant_id: ContestantId,
+    pub entry_method_id: EntryMethodId,
+    pub client_ip: Option<IpAddr>,
     pub now: i64,
 }
 
@@ -82,6 +110,9 @@ pub struct NewDelivery<'a> {
     pub event_type: EventType,
     /// The frozen body, sent unchanged on every try.
     pub body: &'a str,
+    /// `Some(due)`: held until `due` for the entry's fraud verdict (see
+    /// [`Store::release_held_deliveries`]); `None`: due at once.
+    pub held_until: Option<i64>,
     pub now: i64,
 }
 
@@ -195,6 +226,44 @@ impl EntryTransaction {
         })
     }
 
+    /// Counts what the fraud filter needs. Called after [`Self::upsert_contestant`], which holds
+    /// the write lock, so the counts cannot change before the entry is inserted.
+    pub async fn fraud_counts(
+        &mut self,
+        query: &FraudCountsQuery,
+    ) -> Result<FraudCounts, StoreError> {
+        let earlier: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM entries WHERE contestant_id = $1 AND entry_method_id = $2",
+        )
+        .bind(query.contestant_id.0)
+        .bind(query.entry_method_id.0)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        let mut counts = FraudCounts {
+            earlier_entries_same_method: to_u32("entries", earlier)?,
+            ..FraudCounts::default()
+        };
+        let Some(ip) = query.client_ip else {
+            return Ok(counts);
+        };
+        let row = sqlx::query(
+            "SELECT COUNT(DISTINCT CASE WHEN contestant_id <> $3 THEN contestant_id END) AS others,
+                    COUNT(CASE WHEN created_at > $4 - 60000 THEN 1 END) AS last_minute,
+                    COUNT(CASE WHEN created_at > $4 - 3600000 THEN 1 END) AS last_hour
+             FROM entries WHERE campaign_id = $1 AND client_ip = $2",
+        )
+        .bind(query.campaign_id)
+        .bind(ip.to_string())
+        .bind(query.contestant_id.0)
+        .bind(query.now)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        counts.other_contestants_from_ip = to_u32("entries", row.try_get("others")?)?;
+        counts.entries_from_ip_last_minute = to_u32("entries", row.try_get("last_minute")?)?;
+        counts.entries_from_ip_last_hour = to_u32("entries", row.try_get("last_hour")?)?;
+        Ok(counts)
+    }
+
     /// Inserts the entry. `None` if an entry with the same idempotency key was committed
     /// meanwhile (a concurrent retry); the caller then rolls back and answers with that one.
     pub async fn insert_entry(
@@ -204,8 +273,9 @@ impl EntryTransaction {
         let inserted = sqlx::query_scalar(
             "INSERT INTO entries (campaign_id, contestant_id, entry_method_id, idempotency_key, entry_value,
                                   worth, consent_text, landing_url, referring_url, honeypot,
-                                  actions_completed, total_entries, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                                  actions_completed, total_entries, created_at,
+                                  client_ip, fraud_score, fraud_reasons, verdict)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
              RETURNING id",
         )
         .bind(new.campaign_id)
@@ -221,6 +291,10 @@ impl EntryTransaction {
         .bind(i64::from(new.actions_completed))
         .bind(i64::from(new.total_entries))
         .bind(new.now)
+        .bind(new.client_ip.map(|ip| ip.to_string()))
+        .bind(i64::from(new.fraud_score))
+        .bind(reasons_json(new.fraud_reasons))
+        .bind(new.verdict.as_str())
         .fetch_one(&mut *self.tx)
         .await;
         match inserted {
@@ -255,18 +329,24 @@ impl EntryTransaction {
         Ok(subscribed)
     }
 
-    /// Queues one delivery, due at once.
+    /// Queues one delivery, due at once or held until `new.held_until`.
     pub async fn insert_delivery(&mut self, new: &NewDelivery<'_>) -> Result<(), StoreError> {
+        let (status, due) = match new.held_until {
+            Some(due) => ("held", due),
+            None => ("pending", new.now),
+        };
         sqlx::query(
             "INSERT INTO deliveries (webhook_id, endpoint_id, entry_id, event_type, body, status,
                                      n_attempts, next_attempt_at, lease_until, created_at)
-             VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, NULL, $6)",
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, NULL, $8)",
         )
         .bind(new.webhook_id.as_str())
         .bind(new.endpoint_id)
         .bind(new.entry_id.0)
         .bind(new.event_type.as_str())
         .bind(new.body)
+        .bind(status)
+        .bind(due)
         .bind(new.now)
         .execute(&mut *self.tx)
         .await?;
@@ -276,4 +356,10 @@ impl EntryTransaction {
     pub async fn commit(self) -> Result<(), StoreError> {
         Ok(self.tx.commit().await?)
     }
+}
+
+/// `entries.fraud_reasons`: a JSON array of reason codes.
+fn reasons_json(reasons: &[Reason]) -> String {
+    let codes: Vec<&str> = reasons.iter().map(|reason| reason.as_str()).collect();
+    serde_json::Value::from(codes).to_string()
 }

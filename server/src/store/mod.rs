@@ -17,10 +17,11 @@ use sqlx::sqlite::{
 };
 
 pub use campaigns::{CampaignRecord, EntryMethodRecord, NewCampaign, NewEntryMethod};
-pub use deliveries::{AttemptOutcome, ClaimedDelivery, DeliveryNext};
+pub use deliveries::{AttemptOutcome, ClaimedDelivery, DeliveryNext, Released};
 pub use endpoints::{EndpointRecord, ManagedEndpoint};
 pub use entries::{
-    ContestantRecord, EntryTransaction, NewContestant, NewDelivery, NewEntry, StoredEntry,
+    ContestantRecord, EntryTransaction, FraudCounts, FraudCountsQuery, NewContestant, NewDelivery,
+    NewEntry, StoredEntry,
 };
 
 /// How long a connection waits for another writer before giving up.

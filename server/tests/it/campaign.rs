@@ -22,8 +22,19 @@ async fn the_demo_campaign_is_served_to_any_origin() {
             .get("access-control-allow-credentials")
             .is_none()
     );
-    let campaign: serde_json::Value =
+    let now = server::clock::now_millis();
+    let mut campaign: serde_json::Value =
         serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    let issued_at = campaign
+        .as_object_mut()
+        .unwrap()
+        .remove("issued_at")
+        .unwrap();
+    let issued_at = issued_at.as_i64().unwrap();
+    assert!(
+        (now - 60_000..=now + 60_000).contains(&issued_at),
+        "issued_at is the server's clock in unix ms: {issued_at}"
+    );
     assert_eq!(
         campaign,
         json!({

@@ -6,6 +6,7 @@ use std::time::Duration;
 use protocol::payload::EventType;
 use protocol::signature::SigningSecret;
 use serde_json::{Value, json};
+use server::address::AllowList;
 use server::config::WebhookSetting;
 use server::delivery::{DeliveryWorker, Step};
 use server::store::Store;
@@ -30,7 +31,8 @@ pub struct TestApp {
     _dir: TempDir,
 }
 
-/// An app with the demo off, the background loop off and one endpoint: the test receiver.
+/// An app with the demo off, the background loop off and one endpoint: the test receiver,
+/// on loopback, which is therefore allowed.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
@@ -62,6 +64,7 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
             events: vec![EventType::EntryCreated],
         }),
         deliver_in_background: false,
+        allow_networks: AllowList::loopback(),
         ..Config::default()
     };
     customise(&mut config);

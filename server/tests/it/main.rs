@@ -3,11 +3,13 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod address;
 mod assets;
 mod campaign;
 mod delivery;
 mod demo;
 mod entries;
 mod errors;
+mod fraud;
 mod helpers;
 mod startup;
