@@ -1,1 +1,128 @@
-//! placeholder
+//! Hookline's embeddable widget: a Yew app compiled to WebAssembly, mounted by the loader
+//! (`loader/hookline.js`) into each `.hookline-campaign` element, inside a shadow root.
+//!
+//! `mount` and `unmount` are the whole JavaScript surface; the widget reports to the host page
+//! only through DOM events and `data-hookline-state` (see `host.rs`). Pure logic lives in
+//! `form.rs` and is tested natively. Must not depend on the server or throw into the host page.
+
+mod api;
+mod app;
+mod bindings;
+mod components;
+pub mod form;
+mod hooks;
+mod host;
+mod style;
+
+use std::cell::RefCell;
+use std::sync::Once;
+
+use protocol::events::{self, ErrorDetail};
+use wasm_bindgen::prelude::*;
+use web_sys::{Element, ShadowRoot, ShadowRootInit, ShadowRootMode};
+use yew::AppHandle;
+
+use crate::app::{App, AppProps};
+use crate::bindings::console_error;
+use crate::host::{Host, HostState};
+
+/// A mounted widget: its host element and the Yew app rendering into its shadow root.
+struct Mounted {
+    element: Element,
+    app: AppHandle<App>,
+}
+
+thread_local! {
+    static MOUNTED: RefCell<Vec<Mounted>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Mounts a widget in `element` (a `.hookline-campaign[data-campaign]`), talking to the
+/// Hookline server at `api_base`. Mounting an element that already has a widget does nothing.
+#[wasm_bindgen]
+pub fn mount(element: Element, api_base: String) -> Result<(), JsValue> {
+    install_panic_hook();
+    if MOUNTED.with_borrow(|mounted| mounted.iter().any(|m| m.element == element)) {
+        return Ok(());
+    }
+    let root = shadow_root(&element)?;
+    let document = element
+        .owner_document()
+        .ok_or_else(|| JsValue::from_str("no document"))?;
+    let style = document.create_element("style")?;
+    style.set_text_content(Some(style::STYLE));
+    root.append_child(&style)?;
+    let container = document.create_element("div")?;
+    container.set_class_name("hl-root");
+    root.append_child(&container)?;
+
+    let host = Host::new(element.clone());
+    host.set_state(HostState::Loading);
+    let props = AppProps {
+        host,
+        api_base: api_base.into(),
+    };
+    let app = yew::Renderer::<App>::with_root_and_props(container, props).render();
+    MOUNTED.with_borrow_mut(|mounted| mounted.push(Mounted { element, app }));
+    Ok(())
+}
+
+/// Removes the widget from `element`, if it has one, empties its shadow root and removes
+/// `data-hookline-state`.
+#[wasm_bindgen]
+pub fn unmount(element: Element) {
+    let removed = MOUNTED.with_borrow_mut(|mounted| {
+        let index = mounted.iter().position(|m| m.element == element)?;
+        Some(mounted.swap_remove(index))
+    });
+    if let Some(removed) = removed {
+        removed.app.destroy();
+    }
+    if let Some(root) = element.shadow_root() {
+        root.set_inner_html("");
+    }
+    // Removing an attribute cannot fail for a valid name.
+    let _ = element.remove_attribute("data-hookline-state");
+}
+
+/// The element's open shadow root, emptied, or a new one.
+fn shadow_root(element: &Element) -> Result<ShadowRoot, JsValue> {
+    match element.shadow_root() {
+        Some(root) => {
+            root.set_inner_html("");
+            Ok(root)
+        }
+        None => element.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open)),
+    }
+}
+
+/// Replaces Yew's default panic hook: a panic is logged and becomes a `hookline:error` event
+/// (code `internal`) on every mounted widget's element.
+fn install_panic_hook() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        yew::set_custom_panic_hook(Box::new(|info| {
+            console_error(&format!("Hookline widget crashed: {info}"));
+            let hosts: Vec<Element> = MOUNTED
+                .try_with(|mounted| {
+                    mounted
+                        .try_borrow()
+                        .map(|mounted| mounted.iter().map(|m| m.element.clone()).collect())
+                        .unwrap_or_default()
+                })
+                .unwrap_or_default();
+            for element in hosts {
+                let host = Host::new(element);
+                host.set_state(HostState::Error);
+                let detail = ErrorDetail {
+                    campaign: host
+                        .campaign_key()
+                        .as_deref()
+                        .and_then(protocol::ids::CampaignKey::parse),
+                    code: "internal".to_owned(),
+                    detail: "Sorry, something went wrong.".to_owned(),
+                };
+                host.dispatch(events::ERROR, &detail);
+            }
+        }));
+    });
+}

@@ -49,9 +49,10 @@ pub fn build() -> Result<PathBuf, String> {
             Command::new(toolchain::wasm_opt())
                 .args([
                     "-Oz",
-                    "--all-features",
+                    "--converge",
                     "--strip-debug",
                     "--strip-producers",
+                    "--strip-target-features",
                     "-o",
                 ])
                 .arg(&optimized)

@@ -250,9 +250,22 @@ pub fn wasm_cargo(args: &[&str]) -> Command {
         .current_dir(root())
         .args(args)
         .args(["--target", "wasm32-unknown-unknown"]);
+    // Size over diagnostics: no file/line strings in panics and no Debug formatting
+    // machinery. These are unstable flags, hence RUSTC_BOOTSTRAP on either route.
+    let mut rustflags = vec!["-Zlocation-detail=none", "-Zfmt-debug=none"];
     if route() == Route::Debian {
-        command.arg("-Zbuild-std=std,panic_abort");
+        // Rebuilding std lets it be built for size too, and lets a panic be a bare trap
+        // (no unwinding or message machinery at all: about 5 KB gzipped). The loader turns
+        // such a trap into a `hookline:error` event on each widget.
+        command.args([
+            "-Zbuild-std=std,panic_abort",
+            "-Zbuild-std-features=optimize_for_size",
+        ]);
+        rustflags.extend(["-Zunstable-options", "-Cpanic=immediate-abort"]);
     }
+    command
+        .env("RUSTC_BOOTSTRAP", "1")
+        .env("CARGO_ENCODED_RUSTFLAGS", rustflags.join("\u{1f}"));
     command.env("CARGO_TARGET_DIR", root().join("target").join("wasm"));
     command
 }
