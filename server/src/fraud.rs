@@ -676,4 +676,24 @@ mod tests {
         assert_eq!(FraudLevel::default(), Standard);
         assert_eq!(FraudLevel::parse("Standard"), None);
     }
+
+    /// The store stops counting an address's entries at a cap; every threshold must lie
+    /// below it, or a rule could never fire.
+    #[test]
+    fn thresholds_lie_below_the_stores_count_caps() {
+        use crate::store::{FRAUD_COUNT_CAP, FRAUD_HOURLY_COUNT_CAP};
+        for level in FraudLevel::ALL {
+            if let Some(limits) = level.thresholds() {
+                assert!(limits.velocity_per_minute < FRAUD_COUNT_CAP, "{level:?}");
+                assert!(
+                    limits.other_contestants_per_ip < FRAUD_COUNT_CAP,
+                    "{level:?}"
+                );
+                assert!(
+                    limits.velocity_per_hour < FRAUD_HOURLY_COUNT_CAP,
+                    "{level:?}"
+                );
+            }
+        }
+    }
 }

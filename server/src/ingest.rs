@@ -2,12 +2,20 @@
 //!
 //! Validates everything first, then writes the contestant, the entry and one delivery per
 //! subscribed endpoint in one transaction, and wakes the delivery worker after the commit.
+//!
+//! Group commit: one writer task takes every entry waiting in its queue (up to
+//! [`MAX_GROUP`]) and writes them in one transaction, each inside its own savepoint, so one
+//! durable commit (fsync) serves many requests and a failing entry is undone alone. Nobody
+//! waits to fill a group: while one commit is on its way to disk the next group gathers, so
+//! a lone entry is committed at once. A request is answered only after its group commits.
 //! Inside that transaction it gathers the fraud filter's signals, scores the entry
 //! ([`crate::fraud`]) and stores the verdict with it; the answer is the same whatever the
 //! verdict. `entry.created` is due at once; `subscriber.created` and `entry.disqualified` are
 //! held for the campaign's hold window and settled by the entry's verdict then.
 //! Must not know HTTP: it returns [`IngestError`]s that the API maps to status codes.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry as MapEntry;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -17,8 +25,8 @@ use protocol::ids::{CampaignKey, EntryId, MessageId};
 use protocol::payload::{CampaignRef, Entry, EntryPayload, EventType, User, format_created_at};
 use protocol::validate::{EmailProblem, MAX_NAME_LEN, normalize_email, split_name};
 use rand::distr::{Alphanumeric, SampleString as _};
-use tokio::sync::Notify;
-use tracing::info;
+use tokio::sync::{Notify, mpsc, oneshot};
+use tracing::{error, info};
 
 use crate::fraud::{self, Decision, Signals, Verdict};
 use crate::store::{
@@ -56,19 +64,40 @@ pub enum Recorded {
     Replayed(EntryResponse),
 }
 
+/// Most entries one commit carries.
+pub const MAX_GROUP: usize = 512;
+/// Entries that may wait for the writer; a full queue makes requests wait (backpressure).
+const QUEUE_CAPACITY: usize = 8192;
+
 /// Records entries and tells the delivery worker when there is something to send.
 #[derive(Debug, Clone)]
 pub struct Ingest {
     store: Store,
-    deliveries_queued: Arc<Notify>,
+    writer: mpsc::Sender<WriteJob>,
+}
+
+/// One validated entry waiting for the writer, and where to send its outcome.
+#[derive(Debug)]
+struct WriteJob {
+    campaign: CampaignRecord,
+    method_index: usize,
+    email: String,
+    name: String,
+    first_name: String,
+    last_name: String,
+    request: EntryRequest,
+    client_ip: Option<IpAddr>,
+    now: i64,
+    reply: oneshot::Sender<Result<Option<EntryResponse>, StoreError>>,
 }
 
 impl Ingest {
+    /// Starts the writer task (on the current tokio runtime). It stops when the last
+    /// `Ingest` clone is dropped, after writing what was queued.
     pub fn new(store: Store, deliveries_queued: Arc<Notify>) -> Self {
-        Self {
-            store,
-            deliveries_queued,
-        }
+        let (writer, jobs) = mpsc::channel(QUEUE_CAPACITY);
+        tokio::spawn(write_groups(store.clone(), jobs, deliveries_queued));
+        Self { store, writer }
     }
 
     /// Validates `request` for the campaign `key`, sent from `client_ip` (the connecting
@@ -95,19 +124,42 @@ impl Ingest {
             return Ok(Recorded::Replayed(response_for(&entry)));
         }
         let valid = validate(&campaign, request)?;
-        match self
-            .insert(&campaign, &valid, request, client_ip, now)
-            .await?
-        {
-            Some(response) => {
-                self.deliveries_queued.notify_waiters();
-                Ok(Recorded::Created(response))
-            }
+        let method_index = campaign
+            .entry_methods
+            .iter()
+            .position(|method| method.id == valid.method.id)
+            .expect("validate returns one of the campaign's methods");
+        let (reply, outcome) = oneshot::channel();
+        let job = WriteJob {
+            method_index,
+            email: valid.email,
+            name: valid.name,
+            first_name: valid.first_name,
+            last_name: valid.last_name,
+            campaign,
+            request: request.clone(),
+            client_ip,
+            now,
+            reply,
+        };
+        self.writer
+            .send(job)
+            .await
+            .map_err(|_| StoreError::NotCommitted)?;
+        let written = outcome.await.map_err(|_| StoreError::NotCommitted)??;
+        match written {
+            Some(response) => Ok(Recorded::Created(response)),
             None => {
                 // The same key was committed by a concurrent request: answer with its entry.
+                let campaign_id = self
+                    .store
+                    .campaign_by_key(key)
+                    .await?
+                    .ok_or(IngestError::CampaignNotFound)?
+                    .id;
                 let entry = self
                     .store
-                    .entry_by_idempotency_key(campaign.id, &request.idempotency_key)
+                    .entry_by_idempotency_key(campaign_id, &request.idempotency_key)
                     .await?
                     .ok_or_else(|| StoreError::Corrupt {
                         column: "entries.idempotency_key",
@@ -117,109 +169,182 @@ impl Ingest {
             }
         }
     }
+}
 
-    /// The one transaction. `None` if the idempotency key turned out to be taken.
-    async fn insert(
-        &self,
-        campaign: &CampaignRecord,
-        valid: &ValidEntry<'_>,
-        request: &EntryRequest,
-        client_ip: Option<IpAddr>,
-        now: i64,
-    ) -> Result<Option<EntryResponse>, StoreError> {
-        let method = valid.method;
-        let client_ip = client_ip.map(|ip| ip.to_canonical());
-        let mut tx = self.store.begin_entry().await?;
-        let contestant = tx
-            .upsert_contestant(&NewContestant {
-                campaign_id: campaign.id,
-                email: &valid.email,
-                name: &valid.name,
-                first_name: &valid.first_name,
-                last_name: &valid.last_name,
-                details: &request.details,
-                worth: method.worth,
-                now,
-            })
-            .await?;
-        let counts = tx
-            .fraud_counts(&FraudCountsQuery {
-                campaign_id: campaign.id,
-                contestant_id: contestant.id,
-                entry_method_id: method.id,
-                client_ip,
-                now,
-            })
-            .await?;
-        let verdict = fraud::score(
-            &signals(&valid.email, request, client_ip, counts, now),
-            campaign.fraud_level,
-        );
-        let value = entry_value(method, &valid.email);
-        let Some(entry_id) = tx
-            .insert_entry(&NewEntry {
-                campaign_id: campaign.id,
-                contestant_id: contestant.id,
-                entry_method_id: method.id,
-                idempotency_key: &request.idempotency_key,
-                value: &value,
-                worth: method.worth,
-                consent_text: request.consent.then_some(campaign.consent_text.as_str()),
-                landing_url: &request.landing_url,
-                referring_url: &request.referring_url,
-                honeypot: &request.honeypot,
-                actions_completed: contestant.actions_completed,
-                total_entries: contestant.total_entries,
-                client_ip,
-                fraud_score: verdict.score,
-                fraud_reasons: &verdict.reasons,
-                verdict: verdict.decision(),
-                now,
-            })
-            .await?
-        else {
-            return Ok(None);
-        };
-        log_verdict(campaign, entry_id, &verdict);
-        let payload = entry_payload(
-            campaign,
-            method,
-            &contestant,
-            entry_id,
-            request,
-            &value,
+/// The writer: takes whatever is queued, writes it as one group, answers each request after
+/// the commit, wakes the delivery worker. Ends when every sender is gone.
+async fn write_groups(
+    store: Store,
+    mut jobs: mpsc::Receiver<WriteJob>,
+    deliveries_queued: Arc<Notify>,
+) {
+    let mut group = Vec::with_capacity(MAX_GROUP);
+    while jobs.recv_many(&mut group, MAX_GROUP).await > 0 {
+        match write_group(&store, &group).await {
+            Ok(outcomes) => {
+                if outcomes
+                    .iter()
+                    .any(|outcome| matches!(outcome, Ok(Some(_))))
+                {
+                    deliveries_queued.notify_waiters();
+                }
+                for (job, outcome) in group.drain(..).zip(outcomes) {
+                    // The request may have gone away (client hung up); its entry is stored.
+                    let _ = job.reply.send(outcome);
+                }
+            }
+            Err(cause) => {
+                error!(entries = group.len(), error = %cause, "a group of entries failed to commit");
+                for job in group.drain(..) {
+                    // As above: a request that went away needs no answer.
+                    let _ = job.reply.send(Err(StoreError::NotCommitted));
+                }
+            }
+        }
+    }
+}
+
+/// One transaction for the whole group; each entry in its own savepoint, so an entry that
+/// fails (or whose idempotency key turns out taken) is undone alone.
+async fn write_group(
+    store: &Store,
+    group: &[WriteJob],
+) -> Result<Vec<Result<Option<EntryResponse>, StoreError>>, StoreError> {
+    let mut tx = store.begin_entry().await?;
+    let mut subscribers = Subscribers::default();
+    let mut outcomes = Vec::with_capacity(group.len());
+    for job in group {
+        tx.savepoint().await?;
+        let outcome = insert(&mut tx, &mut subscribers, job).await;
+        if matches!(outcome, Ok(Some(_))) {
+            tx.release_savepoint().await?;
+        } else {
+            tx.rollback_to_savepoint().await?;
+        }
+        outcomes.push(outcome);
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+/// The endpoints subscribed to each event, read once per group.
+#[derive(Debug, Default)]
+struct Subscribers(HashMap<EventType, Vec<i64>>);
+
+impl Subscribers {
+    async fn of(
+        &mut self,
+        tx: &mut EntryTransaction,
+        event: EventType,
+    ) -> Result<&[i64], StoreError> {
+        match self.0.entry(event) {
+            MapEntry::Occupied(known) => Ok(known.into_mut()),
+            MapEntry::Vacant(slot) => Ok(slot.insert(tx.endpoints_subscribed_to(event).await?)),
+        }
+    }
+}
+
+/// One entry's writes. `None` if the idempotency key turned out to be taken.
+async fn insert(
+    tx: &mut EntryTransaction,
+    subscribers: &mut Subscribers,
+    job: &WriteJob,
+) -> Result<Option<EntryResponse>, StoreError> {
+    let campaign = &job.campaign;
+    let request = &job.request;
+    let now = job.now;
+    let method = &campaign.entry_methods[job.method_index];
+    let client_ip = job.client_ip.map(|ip| ip.to_canonical());
+    let contestant = tx
+        .upsert_contestant(&NewContestant {
+            campaign_id: campaign.id,
+            email: &job.email,
+            name: &job.name,
+            first_name: &job.first_name,
+            last_name: &job.last_name,
+            details: &request.details,
+            worth: method.worth,
             now,
-        );
-        let body = serde_json::to_string(&payload)
-            .expect("an EntryPayload serialises: its maps have string keys");
-        let held_until = Some(now.saturating_add(campaign.hold_window_ms.max(0)));
-        let mut events = vec![(EventType::EntryCreated, None)];
-        if method.method_type == EntryMethodType::EmailSubscribe {
-            events.push((EventType::SubscriberCreated, held_until));
-        }
-        events.push((EventType::EntryDisqualified, held_until));
-        for (event, held_until) in events {
-            queue_deliveries(&mut tx, event, entry_id, &body, held_until, now).await?;
-        }
-        tx.commit().await?;
-        Ok(Some(EntryResponse {
-            entry: summary(entry_id, method, now),
+        })
+        .await?;
+    let counts = tx
+        .fraud_counts(&FraudCountsQuery {
+            campaign_id: campaign.id,
+            contestant_id: contestant.id,
+            entry_method_id: method.id,
+            client_ip,
+            now,
+        })
+        .await?;
+    let verdict = fraud::score(
+        &signals(&job.email, request, client_ip, counts, now),
+        campaign.fraud_level,
+    );
+    let value = entry_value(method, &job.email);
+    let Some(entry_id) = tx
+        .insert_entry(&NewEntry {
+            campaign_id: campaign.id,
+            contestant_id: contestant.id,
+            entry_method_id: method.id,
+            idempotency_key: &request.idempotency_key,
+            value: &value,
+            worth: method.worth,
+            consent_text: request.consent.then_some(campaign.consent_text.as_str()),
+            landing_url: &request.landing_url,
+            referring_url: &request.referring_url,
+            honeypot: &request.honeypot,
             actions_completed: contestant.actions_completed,
             total_entries: contestant.total_entries,
-        }))
+            client_ip,
+            fraud_score: verdict.score,
+            fraud_reasons: &verdict.reasons,
+            verdict: verdict.decision(),
+            now,
+        })
+        .await?
+    else {
+        return Ok(None);
+    };
+    log_verdict(campaign, entry_id, &verdict);
+    let payload = entry_payload(
+        campaign,
+        method,
+        &contestant,
+        entry_id,
+        request,
+        &value,
+        now,
+    );
+    let body = serde_json::to_string(&payload)
+        .expect("an EntryPayload serialises: its maps have string keys");
+    let held_until = Some(now.saturating_add(campaign.hold_window_ms.max(0)));
+    let mut events = vec![(EventType::EntryCreated, None)];
+    if method.method_type == EntryMethodType::EmailSubscribe {
+        events.push((EventType::SubscriberCreated, held_until));
     }
+    events.push((EventType::EntryDisqualified, held_until));
+    for (event, held_until) in events {
+        let endpoints = subscribers.of(tx, event).await?.to_vec();
+        queue_deliveries(tx, &endpoints, event, entry_id, &body, held_until, now).await?;
+    }
+    Ok(Some(EntryResponse {
+        entry: summary(entry_id, method, now),
+        actions_completed: contestant.actions_completed,
+        total_entries: contestant.total_entries,
+    }))
 }
 
 /// One delivery of `event` per endpoint subscribed to it, all with the same body.
 async fn queue_deliveries(
     tx: &mut EntryTransaction,
+    endpoints: &[i64],
     event: EventType,
     entry_id: EntryId,
     body: &str,
     held_until: Option<i64>,
     now: i64,
 ) -> Result<(), StoreError> {
-    for endpoint_id in tx.endpoints_subscribed_to(event).await? {
+    for &endpoint_id in endpoints {
         tx.insert_delivery(&NewDelivery {
             webhook_id: &new_message_id(),
             endpoint_id,

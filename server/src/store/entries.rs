@@ -150,7 +150,8 @@ impl Store {
         }))
     }
 
-    /// Starts the transaction that records one entry. Nothing is kept unless it commits.
+    /// Starts the transaction that records a group of entries, each inside its own savepoint
+    /// ([`EntryTransaction::savepoint`]). Nothing is kept unless it commits.
     pub async fn begin_entry(&self) -> Result<EntryTransaction, StoreError> {
         Ok(EntryTransaction {
             tx: self.pool.begin().await?,
@@ -246,16 +247,24 @@ impl EntryTransaction {
         let Some(ip) = query.client_ip else {
             return Ok(counts);
         };
+        // Each count stops at a cap above every level's threshold, so one busy address (a
+        // shared NAT, an attacker) costs a bounded index range per entry, not a scan of all
+        // its entries.
         let row = sqlx::query(
-            "SELECT COUNT(DISTINCT CASE WHEN contestant_id <> $3 THEN contestant_id END) AS others,
-                    COUNT(CASE WHEN created_at > $4 - 60000 THEN 1 END) AS last_minute,
-                    COUNT(CASE WHEN created_at > $4 - 3600000 THEN 1 END) AS last_hour
-             FROM entries WHERE campaign_id = $1 AND client_ip = $2",
+            "SELECT
+               (SELECT COUNT(*) FROM (SELECT DISTINCT contestant_id FROM entries
+                  WHERE campaign_id = $1 AND client_ip = $2 AND contestant_id <> $3 LIMIT $5)) AS others,
+               (SELECT COUNT(*) FROM (SELECT 1 FROM entries
+                  WHERE campaign_id = $1 AND client_ip = $2 AND created_at > $4 - 60000 LIMIT $5)) AS last_minute,
+               (SELECT COUNT(*) FROM (SELECT 1 FROM entries
+                  WHERE campaign_id = $1 AND client_ip = $2 AND created_at > $4 - 3600000 LIMIT $6)) AS last_hour",
         )
         .bind(query.campaign_id)
         .bind(ip.to_string())
         .bind(query.contestant_id.0)
         .bind(query.now)
+        .bind(i64::from(FRAUD_COUNT_CAP))
+        .bind(i64::from(FRAUD_HOURLY_COUNT_CAP))
         .fetch_one(&mut *self.tx)
         .await?;
         counts.other_contestants_from_ip = to_u32("entries", row.try_get("others")?)?;
@@ -353,10 +362,38 @@ impl EntryTransaction {
         Ok(())
     }
 
+    /// Marks the start of one entry's writes, so they can be undone alone.
+    pub async fn savepoint(&mut self) -> Result<(), StoreError> {
+        sqlx::query("SAVEPOINT entry")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Keeps the writes since [`Self::savepoint`] (they still need the commit).
+    pub async fn release_savepoint(&mut self) -> Result<(), StoreError> {
+        sqlx::query("RELEASE entry").execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    /// Undoes the writes since [`Self::savepoint`]; the rest of the group stays.
+    pub async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
+        sqlx::query("ROLLBACK TO entry")
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query("RELEASE entry").execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
     pub async fn commit(self) -> Result<(), StoreError> {
         Ok(self.tx.commit().await?)
     }
 }
+
+/// Where the per-address counts stop: above every fraud level's threshold for them.
+pub const FRAUD_COUNT_CAP: u32 = 64;
+/// Where the per-address count over the last hour stops.
+pub const FRAUD_HOURLY_COUNT_CAP: u32 = 512;
 
 /// `entries.fraud_reasons`: a JSON array of reason codes.
 fn reasons_json(reasons: &[Reason]) -> String {

@@ -20,8 +20,8 @@ pub use campaigns::{CampaignRecord, EntryMethodRecord, NewCampaign, NewEntryMeth
 pub use deliveries::{AttemptOutcome, ClaimedDelivery, DeliveryNext, Released};
 pub use endpoints::{EndpointRecord, ManagedEndpoint};
 pub use entries::{
-    ContestantRecord, EntryTransaction, FraudCounts, FraudCountsQuery, NewContestant, NewDelivery,
-    NewEntry, StoredEntry,
+    ContestantRecord, EntryTransaction, FRAUD_COUNT_CAP, FRAUD_HOURLY_COUNT_CAP, FraudCounts,
+    FraudCountsQuery, NewContestant, NewDelivery, NewEntry, StoredEntry,
 };
 
 /// How long a connection waits for another writer before giving up.
@@ -39,6 +39,10 @@ pub enum StoreError {
     /// A row holds something the code never writes (a hand edit, or a bug).
     #[error("unexpected data in column {column}: {value:?}")]
     Corrupt { column: &'static str, value: String },
+    /// The group commit this write was part of failed (the cause is logged once, by the
+    /// writer), or the writer has stopped: nothing of it was kept.
+    #[error("the entry could not be committed")]
+    NotCommitted,
 }
 
 /// The database: a pool of SQLite connections.
