@@ -116,11 +116,40 @@ async fn a_person_enters_on_the_demo_page_and_a_signed_webhook_arrives() -> anyh
     browser.screenshot("demo-ready").await?;
 
     let host = ".hookline-campaign";
+    // Entering with a half-typed email and no consent shows the errors in the form and posts
+    // nothing.
+    let email_input = browser.find_in_shadow(host, "input[name=email]").await?;
+    email_input.send_keys("joe@").await?;
     browser
-        .find_in_shadow(host, "input[name=email]")
+        .find_in_shadow(host, "button[type=submit]")
         .await?
-        .send_keys("Joe.Bloggs@Example.com")
+        .click()
         .await?;
+    let email_error = browser
+        .find_in_shadow(host, ".hl-error[data-field=email]")
+        .await?
+        .text()
+        .await?;
+    assert!(
+        email_error.contains("valid email"),
+        "the email error is shown: {email_error:?}"
+    );
+    let consent_error = browser
+        .find_in_shadow(host, ".hl-error[data-field=consent]")
+        .await?;
+    assert_eq!(consent_error.attr("role").await?.as_deref(), Some("alert"));
+    assert_eq!(
+        email_input.attr("aria-invalid").await?.as_deref(),
+        Some("true")
+    );
+    browser.screenshot("demo-validation-errors").await?;
+    let posted = browser
+        .eval("return seenByListener.length;", vec![])
+        .await?;
+    assert_eq!(posted, 0, "nothing was entered");
+    email_input.clear().await?;
+
+    email_input.send_keys("Joe.Bloggs@Example.com").await?;
     browser
         .find_in_shadow(host, "input[name=name]")
         .await?
