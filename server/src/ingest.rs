@@ -8,6 +8,10 @@
 //! durable commit (fsync) serves many requests and a failing entry is undone alone. Nobody
 //! waits to fill a group: while one commit is on its way to disk the next group gathers, so
 //! a lone entry is committed at once. A request is answered only after its group commits.
+//! The group's statements run on the store's entry writer thread ([`crate::store::EntryWriter`]),
+//! so the per-entry work below ([`insert`]) is synchronous. The idempotency key is checked by
+//! the unique index inside the group, and again on the pool only when a key turns out taken
+//! or the request is refused.
 //! Inside that transaction it gathers the fraud filter's signals, scores the entry
 //! ([`crate::fraud`]) and stores the verdict with it; the answer is the same whatever the
 //! verdict. `entry.created` is due at once; `subscriber.created` and `entry.disqualified` are
@@ -30,8 +34,8 @@ use tracing::{error, info};
 
 use crate::fraud::{self, Decision, Signals, Verdict};
 use crate::store::{
-    CampaignRecord, ContestantRecord, EntryMethodRecord, EntryTransaction, FraudCounts,
-    FraudCountsQuery, NewContestant, NewDelivery, NewEntry, Store, StoreError, StoredEntry,
+    CampaignRecord, ContestantRecord, EntryMethodRecord, FraudCounts, FraudCountsQuery,
+    NewContestant, NewDelivery, NewEntry, Store, StoreError, StoredEntry, WriteTx,
 };
 
 /// Why an entry was refused. Nothing was stored.
@@ -79,6 +83,13 @@ pub struct Ingest {
 /// One validated entry waiting for the writer, and where to send its outcome.
 #[derive(Debug)]
 struct WriteJob {
+    entry: PendingEntry,
+    reply: oneshot::Sender<Result<Option<EntryResponse>, StoreError>>,
+}
+
+/// What the writer needs to store one entry.
+#[derive(Debug)]
+struct PendingEntry {
     campaign: CampaignRecord,
     method_index: usize,
     email: String,
@@ -88,7 +99,6 @@ struct WriteJob {
     request: EntryRequest,
     client_ip: Option<IpAddr>,
     now: i64,
-    reply: oneshot::Sender<Result<Option<EntryResponse>, StoreError>>,
 }
 
 impl Ingest {
@@ -111,26 +121,30 @@ impl Ingest {
     ) -> Result<Recorded, IngestError> {
         let campaign = self
             .store
-            .campaign_by_key(key)
+            .recent_campaign_by_key(key, now)
             .await?
             .ok_or(IngestError::CampaignNotFound)?;
         check_idempotency_key(&request.idempotency_key)?;
-        // A retried request gets its first answer even if the campaign has closed since.
-        if let Some(entry) = self
-            .store
-            .entry_by_idempotency_key(campaign.id, &request.idempotency_key)
-            .await?
-        {
-            return Ok(Recorded::Replayed(response_for(&entry)));
-        }
-        let valid = validate(&campaign, request)?;
+        let campaign_id = campaign.id;
+        // A retried request gets its first answer even if the campaign has closed since, or
+        // the request would not pass now. A valid one finds out in the writer: the unique
+        // index on the key turns its insert into `None` below.
+        let valid = match validate(&campaign, request) {
+            Ok(valid) => valid,
+            Err(refused) => {
+                return match self.replay(campaign_id, request).await? {
+                    Some(replayed) => Ok(replayed),
+                    None => Err(refused),
+                };
+            }
+        };
         let method_index = campaign
             .entry_methods
             .iter()
             .position(|method| method.id == valid.method.id)
             .expect("validate returns one of the campaign's methods");
         let (reply, outcome) = oneshot::channel();
-        let job = WriteJob {
+        let entry = PendingEntry {
             method_index,
             email: valid.email,
             name: valid.name,
@@ -140,8 +154,8 @@ impl Ingest {
             request: request.clone(),
             client_ip,
             now,
-            reply,
         };
+        let job = WriteJob { entry, reply };
         self.writer
             .send(job)
             .await
@@ -149,25 +163,28 @@ impl Ingest {
         let written = outcome.await.map_err(|_| StoreError::NotCommitted)??;
         match written {
             Some(response) => Ok(Recorded::Created(response)),
-            None => {
-                // The same key was committed by a concurrent request: answer with its entry.
-                let campaign_id = self
-                    .store
-                    .campaign_by_key(key)
-                    .await?
-                    .ok_or(IngestError::CampaignNotFound)?
-                    .id;
-                let entry = self
-                    .store
-                    .entry_by_idempotency_key(campaign_id, &request.idempotency_key)
-                    .await?
-                    .ok_or_else(|| StoreError::Corrupt {
-                        column: "entries.idempotency_key",
-                        value: request.idempotency_key.clone(),
-                    })?;
-                Ok(Recorded::Replayed(response_for(&entry)))
-            }
+            // The key was taken: by an earlier request, or by a concurrent one committed first.
+            None => self.replay(campaign_id, request).await?.ok_or_else(|| {
+                StoreError::Corrupt {
+                    column: "entries.idempotency_key",
+                    value: request.idempotency_key.clone(),
+                }
+                .into()
+            }),
         }
+    }
+
+    /// The answer to the entry already stored under `request`'s idempotency key, if any.
+    async fn replay(
+        &self,
+        campaign_id: i64,
+        request: &EntryRequest,
+    ) -> Result<Option<Recorded>, IngestError> {
+        let entry = self
+            .store
+            .entry_by_idempotency_key(campaign_id, &request.idempotency_key)
+            .await?;
+        Ok(entry.map(|entry| Recorded::Replayed(response_for(&entry))))
     }
 }
 
@@ -180,7 +197,10 @@ async fn write_groups(
 ) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while jobs.recv_many(&mut group, MAX_GROUP).await > 0 {
-        match write_group(&store, &group).await {
+        let (entries, replies): (Vec<_>, Vec<_>) =
+            group.drain(..).map(|job| (job.entry, job.reply)).unzip();
+        let n_entries = entries.len();
+        match write_group(&store, entries).await {
             Ok(outcomes) => {
                 if outcomes
                     .iter()
@@ -188,43 +208,47 @@ async fn write_groups(
                 {
                     deliveries_queued.notify_waiters();
                 }
-                for (job, outcome) in group.drain(..).zip(outcomes) {
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     // The request may have gone away (client hung up); its entry is stored.
-                    let _ = job.reply.send(outcome);
+                    let _ = reply.send(outcome);
                 }
             }
             Err(cause) => {
-                error!(entries = group.len(), error = %cause, "a group of entries failed to commit");
-                for job in group.drain(..) {
+                error!(entries = n_entries, error = %cause, "a group of entries failed to commit");
+                for reply in replies {
                     // As above: a request that went away needs no answer.
-                    let _ = job.reply.send(Err(StoreError::NotCommitted));
+                    let _ = reply.send(Err(StoreError::NotCommitted));
                 }
             }
         }
     }
 }
 
-/// One transaction for the whole group; each entry in its own savepoint, so an entry that
-/// fails (or whose idempotency key turns out taken) is undone alone.
+/// One transaction for the whole group, on the store's entry writer thread; each entry in its
+/// own savepoint, so an entry that fails (or whose idempotency key turns out taken) is undone
+/// alone. The outcomes come back in the group's order once the transaction has committed.
 async fn write_group(
     store: &Store,
-    group: &[WriteJob],
+    entries: Vec<PendingEntry>,
 ) -> Result<Vec<Result<Option<EntryResponse>, StoreError>>, StoreError> {
-    let mut tx = store.begin_entry().await?;
-    let mut subscribers = Subscribers::default();
-    let mut outcomes = Vec::with_capacity(group.len());
-    for job in group {
-        tx.savepoint().await?;
-        let outcome = insert(&mut tx, &mut subscribers, job).await;
-        if matches!(outcome, Ok(Some(_))) {
-            tx.release_savepoint().await?;
-        } else {
-            tx.rollback_to_savepoint().await?;
-        }
-        outcomes.push(outcome);
-    }
-    tx.commit().await?;
-    Ok(outcomes)
+    store
+        .writer()
+        .write(move |tx| {
+            let mut subscribers = Subscribers::default();
+            let mut outcomes = Vec::with_capacity(entries.len());
+            for entry in &entries {
+                tx.savepoint()?;
+                let outcome = insert(tx, &mut subscribers, entry);
+                if matches!(outcome, Ok(Some(_))) {
+                    tx.release_savepoint()?;
+                } else {
+                    tx.rollback_to_savepoint()?;
+                }
+                outcomes.push(outcome);
+            }
+            Ok(outcomes)
+        })
+        .await
 }
 
 /// The endpoints subscribed to each event, read once per group.
@@ -232,76 +256,66 @@ async fn write_group(
 struct Subscribers(HashMap<EventType, Vec<i64>>);
 
 impl Subscribers {
-    async fn of(
-        &mut self,
-        tx: &mut EntryTransaction,
-        event: EventType,
-    ) -> Result<&[i64], StoreError> {
+    fn of(&mut self, tx: &mut WriteTx<'_>, event: EventType) -> Result<&[i64], StoreError> {
         match self.0.entry(event) {
             MapEntry::Occupied(known) => Ok(known.into_mut()),
-            MapEntry::Vacant(slot) => Ok(slot.insert(tx.endpoints_subscribed_to(event).await?)),
+            MapEntry::Vacant(slot) => Ok(slot.insert(tx.endpoints_subscribed_to(event)?)),
         }
     }
 }
 
 /// One entry's writes. `None` if the idempotency key turned out to be taken.
-async fn insert(
-    tx: &mut EntryTransaction,
+fn insert(
+    tx: &mut WriteTx<'_>,
     subscribers: &mut Subscribers,
-    job: &WriteJob,
+    entry: &PendingEntry,
 ) -> Result<Option<EntryResponse>, StoreError> {
-    let campaign = &job.campaign;
-    let request = &job.request;
-    let now = job.now;
-    let method = &campaign.entry_methods[job.method_index];
-    let client_ip = job.client_ip.map(|ip| ip.to_canonical());
-    let contestant = tx
-        .upsert_contestant(&NewContestant {
-            campaign_id: campaign.id,
-            email: &job.email,
-            name: &job.name,
-            first_name: &job.first_name,
-            last_name: &job.last_name,
-            details: &request.details,
-            worth: method.worth,
-            now,
-        })
-        .await?;
-    let counts = tx
-        .fraud_counts(&FraudCountsQuery {
-            campaign_id: campaign.id,
-            contestant_id: contestant.id,
-            entry_method_id: method.id,
-            client_ip,
-            now,
-        })
-        .await?;
+    let campaign = &entry.campaign;
+    let request = &entry.request;
+    let now = entry.now;
+    let method = &campaign.entry_methods[entry.method_index];
+    let client_ip = entry.client_ip.map(|ip| ip.to_canonical());
+    let contestant = tx.upsert_contestant(&NewContestant {
+        campaign_id: campaign.id,
+        email: &entry.email,
+        name: &entry.name,
+        first_name: &entry.first_name,
+        last_name: &entry.last_name,
+        details: &request.details,
+        worth: method.worth,
+        now,
+    })?;
+    let counts = tx.fraud_counts(&FraudCountsQuery {
+        campaign_id: campaign.id,
+        contestant_id: contestant.id,
+        entry_method_id: method.id,
+        client_ip,
+        now,
+    })?;
     let verdict = fraud::score(
-        &signals(&job.email, request, client_ip, counts, now),
+        &signals(&entry.email, request, client_ip, counts, now),
         campaign.fraud_level,
     );
-    let value = entry_value(method, &job.email);
-    let Some(entry_id) = tx
-        .insert_entry(&NewEntry {
-            campaign_id: campaign.id,
-            contestant_id: contestant.id,
-            entry_method_id: method.id,
-            idempotency_key: &request.idempotency_key,
-            value: &value,
-            worth: method.worth,
-            consent_text: request.consent.then_some(campaign.consent_text.as_str()),
-            landing_url: &request.landing_url,
-            referring_url: &request.referring_url,
-            honeypot: &request.honeypot,
-            actions_completed: contestant.actions_completed,
-            total_entries: contestant.total_entries,
-            client_ip,
-            fraud_score: verdict.score,
-            fraud_reasons: &verdict.reasons,
-            verdict: verdict.decision(),
-            now,
-        })
-        .await?
+    let value = entry_value(method, &entry.email);
+    let Some(entry_id) = tx.insert_entry(&NewEntry {
+        campaign_id: campaign.id,
+        contestant_id: contestant.id,
+        entry_method_id: method.id,
+        idempotency_key: &request.idempotency_key,
+        value: &value,
+        worth: method.worth,
+        consent_text: request.consent.then_some(campaign.consent_text.as_str()),
+        landing_url: &request.landing_url,
+        referring_url: &request.referring_url,
+        honeypot: &request.honeypot,
+        actions_completed: contestant.actions_completed,
+        total_entries: contestant.total_entries,
+        client_ip,
+        fraud_score: verdict.score,
+        fraud_reasons: &verdict.reasons,
+        verdict: verdict.decision(),
+        now,
+    })?
     else {
         return Ok(None);
     };
@@ -324,8 +338,8 @@ async fn insert(
     }
     events.push((EventType::EntryDisqualified, held_until));
     for (event, held_until) in events {
-        let endpoints = subscribers.of(tx, event).await?.to_vec();
-        queue_deliveries(tx, &endpoints, event, entry_id, &body, held_until, now).await?;
+        let endpoints = subscribers.of(tx, event)?.to_vec();
+        queue_deliveries(tx, &endpoints, event, entry_id, &body, held_until, now)?;
     }
     Ok(Some(EntryResponse {
         entry: summary(entry_id, method, now),
@@ -335,8 +349,8 @@ async fn insert(
 }
 
 /// One delivery of `event` per endpoint subscribed to it, all with the same body.
-async fn queue_deliveries(
-    tx: &mut EntryTransaction,
+fn queue_deliveries(
+    tx: &mut WriteTx<'_>,
     endpoints: &[i64],
     event: EventType,
     entry_id: EntryId,
@@ -353,8 +367,7 @@ async fn queue_deliveries(
             body,
             held_until,
             now,
-        })
-        .await?;
+        })?;
     }
     Ok(())
 }

@@ -141,7 +141,9 @@ fn bench(extra: &[String]) -> Result<(), String> {
     let dist = widget()?;
     bundle::print_sizes(&dist)?;
     let mut command = cargo();
-    command.args(["bench", "--package", "server", "--bench", "ingest"]).args(extra);
+    command
+        .args(["bench", "--package", "server", "--bench", "ingest"])
+        .args(extra);
     server_environment(&mut command, &dist);
     run_command(&mut command)
 }

@@ -1,5 +1,8 @@
 //! Campaigns and their entry methods.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
 use protocol::campaign::{CampaignStatus, CampaignType, EntryMethodType};
 use protocol::ids::{CampaignKey, EntryMethodId};
 use sqlx::Row as _;
@@ -53,7 +56,56 @@ pub struct NewEntryMethod {
     pub mandatory: bool,
 }
 
+/// How long [`Store::recent_campaign_by_key`] may answer from memory (unix ms).
+const CAMPAIGN_CACHE_MS: i64 = 1_000;
+/// Campaigns remembered before expired ones are dropped.
+const CAMPAIGN_CACHE_SIZE: usize = 1_024;
+
+/// Campaigns recently read, by key, with when they were read (unix ms). Cleared by every
+/// campaign write through [`Store`].
+#[derive(Debug, Default)]
+pub(super) struct CampaignCache(Mutex<HashMap<String, (i64, CampaignRecord)>>);
+
+impl CampaignCache {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, (i64, CampaignRecord)>> {
+        // A panic while holding the lock leaves the map whole (every change is one call).
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn clear(&self) {
+        self.lock().clear();
+    }
+}
+
+fn fresh(read_at: i64, now: i64) -> bool {
+    (0..CAMPAIGN_CACHE_MS).contains(&now.saturating_sub(read_at))
+}
+
 impl Store {
+    /// [`Self::campaign_by_key`], answered from memory if read less than a second before `now`
+    /// (unix ms). For the entry path, which reads the campaign on every request: a change
+    /// made through this `Store` shows at once, one made by another process within a second.
+    pub async fn recent_campaign_by_key(
+        &self,
+        key: &CampaignKey,
+        now: i64,
+    ) -> Result<Option<CampaignRecord>, StoreError> {
+        if let Some((read_at, campaign)) = self.campaigns.lock().get(key.as_str())
+            && fresh(*read_at, now)
+        {
+            return Ok(Some(campaign.clone()));
+        }
+        let campaign = self.campaign_by_key(key).await?;
+        if let Some(campaign) = &campaign {
+            let mut cached = self.campaigns.lock();
+            if cached.len() >= CAMPAIGN_CACHE_SIZE {
+                cached.retain(|_, (read_at, _)| fresh(*read_at, now));
+            }
+            cached.insert(key.as_str().to_owned(), (now, campaign.clone()));
+        }
+        Ok(campaign)
+    }
+
     pub async fn campaign_by_key(
         &self,
         key: &CampaignKey,
@@ -120,6 +172,7 @@ impl Store {
         .bind(key.as_str())
         .execute(&self.pool)
         .await?;
+        self.campaigns.clear();
         Ok(updated.rows_affected() == 1)
     }
 
@@ -163,6 +216,7 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
+        self.campaigns.clear();
         Ok(true)
     }
 }

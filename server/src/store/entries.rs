@@ -1,17 +1,18 @@
-//! Contestants, entries and the deliveries an entry creates, written in one transaction.
+//! Contestants, entries and the deliveries an entry creates, written in one transaction on the
+//! entry writer's connection ([`WriteTx`]); looked up again on the pool.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::sync::LazyLock;
 
 use protocol::campaign::EntryMethodType;
 use protocol::ids::{ContestantId, EntryId, EntryMethodId, MessageId};
 use protocol::payload::EventType;
+use rusqlite::params;
 use sqlx::Row as _;
-use sqlx::error::ErrorKind;
-use sqlx::{Sqlite, Transaction};
 
 use super::campaigns::parse_column;
-use super::{Store, StoreError, to_u32};
+use super::{Store, StoreError, WriteTx, to_u32};
 use crate::fraud::{Decision, Reason};
 
 /// Details (question → answer) as stored in `contestants.details`.
@@ -149,54 +150,57 @@ impl Store {
             total_entries: to_u32("total_entries", row.try_get("total_entries")?)?,
         }))
     }
-
-    /// Starts the transaction that records a group of entries, each inside its own savepoint
-    /// ([`EntryTransaction::savepoint`]). Nothing is kept unless it commits.
-    pub async fn begin_entry(&self) -> Result<EntryTransaction, StoreError> {
-        Ok(EntryTransaction {
-            tx: self.pool.begin().await?,
-        })
-    }
 }
 
-/// One entry being recorded: the contestant, the entry and its deliveries, all or nothing.
-#[derive(Debug)]
-pub struct EntryTransaction {
-    tx: Transaction<'static, Sqlite>,
-}
-
-impl EntryTransaction {
+/// The entry write path, run on the [`super::EntryWriter`]'s thread inside its transaction:
+/// one group of entries, each inside its own savepoint ([`WriteTx::savepoint`]). Nothing is
+/// kept unless the transaction commits.
+impl WriteTx<'_> {
     /// Creates the contestant or updates them, adding one action and `worth` entries.
     ///
     /// Writes first (so the write lock is taken at once), then merges the details.
-    pub async fn upsert_contestant(
+    pub fn upsert_contestant(
         &mut self,
         new: &NewContestant<'_>,
     ) -> Result<ContestantRecord, StoreError> {
-        let row = sqlx::query(
-            "INSERT INTO contestants (campaign_id, email, name, first_name, last_name, details,
-                                      actions_completed, total_entries, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, '{}', 1, $6, $7, $7)
-             ON CONFLICT (campaign_id, email) DO UPDATE SET
-                 name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE contestants.name END,
-                 first_name = CASE WHEN excluded.name <> '' THEN excluded.first_name ELSE contestants.first_name END,
-                 last_name = CASE WHEN excluded.name <> '' THEN excluded.last_name ELSE contestants.last_name END,
-                 actions_completed = contestants.actions_completed + 1,
-                 total_entries = contestants.total_entries + excluded.total_entries,
-                 updated_at = excluded.updated_at
-             RETURNING id, email, name, first_name, last_name, details, actions_completed, total_entries",
-        )
-        .bind(new.campaign_id)
-        .bind(new.email)
-        .bind(new.name)
-        .bind(new.first_name)
-        .bind(new.last_name)
-        .bind(i64::from(new.worth))
-        .bind(new.now)
-        .fetch_one(&mut *self.tx)
-        .await?;
-        let id = ContestantId(row.try_get("id")?);
-        let stored_details: String = row.try_get("details")?;
+        let (id, email, name, first_name, last_name, stored_details, actions_completed, total_entries) = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO contestants (campaign_id, email, name, first_name, last_name, details,
+                                          actions_completed, total_entries, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, '{}', 1, ?6, ?7, ?7)
+                 ON CONFLICT (campaign_id, email) DO UPDATE SET
+                     name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE contestants.name END,
+                     first_name = CASE WHEN excluded.name <> '' THEN excluded.first_name ELSE contestants.first_name END,
+                     last_name = CASE WHEN excluded.name <> '' THEN excluded.last_name ELSE contestants.last_name END,
+                     actions_completed = contestants.actions_completed + 1,
+                     total_entries = contestants.total_entries + excluded.total_entries,
+                     updated_at = excluded.updated_at
+                 RETURNING id, email, name, first_name, last_name, details, actions_completed, total_entries",
+            )?
+            .query_row(
+                params![
+                    new.campaign_id,
+                    new.email,
+                    new.name,
+                    new.first_name,
+                    new.last_name,
+                    i64::from(new.worth),
+                    new.now,
+                ],
+                |row| {
+                    Ok((
+                        ContestantId(row.get("id")?),
+                        row.get::<_, String>("email")?,
+                        row.get::<_, String>("name")?,
+                        row.get::<_, String>("first_name")?,
+                        row.get::<_, String>("last_name")?,
+                        row.get::<_, String>("details")?,
+                        row.get::<_, i64>("actions_completed")?,
+                        row.get::<_, i64>("total_entries")?,
+                    ))
+                },
+            )?;
         let mut details: Details =
             serde_json::from_str(&stored_details).map_err(|_| StoreError::Corrupt {
                 column: "details",
@@ -209,37 +213,34 @@ impl EntryTransaction {
                     .map(|(question, answer)| (question.clone(), answer.clone())),
             );
             let merged = serde_json::Value::from(serde_json::Map::from_iter(details.clone()));
-            sqlx::query("UPDATE contestants SET details = $1 WHERE id = $2")
-                .bind(merged.to_string())
-                .bind(id.0)
-                .execute(&mut *self.tx)
-                .await?;
+            self.tx
+                .prepare_cached("UPDATE contestants SET details = ?1 WHERE id = ?2")?
+                .execute(params![merged.to_string(), id.0])?;
         }
         Ok(ContestantRecord {
             id,
-            email: row.try_get("email")?,
-            name: row.try_get("name")?,
-            first_name: row.try_get("first_name")?,
-            last_name: row.try_get("last_name")?,
+            email,
+            name,
+            first_name,
+            last_name,
             details,
-            actions_completed: to_u32("actions_completed", row.try_get("actions_completed")?)?,
-            total_entries: to_u32("total_entries", row.try_get("total_entries")?)?,
+            actions_completed: to_u32("actions_completed", actions_completed)?,
+            total_entries: to_u32("total_entries", total_entries)?,
         })
     }
 
     /// Counts what the fraud filter needs. Called after [`Self::upsert_contestant`], which holds
     /// the write lock, so the counts cannot change before the entry is inserted.
-    pub async fn fraud_counts(
-        &mut self,
-        query: &FraudCountsQuery,
-    ) -> Result<FraudCounts, StoreError> {
-        let earlier: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM entries WHERE contestant_id = $1 AND entry_method_id = $2",
-        )
-        .bind(query.contestant_id.0)
-        .bind(query.entry_method_id.0)
-        .fetch_one(&mut *self.tx)
-        .await?;
+    pub fn fraud_counts(&mut self, query: &FraudCountsQuery) -> Result<FraudCounts, StoreError> {
+        let earlier: i64 = self
+            .tx
+            .prepare_cached(
+                "SELECT COUNT(*) FROM entries WHERE contestant_id = ?1 AND entry_method_id = ?2",
+            )?
+            .query_row(
+                params![query.contestant_id.0, query.entry_method_id.0],
+                |row| row.get(0),
+            )?;
         let mut counts = FraudCounts {
             earlier_entries_same_method: to_u32("entries", earlier)?,
             ..FraudCounts::default()
@@ -250,150 +251,147 @@ impl EntryTransaction {
         // Each count stops at a cap above every level's threshold, so one busy address (a
         // shared NAT, an attacker) costs a bounded index range per entry, not a scan of all
         // its entries.
-        let row = sqlx::query(
-            "SELECT
-               (SELECT COUNT(*) FROM (SELECT DISTINCT contestant_id FROM entries
-                  WHERE campaign_id = $1 AND client_ip = $2 AND contestant_id <> $3 LIMIT $5)) AS others,
-               (SELECT COUNT(*) FROM (SELECT 1 FROM entries
-                  WHERE campaign_id = $1 AND client_ip = $2 AND created_at > $4 - 60000 LIMIT $5)) AS last_minute,
-               (SELECT COUNT(*) FROM (SELECT 1 FROM entries
-                  WHERE campaign_id = $1 AND client_ip = $2 AND created_at > $4 - 3600000 LIMIT $6)) AS last_hour",
-        )
-        .bind(query.campaign_id)
-        .bind(ip.to_string())
-        .bind(query.contestant_id.0)
-        .bind(query.now)
-        .bind(i64::from(FRAUD_COUNT_CAP))
-        .bind(i64::from(FRAUD_HOURLY_COUNT_CAP))
-        .fetch_one(&mut *self.tx)
-        .await?;
-        counts.other_contestants_from_ip = to_u32("entries", row.try_get("others")?)?;
-        counts.entries_from_ip_last_minute = to_u32("entries", row.try_get("last_minute")?)?;
-        counts.entries_from_ip_last_hour = to_u32("entries", row.try_get("last_hour")?)?;
+        let (others, last_minute, last_hour): (i64, i64, i64) =
+            self.tx.prepare_cached(&IP_COUNTS_SQL)?.query_row(
+                params![
+                    query.campaign_id,
+                    ip.to_string(),
+                    query.contestant_id.0,
+                    query.now,
+                ],
+                |row| {
+                    Ok((
+                        row.get("others")?,
+                        row.get("last_minute")?,
+                        row.get("last_hour")?,
+                    ))
+                },
+            )?;
+        counts.other_contestants_from_ip = to_u32("entries", others)?;
+        counts.entries_from_ip_last_minute = to_u32("entries", last_minute)?;
+        counts.entries_from_ip_last_hour = to_u32("entries", last_hour)?;
         Ok(counts)
     }
 
     /// Inserts the entry. `None` if an entry with the same idempotency key was committed
     /// meanwhile (a concurrent retry); the caller then rolls back and answers with that one.
-    pub async fn insert_entry(
-        &mut self,
-        new: &NewEntry<'_>,
-    ) -> Result<Option<EntryId>, StoreError> {
-        let inserted = sqlx::query_scalar(
-            "INSERT INTO entries (campaign_id, contestant_id, entry_method_id, idempotency_key, entry_value,
-                                  worth, consent_text, landing_url, referring_url, honeypot,
-                                  actions_completed, total_entries, created_at,
-                                  client_ip, fraud_score, fraud_reasons, verdict)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-             RETURNING id",
-        )
-        .bind(new.campaign_id)
-        .bind(new.contestant_id.0)
-        .bind(new.entry_method_id.0)
-        .bind(new.idempotency_key)
-        .bind(new.value)
-        .bind(i64::from(new.worth))
-        .bind(new.consent_text)
-        .bind(new.landing_url)
-        .bind(new.referring_url)
-        .bind(new.honeypot)
-        .bind(i64::from(new.actions_completed))
-        .bind(i64::from(new.total_entries))
-        .bind(new.now)
-        .bind(new.client_ip.map(|ip| ip.to_string()))
-        .bind(i64::from(new.fraud_score))
-        .bind(reasons_json(new.fraud_reasons))
-        .bind(new.verdict.as_str())
-        .fetch_one(&mut *self.tx)
-        .await;
+    pub fn insert_entry(&mut self, new: &NewEntry<'_>) -> Result<Option<EntryId>, StoreError> {
+        let inserted = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO entries (campaign_id, contestant_id, entry_method_id, idempotency_key, entry_value,
+                                      worth, consent_text, landing_url, referring_url, honeypot,
+                                      actions_completed, total_entries, created_at,
+                                      client_ip, fraud_score, fraud_reasons, verdict)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+                 RETURNING id",
+            )?
+            .query_row(
+                params![
+                    new.campaign_id,
+                    new.contestant_id.0,
+                    new.entry_method_id.0,
+                    new.idempotency_key,
+                    new.value,
+                    i64::from(new.worth),
+                    new.consent_text,
+                    new.landing_url,
+                    new.referring_url,
+                    new.honeypot,
+                    i64::from(new.actions_completed),
+                    i64::from(new.total_entries),
+                    new.now,
+                    new.client_ip.map(|ip| ip.to_string()),
+                    i64::from(new.fraud_score),
+                    reasons_json(new.fraud_reasons),
+                    new.verdict.as_str(),
+                ],
+                |row| row.get(0),
+            );
         match inserted {
             Ok(id) => Ok(Some(EntryId(id))),
-            Err(sqlx::Error::Database(error)) if error.kind() == ErrorKind::UniqueViolation => {
-                Ok(None)
-            }
+            Err(rusqlite::Error::SqliteFailure(error, _)) if is_unique_violation(error) => Ok(None),
             Err(error) => Err(error.into()),
         }
     }
 
     /// Ids of the enabled endpoints subscribed to `event`.
-    pub async fn endpoints_subscribed_to(
-        &mut self,
-        event: EventType,
-    ) -> Result<Vec<i64>, StoreError> {
-        let rows = sqlx::query("SELECT id, events FROM endpoints WHERE enabled ORDER BY id")
-            .fetch_all(&mut *self.tx)
-            .await?;
+    pub fn endpoints_subscribed_to(&mut self, event: EventType) -> Result<Vec<i64>, StoreError> {
+        let mut statement = self
+            .tx
+            .prepare_cached("SELECT id, events FROM endpoints WHERE enabled ORDER BY id")?;
+        let mut rows = statement.query([])?;
         let mut subscribed = Vec::new();
-        for row in rows {
-            let events: String = row.try_get("events")?;
+        while let Some(row) = rows.next()? {
+            let events: String = row.get("events")?;
             let names: Vec<String> =
                 serde_json::from_str(&events).map_err(|_| StoreError::Corrupt {
                     column: "events",
                     value: events.clone(),
                 })?;
             if names.iter().any(|name| name == event.as_str()) {
-                subscribed.push(row.try_get("id")?);
+                subscribed.push(row.get("id")?);
             }
         }
         Ok(subscribed)
     }
 
     /// Queues one delivery, due at once or held until `new.held_until`.
-    pub async fn insert_delivery(&mut self, new: &NewDelivery<'_>) -> Result<(), StoreError> {
+    pub fn insert_delivery(&mut self, new: &NewDelivery<'_>) -> Result<(), StoreError> {
         let (status, due) = match new.held_until {
             Some(due) => ("held", due),
             None => ("pending", new.now),
         };
-        sqlx::query(
-            "INSERT INTO deliveries (webhook_id, endpoint_id, entry_id, event_type, body, status,
-                                     n_attempts, next_attempt_at, lease_until, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, NULL, $8)",
-        )
-        .bind(new.webhook_id.as_str())
-        .bind(new.endpoint_id)
-        .bind(new.entry_id.0)
-        .bind(new.event_type.as_str())
-        .bind(new.body)
-        .bind(status)
-        .bind(due)
-        .bind(new.now)
-        .execute(&mut *self.tx)
-        .await?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO deliveries (webhook_id, endpoint_id, entry_id, event_type, body, status,
+                                         n_attempts, next_attempt_at, lease_until, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, NULL, ?8)",
+            )?
+            .execute(params![
+                new.webhook_id.as_str(),
+                new.endpoint_id,
+                new.entry_id.0,
+                new.event_type.as_str(),
+                new.body,
+                status,
+                due,
+                new.now,
+            ])?;
         Ok(())
     }
+}
 
-    /// Marks the start of one entry's writes, so they can be undone alone.
-    pub async fn savepoint(&mut self) -> Result<(), StoreError> {
-        sqlx::query("SAVEPOINT entry")
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
-    }
-
-    /// Keeps the writes since [`Self::savepoint`] (they still need the commit).
-    pub async fn release_savepoint(&mut self) -> Result<(), StoreError> {
-        sqlx::query("RELEASE entry").execute(&mut *self.tx).await?;
-        Ok(())
-    }
-
-    /// Undoes the writes since [`Self::savepoint`]; the rest of the group stays.
-    pub async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
-        sqlx::query("ROLLBACK TO entry")
-            .execute(&mut *self.tx)
-            .await?;
-        sqlx::query("RELEASE entry").execute(&mut *self.tx).await?;
-        Ok(())
-    }
-
-    pub async fn commit(self) -> Result<(), StoreError> {
-        Ok(self.tx.commit().await?)
-    }
+/// What sqlx calls a unique violation: a `UNIQUE` or `PRIMARY KEY` constraint failed.
+fn is_unique_violation(error: rusqlite::ffi::Error) -> bool {
+    matches!(
+        error.extended_code,
+        rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+    )
 }
 
 /// Where the per-address counts stop: above every fraud level's threshold for them.
 pub const FRAUD_COUNT_CAP: u32 = 64;
 /// Where the per-address count over the last hour stops.
 pub const FRAUD_HOURLY_COUNT_CAP: u32 = 512;
+
+/// The per-address counts of [`FraudCounts`]. The caps are written into the SQL, not bound:
+/// SQLite recompiles a statement each time a parameter its `LIMIT` reads is bound again, and
+/// that recompiling was most of an entry's cost.
+static IP_COUNTS_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT
+           (SELECT COUNT(*) FROM (SELECT DISTINCT contestant_id FROM entries
+              WHERE campaign_id = ?1 AND client_ip = ?2 AND contestant_id <> ?3
+              LIMIT {FRAUD_COUNT_CAP})) AS others,
+           (SELECT COUNT(*) FROM (SELECT 1 FROM entries
+              WHERE campaign_id = ?1 AND client_ip = ?2 AND created_at > ?4 - 60000
+              LIMIT {FRAUD_COUNT_CAP})) AS last_minute,
+           (SELECT COUNT(*) FROM (SELECT 1 FROM entries
+              WHERE campaign_id = ?1 AND client_ip = ?2 AND created_at > ?4 - 3600000
+              LIMIT {FRAUD_HOURLY_COUNT_CAP})) AS last_hour"
+    )
+});
 
 /// `entries.fraud_reasons`: a JSON array of reason codes.
 fn reasons_json(reasons: &[Reason]) -> String {

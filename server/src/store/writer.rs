@@ -1,0 +1,175 @@
+//! The entry writer: one OS thread that owns one synchronous SQLite connection and runs each
+//! write handed to it as one transaction.
+//!
+//! sqlx runs every statement on a per-connection worker thread, one channel round trip (two
+//! thread switches) per statement; a group of entries is thousands of statements. Here a
+//! whole group runs on the thread that owns the connection, so the only hand-offs are the
+//! group going in and its outcome coming back. Reads stay on the sqlx pool beside it (WAL).
+//!
+//! Owns the writer thread, its connection and the transaction boundaries (`BEGIN IMMEDIATE`,
+//! `COMMIT`, `ROLLBACK`); the statements themselves live with their tables ([`WriteTx`]'s
+//! entry methods are in `entries.rs`). Must not run anything but short synchronous database
+//! work on its thread: every write waits behind the one before it.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::sync::mpsc;
+use std::thread;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use tokio::sync::oneshot;
+use tracing::error;
+
+use super::{BUSY_TIMEOUT, StoreError};
+
+/// Prepared statements kept per connection; more than the write path uses.
+const STATEMENT_CACHE_CAPACITY: usize = 32;
+
+/// A write for the thread: runs against its connection and sends its own answer.
+type Work = Box<dyn FnOnce(&mut Connection) + Send>;
+
+enum Message {
+    Write(Work),
+    /// Finish what was queued before, close the connection, then answer.
+    Stop(oneshot::Sender<()>),
+}
+
+/// The handle to the writer thread. Cloning shares the thread; it ends when every handle is
+/// gone or [`Self::stop`] is called, after the writes queued before.
+#[derive(Debug, Clone)]
+pub struct EntryWriter {
+    messages: mpsc::Sender<Message>,
+}
+
+impl EntryWriter {
+    /// Opens `path` with the pool's settings (WAL, `synchronous=FULL`, busy timeout, foreign
+    /// keys) and starts the thread. The schema must already be migrated.
+    pub(super) fn start(path: &Path) -> Result<Self, StoreError> {
+        let connection = open(path)?;
+        let (messages, received) = mpsc::channel();
+        thread::Builder::new()
+            .name("hookline-entry-writer".to_owned())
+            .spawn(move || run(connection, received))
+            .map_err(StoreError::WriterThread)?;
+        Ok(Self { messages })
+    }
+
+    /// Runs `work` in one transaction on the writer thread: `BEGIN IMMEDIATE`, `work`, then
+    /// `COMMIT` if it returned `Ok` (durable when this returns), `ROLLBACK` if it returned
+    /// `Err`. [`StoreError::NotCommitted`] if the writer has stopped or `work` panicked.
+    pub async fn write<R: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut WriteTx<'_>) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        let (answer, answered) = oneshot::channel();
+        let work: Work = Box::new(move |connection| {
+            // The caller may have gone away; what was written stays written.
+            let _ = answer.send(transaction(connection, work));
+        });
+        self.messages
+            .send(Message::Write(work))
+            .map_err(|_| StoreError::NotCommitted)?;
+        answered.await.map_err(|_| StoreError::NotCommitted)?
+    }
+
+    /// Lets the writes queued so far finish, then closes the connection and ends the thread.
+    /// Writes asked for afterwards get [`StoreError::NotCommitted`].
+    pub async fn stop(&self) {
+        let (done, stopped) = oneshot::channel();
+        if self.messages.send(Message::Stop(done)).is_ok() {
+            // Errs only if the thread ended meanwhile (another `stop`): it is stopped either way.
+            let _ = stopped.await;
+        }
+    }
+}
+
+/// One write's transaction, on the writer thread. Only the writer creates it.
+#[derive(Debug)]
+pub struct WriteTx<'conn> {
+    pub(super) tx: rusqlite::Transaction<'conn>,
+}
+
+impl WriteTx<'_> {
+    /// Marks the start of one entry's writes, so they can be undone alone.
+    pub fn savepoint(&mut self) -> Result<(), StoreError> {
+        self.tx.prepare_cached("SAVEPOINT entry")?.execute([])?;
+        Ok(())
+    }
+
+    /// Keeps the writes since [`Self::savepoint`] (they still need the commit).
+    pub fn release_savepoint(&mut self) -> Result<(), StoreError> {
+        self.tx.prepare_cached("RELEASE entry")?.execute([])?;
+        Ok(())
+    }
+
+    /// Undoes the writes since [`Self::savepoint`]; the rest of the transaction stays.
+    pub fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
+        self.tx.prepare_cached("ROLLBACK TO entry")?.execute([])?;
+        self.tx.prepare_cached("RELEASE entry")?.execute([])?;
+        Ok(())
+    }
+}
+
+fn open(path: &Path) -> Result<Connection, StoreError> {
+    let connection = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    connection.busy_timeout(BUSY_TIMEOUT)?;
+    let journal_mode: String =
+        connection.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+    if !journal_mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Corrupt {
+            column: "journal_mode",
+            value: journal_mode,
+        });
+    }
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.pragma_update(None, "foreign_keys", true)?;
+    connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
+    Ok(connection)
+}
+
+/// The thread: runs each write in turn until stopped or every handle is gone.
+fn run(mut connection: Connection, messages: mpsc::Receiver<Message>) {
+    let mut stopped = None;
+    while let Ok(message) = messages.recv() {
+        match message {
+            Message::Write(work) => {
+                // A panicking write loses only itself: its transaction is rolled back as it
+                // unwinds and its caller gets `NotCommitted`; the thread goes on.
+                if catch_unwind(AssertUnwindSafe(|| work(&mut connection))).is_err() {
+                    error!("a write panicked on the entry writer thread; it was rolled back");
+                }
+            }
+            Message::Stop(done) => {
+                stopped = Some(done);
+                break;
+            }
+        }
+    }
+    // Writes queued after a stop are dropped unrun: their callers get `NotCommitted`.
+    drop(messages);
+    if let Err((_, cause)) = connection.close() {
+        error!(error = %cause, "the entry writer's connection did not close cleanly");
+    }
+    if let Some(done) = stopped {
+        // Errs only if `stop`'s caller went away; nothing is waiting then.
+        let _ = done.send(());
+    }
+}
+
+/// `BEGIN IMMEDIATE`, `work`, `COMMIT`; dropping the transaction on `Err` rolls it back.
+fn transaction<R>(
+    connection: &mut Connection,
+    work: impl FnOnce(&mut WriteTx<'_>) -> Result<R, StoreError>,
+) -> Result<R, StoreError> {
+    let mut tx = WriteTx {
+        tx: connection.transaction_with_behavior(TransactionBehavior::Immediate)?,
+    };
+    let done = work(&mut tx)?;
+    tx.tx.commit()?;
+    Ok(done)
+}
