@@ -2,19 +2,19 @@
 //!
 //! Sends no cookies and triggers no CORS preflight: the entry post uses the safelisted
 //! `text/plain` content type. JSON is parsed and written by the browser (`Response.json()`,
-//! `JSON.stringify`), which keeps a JSON parser out of the bundle. Must not touch the DOM; what
-//! the answers mean is decided in `form.rs`.
+//! `JSON.stringify`), which keeps a JSON parser out of the bundle; `answers.rs` reads the parsed
+//! answers. Must not touch the DOM; what the answers mean is decided in `form.rs`.
 
 use gloo_net::http::{Request, Response};
 use protocol::campaign::PublicCampaign;
-use protocol::entry::EntryRequest;
+use protocol::entry::{ApiError, EntryRequest, EntryResponse};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::RequestCredentials;
 use yew::platform::time::sleep;
 
+use crate::answers;
 use crate::form::{
     AnswerBody, PostOutcome, RETRY_DELAYS, campaign_url, entries_url, read_post_answer,
 };
@@ -33,8 +33,12 @@ impl JsBody {
 }
 
 impl AnswerBody for JsBody {
-    fn parse<T: DeserializeOwned>(&self) -> Option<T> {
-        serde_wasm_bindgen::from_value(self.0.clone()).ok()
+    fn entry_response(&self) -> Option<EntryResponse> {
+        answers::entry_response(&self.0)
+    }
+
+    fn api_error(&self) -> Option<ApiError> {
+        answers::api_error(&self.0)
     }
 }
 
@@ -66,7 +70,7 @@ pub async fn fetch_campaign(api_base: &str, key: &str) -> Option<PublicCampaign>
             continue;
         };
         match response.status() {
-            200 => return JsBody::read(response).await.parse(),
+            200 => return answers::public_campaign(&JsBody::read(response).await.0),
             408 | 429 | 500.. => continue,
             _ => return None,
         }

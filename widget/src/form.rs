@@ -12,7 +12,6 @@ use protocol::entry::{ApiError, EntryRequest, EntryResponse, MAX_IDEMPOTENCY_KEY
 use protocol::events::{CampaignInfo, ContestantInfo};
 use protocol::ids::EntryMethodId;
 use protocol::validate::{MAX_NAME_LEN, normalize_email};
-use serde::de::DeserializeOwned;
 
 /// Waits before each retry of a post that got no answer or a 5xx. Three retries, then the
 /// contestant is told; every retry carries the same idempotency key.
@@ -215,21 +214,22 @@ pub enum PostOutcome {
 }
 
 /// An answer's JSON body, read by whoever has it: the browser's `Response.json()` in the
-/// widget, `serde_json` in tests. (The widget links no JSON parser of its own.)
+/// widget (see `answers.rs`), `serde_json` in tests. (The widget links no JSON parser of its
+/// own.) Each is `None` if the body is not JSON of that shape.
 pub trait AnswerBody {
-    /// The body as `T`, or `None` if it is not JSON of that shape.
-    fn parse<T: DeserializeOwned>(&self) -> Option<T>;
+    fn entry_response(&self) -> Option<EntryResponse>;
+    fn api_error(&self) -> Option<ApiError>;
 }
 
 /// Reads the server's answer to the entry post.
 pub fn read_post_answer(status: u16, body: &impl AnswerBody) -> PostOutcome {
     match status {
-        200 | 201 => match body.parse() {
+        200 | 201 => match body.entry_response() {
             Some(response) => PostOutcome::Accepted(response),
             None => PostOutcome::Retry,
         },
         408 | 429 => PostOutcome::Retry,
-        400..=499 => PostOutcome::Refused(body.parse().unwrap_or_else(|| ApiError {
+        400..=499 => PostOutcome::Refused(body.api_error().unwrap_or_else(|| ApiError {
             code: format!("http_{status}"),
             detail: "Sorry, your entry could not be accepted.".to_owned(),
             field: None,
@@ -443,7 +443,11 @@ mod tests {
     }
 
     impl AnswerBody for &str {
-        fn parse<T: DeserializeOwned>(&self) -> Option<T> {
+        fn entry_response(&self) -> Option<EntryResponse> {
+            serde_json::from_str(self).ok()
+        }
+
+        fn api_error(&self) -> Option<ApiError> {
             serde_json::from_str(self).ok()
         }
     }

@@ -51,8 +51,16 @@ impl Host {
 
     /// Dispatches `hookline:<name>` with `detail` as a plain JS object. The event bubbles and
     /// is composed, so it reaches `document` and `window` once, from inside any shadow root.
-    pub fn dispatch<T: Serialize>(&self, name: &str, detail: &T) {
-        if let Err(error) = self.try_dispatch(name, detail) {
+    pub fn dispatch(&self, name: &str, detail: &impl Serialize) {
+        // Generic only as far as serialising: one copy of the rest serves every event.
+        let detail = detail
+            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+            .map_err(JsValue::from);
+        self.dispatch_js(name, detail);
+    }
+
+    fn dispatch_js(&self, name: &str, detail: Result<JsValue, JsValue>) {
+        if let Err(error) = detail.and_then(|detail| self.try_dispatch(name, &detail)) {
             console_error(&format!(
                 "Hookline: could not dispatch {name}: {}",
                 error.as_string().unwrap_or_default()
@@ -60,13 +68,11 @@ impl Host {
         }
     }
 
-    fn try_dispatch<T: Serialize>(&self, name: &str, detail: &T) -> Result<(), JsValue> {
-        let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-        let detail = detail.serialize(&serializer)?;
+    fn try_dispatch(&self, name: &str, detail: &JsValue) -> Result<(), JsValue> {
         let init = CustomEventInit::new();
         init.set_bubbles(true);
         init.set_composed(true);
-        init.set_detail(&detail);
+        init.set_detail(detail);
         let event =
             CustomEvent::new_with_event_init_dict(&protocol::events::dom_event_name(name), &init)?;
         // Listeners' exceptions are reported by the browser, not returned here.

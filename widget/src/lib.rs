@@ -5,6 +5,7 @@
 //! only through DOM events and `data-hookline-state` (see `host.rs`). Pure logic lives in
 //! `form.rs` and is tested natively. Must not depend on the server or throw into the host page.
 
+mod answers;
 mod api;
 mod app;
 mod bindings;
@@ -15,15 +16,12 @@ mod host;
 mod style;
 
 use std::cell::RefCell;
-use std::sync::Once;
 
-use protocol::events::{self, ErrorDetail};
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, ShadowRoot, ShadowRootInit, ShadowRootMode};
 use yew::AppHandle;
 
 use crate::app::{App, AppProps};
-use crate::bindings::console_error;
 use crate::host::{Host, HostState};
 
 /// A mounted widget: its host element and the Yew app rendering into its shadow root.
@@ -31,6 +29,12 @@ struct Mounted {
     element: Element,
     app: AppHandle<App>,
 }
+
+/// Talc instead of the standard library's dlmalloc: the same kind of allocator (boundary tags,
+/// binned free lists, memory from `memory.grow`) in fewer bytes. Single-threaded wasm only.
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
 thread_local! {
     static MOUNTED: RefCell<Vec<Mounted>> = const { RefCell::new(Vec::new()) };
@@ -97,7 +101,14 @@ fn shadow_root(element: &Element) -> Result<ShadowRoot, JsValue> {
 
 /// Replaces Yew's default panic hook: a panic is logged and becomes a `hookline:error` event
 /// (code `internal`) on every mounted widget's element.
+#[cfg(not(panic = "immediate-abort"))]
 fn install_panic_hook() {
+    use std::sync::Once;
+
+    use protocol::events::{self, ErrorDetail};
+
+    use crate::bindings::console_error;
+
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
         yew::set_custom_panic_hook(Box::new(|info| {
@@ -126,3 +137,9 @@ fn install_panic_hook() {
         }));
     });
 }
+
+/// With `-Cpanic=immediate-abort` (the build-std route) a panic is a bare trap that runs no
+/// hook, so there is nothing to install: the loader turns the trap into the same
+/// `hookline:error` event (code `internal`) on each widget.
+#[cfg(panic = "immediate-abort")]
+fn install_panic_hook() {}

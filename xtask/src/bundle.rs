@@ -8,8 +8,9 @@ use crate::{root, run_command, toolchain};
 
 /// The loader must stay tiny: it is on every page before anything else.
 const LOADER_BUDGET_GZIP: u64 = 3 * 1024;
-/// Loader + glue + wasm, gzipped. CI fails above this.
-const TOTAL_BUDGET_GZIP: u64 = 100 * 1024;
+/// Loader + glue + wasm, gzipped. CI fails above this. About 10% over the bundle's size when
+/// it was last cut down (84,733 B on the build-std route), so growth is a decision.
+const TOTAL_BUDGET_GZIP: u64 = 91 * 1024;
 
 const LOADER: &str = "hookline.js";
 const GLUE: &str = "hookline_widget.js";

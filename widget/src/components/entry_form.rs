@@ -14,7 +14,7 @@ use web_sys::{HtmlElement, HtmlInputElement};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use super::error_message::{ErrorMessage, error_for, error_id};
+use super::error_message::{error_for, error_id, error_message};
 use crate::api::post_entry;
 use crate::bindings::{page_context, random_bytes};
 use crate::form::{
@@ -175,25 +175,25 @@ pub fn EntryForm(props: &EntryFormProps) -> Html {
                 <input id="hl-email" ref={email_ref} name="email" type="email" autocomplete="email"
                     inputmode="email" required=true
                     aria-invalid={aria_invalid(Field::Email)} aria-describedby={described_by(Field::Email)} />
-                <ErrorMessage field={Field::Email} errors={(*errors).clone()} />
+                { error_message(Field::Email, &errors) }
             </div>
             <div class="hl-field">
                 <label for="hl-name">{ "Name" }<span class="hl-optional">{ " (optional)" }</span></label>
                 <input id="hl-name" ref={name_ref} name="name" type="text" autocomplete="name"
                     aria-invalid={aria_invalid(Field::Name)} aria-describedby={described_by(Field::Name)} />
-                <ErrorMessage field={Field::Name} errors={(*errors).clone()} />
+                { error_message(Field::Name, &errors) }
             </div>
             <div class="hl-field hl-consent">
                 <input id="hl-consent" ref={consent_ref} name="consent" type="checkbox" required={consent_required}
                     aria-invalid={aria_invalid(Field::Consent)} aria-describedby={described_by(Field::Consent)} />
                 <label for="hl-consent">{ consent_label }</label>
-                <ErrorMessage field={Field::Consent} errors={(*errors).clone()} />
+                { error_message(Field::Consent, &errors) }
             </div>
             <div class="hl-hp" aria-hidden="true">
                 <label for="hl-website">{ "Website" }</label>
                 <input id="hl-website" ref={honeypot_ref} name="website" type="text" tabindex="-1" autocomplete="off" />
             </div>
-            <ErrorMessage field={Field::Form} errors={(*errors).clone()} />
+            { error_message(Field::Form, &errors) }
             <button type="submit" class="hl-submit" disabled={*posting} aria-busy={posting.then_some("true")}>
                 { "Enter" }
             </button>

@@ -1,20 +1,21 @@
-//! `ErrorMessage`: one field's error, announced to screen readers as it appears.
+//! `error_message`: one field's error, announced to screen readers as it appears.
+//!
+//! A plain function rather than a component: it has no state or hooks, and each component
+//! type costs its own copy of Yew's lifecycle code (about 1 KB gzipped of the widget).
 
 use yew::prelude::*;
 
 use crate::form::{Field, FieldError};
 
-#[derive(Debug, Properties, PartialEq)]
-pub struct ErrorMessageProps {
-    pub field: Field,
-    /// All current errors; this shows the one for `field`, if any.
-    pub errors: Vec<FieldError>,
-}
-
 /// The `id` of a field's error, for the input's `aria-describedby`. Ids are scoped to the
 /// widget's shadow root, so several widgets on one page do not clash.
-pub fn error_id(field: Field) -> String {
-    format!("hl-error-{}", field.as_str())
+pub fn error_id(field: Field) -> &'static str {
+    match field {
+        Field::Email => "hl-error-email",
+        Field::Name => "hl-error-name",
+        Field::Consent => "hl-error-consent",
+        Field::Form => "hl-error-form",
+    }
 }
 
 /// The message for `field` among `errors`.
@@ -25,11 +26,11 @@ pub fn error_for(errors: &[FieldError], field: Field) -> Option<&str> {
         .map(|error| error.message.as_str())
 }
 
-#[function_component]
-pub fn ErrorMessage(props: &ErrorMessageProps) -> Html {
-    match error_for(&props.errors, props.field) {
+/// The error for `field` among all current `errors`, if it has one.
+pub fn error_message(field: Field, errors: &[FieldError]) -> Html {
+    match error_for(errors, field) {
         Some(message) => html! {
-            <p class="hl-error" id={error_id(props.field)} data-field={props.field.as_str()} role="alert">
+            <p class="hl-error" id={error_id(field)} data-field={field.as_str()} role="alert">
                 { message }
             </p>
         },
