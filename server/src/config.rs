@@ -14,6 +14,10 @@
 //! | `HOOKLINE_WEBHOOK_URL` | unset | one webhook endpoint to send events to (`http://` or `https://`) |
 //! | `HOOKLINE_WEBHOOK_SECRET` | generated | its signing secret, `whsec_` + base64 of 24 to 64 bytes; if unset, one is generated, stored and logged once |
 //! | `HOOKLINE_WEBHOOK_EVENTS` | `entry.created` | comma-separated event types that endpoint receives |
+//! | `HOOKLINE_DELIVERY_CONCURRENCY` | `64` | most webhooks sent at once by the background delivery loop |
+//! | `HOOKLINE_DELIVERY_CONCURRENCY_PER_ENDPOINT` | `8` | most webhooks sent at once to one endpoint, so a slow endpoint cannot hold every sender |
+//! | `HOOKLINE_DISABLE_AFTER_FAILURES` | `50` | an endpoint is disabled (reason `failing`, logged, stored in `endpoints`) after this many failed attempts in a row… |
+//! | `HOOKLINE_DISABLE_AFTER` | `5d` | …when the first of them was at least this long ago (`s`, `m`, `h` or `d`, e.g. `36h`). A success starts the count again; a `410 Gone` answer disables the endpoint at once (reason `gone`) |
 //! | `HOOKLINE_ALLOW_NETWORKS` | empty | comma-separated networks webhooks may reach although they are not public, e.g. `10.1.2.0/24,::1/128` (a bare address stands for itself). Webhooks are never sent to loopback, private, link-local, CGNAT, multicast or reserved addresses otherwise; `HOOKLINE_DEMO=true` adds loopback (`127.0.0.0/8,::1/128`) so the demo receiver on this server is reached |
 
 use std::net::SocketAddr;
@@ -58,6 +62,9 @@ pub struct Config {
     pub allow_networks: AllowList,
     /// How long one webhook try may take. Not an environment variable; tests shorten it.
     pub delivery_timeouts: DeliveryTimeouts,
+    /// `HOOKLINE_DELIVERY_CONCURRENCY…` and `HOOKLINE_DISABLE_AFTER…`: how many webhooks are
+    /// sent at once, and when an endpoint that keeps failing is disabled.
+    pub delivery_limits: DeliveryLimits,
     /// Turns webhook hosts into addresses before they are checked: the system resolver. Not an
     /// environment variable; tests put a fixed table here so no lookup leaves the machine.
     pub host_lookup: Arc<dyn HostLookup>,
@@ -77,6 +84,34 @@ impl Default for DeliveryTimeouts {
         Self {
             connect: Duration::from_secs(5),
             total: Duration::from_secs(15),
+        }
+    }
+}
+
+/// How much the delivery loop sends at once, and how long an endpoint may keep failing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryLimits {
+    /// `HOOKLINE_DELIVERY_CONCURRENCY`: webhooks in flight at once, over all endpoints.
+    pub concurrency: u32,
+    /// `HOOKLINE_DELIVERY_CONCURRENCY_PER_ENDPOINT`: webhooks in flight at once to one
+    /// endpoint. Counted per server process.
+    pub concurrency_per_endpoint: u32,
+    /// `HOOKLINE_DISABLE_AFTER_FAILURES`: failed attempts in a row (over all of an endpoint's
+    /// deliveries) before it may be disabled. Fifty keeps a brief outage of a busy endpoint
+    /// from counting on its own.
+    pub disable_after_failures: u32,
+    /// `HOOKLINE_DISABLE_AFTER`: and how long the run must have lasted. Five days (as Svix
+    /// does) outlasts a long weekend's outage.
+    pub disable_after: Duration,
+}
+
+impl Default for DeliveryLimits {
+    fn default() -> Self {
+        Self {
+            concurrency: 64,
+            concurrency_per_endpoint: 8,
+            disable_after_failures: 50,
+            disable_after: Duration::from_secs(5 * 24 * 3600),
         }
     }
 }
@@ -103,6 +138,7 @@ impl Default for Config {
             deliver_in_background: true,
             allow_networks: AllowList::default(),
             delivery_timeouts: DeliveryTimeouts::default(),
+            delivery_limits: DeliveryLimits::default(),
             host_lookup: Arc::new(SystemLookup),
         }
     }
@@ -189,6 +225,32 @@ impl Config {
                 .map_err(|error| invalid("HOOKLINE_ALLOW_NETWORKS", error.to_string()))?,
             None => defaults.allow_networks.clone(),
         };
+        let positive = |variable: &'static str, default: u32| match read(variable) {
+            Some(text) => match text.parse::<u32>() {
+                Ok(n) if n > 0 => Ok(n),
+                _ => Err(invalid(
+                    variable,
+                    format!("expected a whole number above 0, got {text:?}"),
+                )),
+            },
+            None => Ok(default),
+        };
+        let limits = defaults.delivery_limits;
+        let delivery_limits = DeliveryLimits {
+            concurrency: positive("HOOKLINE_DELIVERY_CONCURRENCY", limits.concurrency)?,
+            concurrency_per_endpoint: positive(
+                "HOOKLINE_DELIVERY_CONCURRENCY_PER_ENDPOINT",
+                limits.concurrency_per_endpoint,
+            )?,
+            disable_after_failures: positive(
+                "HOOKLINE_DISABLE_AFTER_FAILURES",
+                limits.disable_after_failures,
+            )?,
+            disable_after: match read("HOOKLINE_DISABLE_AFTER") {
+                Some(text) => parse_duration("HOOKLINE_DISABLE_AFTER", &text)?,
+                None => limits.disable_after,
+            },
+        };
         Ok(Self {
             bind,
             database_url,
@@ -198,6 +260,7 @@ impl Config {
             demo,
             webhook,
             allow_networks,
+            delivery_limits,
             ..defaults
         })
     }
@@ -221,6 +284,33 @@ fn parse_http_url(variable: &'static str, text: &str) -> Result<String, ConfigEr
         ));
     }
     Ok(text.trim_end_matches('/').to_owned())
+}
+
+/// A whole number of seconds, minutes, hours or days: `90s`, `30m`, `36h`, `5d`.
+fn parse_duration(variable: &'static str, text: &str) -> Result<Duration, ConfigError> {
+    let problem = || {
+        invalid(
+            variable,
+            format!("expected a number and a unit (s, m, h or d), like 5d, got {text:?}"),
+        )
+    };
+    let split = text.len().saturating_sub(1);
+    let (number, unit) = (
+        text.get(..split).unwrap_or(""),
+        text.get(split..).unwrap_or(""),
+    );
+    let seconds_per_unit = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(problem()),
+    };
+    let number: u64 = number.trim().parse().map_err(|_| problem())?;
+    number
+        .checked_mul(seconds_per_unit)
+        .map(Duration::from_secs)
+        .ok_or_else(problem)
 }
 
 fn parse_flag(variable: &'static str, text: &str) -> Result<bool, ConfigError> {
@@ -284,6 +374,34 @@ mod tests {
         assert_eq!(config.database_url, "sqlite://hookline.db");
         assert!(config.demo && config.webhook.is_none() && config.public_url.is_none());
         assert!(config.allow_networks.is_empty());
+        assert_eq!(config.delivery_limits, DeliveryLimits::default());
+    }
+
+    #[test]
+    fn delivery_limits_are_read() {
+        let config = from(&[
+            ("HOOKLINE_DELIVERY_CONCURRENCY", "128"),
+            ("HOOKLINE_DELIVERY_CONCURRENCY_PER_ENDPOINT", "4"),
+            ("HOOKLINE_DISABLE_AFTER_FAILURES", "10"),
+            ("HOOKLINE_DISABLE_AFTER", "36h"),
+        ])
+        .expect("valid settings");
+        assert_eq!(
+            config.delivery_limits,
+            DeliveryLimits {
+                concurrency: 128,
+                concurrency_per_endpoint: 4,
+                disable_after_failures: 10,
+                disable_after: Duration::from_secs(36 * 3600),
+            }
+        );
+        for (text, seconds) in [("90s", 90), ("30m", 1800), ("5d", 432_000), ("0s", 0)] {
+            assert_eq!(
+                parse_duration("X", text),
+                Ok(Duration::from_secs(seconds)),
+                "{text}"
+            );
+        }
     }
 
     #[test]
@@ -340,6 +458,24 @@ mod tests {
             "HOOKLINE_PUBLIC_URL",
         );
         check_error(&[("HOOKLINE_DEMO", "maybe")], "HOOKLINE_DEMO");
+        check_error(
+            &[("HOOKLINE_DELIVERY_CONCURRENCY", "0")],
+            "HOOKLINE_DELIVERY_CONCURRENCY",
+        );
+        check_error(
+            &[("HOOKLINE_DELIVERY_CONCURRENCY_PER_ENDPOINT", "many")],
+            "HOOKLINE_DELIVERY_CONCURRENCY_PER_ENDPOINT",
+        );
+        check_error(
+            &[("HOOKLINE_DISABLE_AFTER_FAILURES", "-1")],
+            "HOOKLINE_DISABLE_AFTER_FAILURES",
+        );
+        for text in ["5", "d", "5w", "x5d"] {
+            check_error(
+                &[("HOOKLINE_DISABLE_AFTER", text)],
+                "HOOKLINE_DISABLE_AFTER",
+            );
+        }
         check_error(
             &[("HOOKLINE_WEBHOOK_URL", "ftp://example.com")],
             "HOOKLINE_WEBHOOK_URL",

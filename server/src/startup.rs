@@ -155,7 +155,12 @@ impl Application {
         }
 
         let deliveries_queued = Arc::new(Notify::new());
-        let worker = DeliveryWorker::new(store.clone(), destinations, config.delivery_timeouts)?;
+        let worker = DeliveryWorker::new(
+            store.clone(),
+            destinations,
+            config.delivery_timeouts,
+            config.delivery_limits,
+        )?;
         let (shutdown, shutdown_receiver) = watch::channel(false);
         let router = api::router(RouterParts {
             state: AppState {
@@ -278,6 +283,15 @@ async fn save_endpoint(
     secret: &str,
     events: &[EventType],
 ) -> anyhow::Result<EndpointRecord> {
+    if let Some(endpoint) = &existing
+        && let Some(reason) = endpoint.disabled_reason
+    {
+        warn!(
+            endpoint = %endpoint.public_id, url = %endpoint.url, reason = reason.as_str(),
+            disabled_at = endpoint.disabled_at,
+            "delivery had disabled the {managed_by} webhook endpoint; the settings enable it again"
+        );
+    }
     let public_id = existing.map_or_else(new_endpoint_id, |endpoint| endpoint.public_id);
     let endpoint = ManagedEndpoint {
         managed_by,

@@ -140,10 +140,13 @@ fn ci() -> Result<(), String> {
 fn bench(extra: &[String]) -> Result<(), String> {
     let dist = widget()?;
     bundle::print_sizes(&dist)?;
-    let mut command = cargo();
-    command
-        .args(["bench", "--package", "server", "--bench", "ingest"])
-        .args(extra);
-    server_environment(&mut command, &dist);
-    run_command(&mut command)
+    for bench in ["ingest", "delivery"] {
+        let mut command = cargo();
+        command
+            .args(["bench", "--package", "server", "--bench", bench])
+            .args(extra);
+        server_environment(&mut command, &dist);
+        run_command(&mut command)?;
+    }
+    Ok(())
 }

@@ -1,10 +1,12 @@
 //! The delivery queue: claiming due deliveries with a lease, and recording attempts.
 //!
-//! A claim sets `lease_until`; while it is in the future no other worker takes the delivery.
-//! A worker that dies mid-send loses nothing: the lease runs out and the delivery is due again.
+//! A claim sets `lease_until` on a batch of deliveries in one statement; while it is in the
+//! future no other worker takes them. A worker that dies mid-send loses nothing: the lease runs
+//! out and the delivery is due again. Attempts are recorded a batch per transaction, together
+//! with each endpoint's run of consecutive failures, which may disable the endpoint.
 
-use protocol::ids::MessageId;
-use sqlx::Row as _;
+use protocol::ids::{EndpointId, MessageId};
+use rusqlite::OptionalExtension as _;
 
 use super::campaigns::parse_column;
 use super::{Store, StoreError, to_u32};
@@ -14,12 +16,15 @@ use super::{Store, StoreError, to_u32};
 pub struct ClaimedDelivery {
     pub id: i64,
     pub webhook_id: MessageId,
+    pub endpoint_id: i64,
     pub event_type: String,
     pub body: String,
     /// Tries before this one.
     pub n_attempts: u32,
     /// The lease this worker holds; recording the attempt checks it is still ours.
     pub lease_until: i64,
+    /// When it fell due (unix ms); claims are ordered by it.
+    pub due_at: i64,
     pub endpoint_url: String,
     pub endpoint_secret: String,
 }
@@ -48,6 +53,93 @@ pub enum DeliveryNext {
     GiveUp,
 }
 
+/// What [`Store::claim_due_deliveries`] may take.
+#[derive(Debug, Clone, Copy)]
+pub struct Claim<'a> {
+    /// Unix milliseconds: deliveries due by then, whose lease (if any) ran out by then.
+    pub now: i64,
+    pub lease_until: i64,
+    /// Most deliveries to claim.
+    pub limit: u32,
+    /// Most deliveries one endpoint may have being sent at once.
+    pub per_endpoint: u32,
+    /// Deliveries already being sent, by endpoint id.
+    pub in_flight: &'a [(i64, u32)],
+}
+
+/// One finished try to record.
+#[derive(Debug, Clone, Copy)]
+pub struct FinishedAttempt<'a> {
+    pub delivery: &'a ClaimedDelivery,
+    pub outcome: &'a AttemptOutcome,
+    pub next: DeliveryNext,
+    /// Disable the endpoint at once for this reason (it answered 410 Gone).
+    pub disable_endpoint: Option<DisabledReason>,
+}
+
+/// When an endpoint that keeps failing is disabled: after at least `after_failures`
+/// consecutive failed attempts, the first of which started at least `after_ms` ago.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DisableRule {
+    pub after_failures: u32,
+    pub after_ms: i64,
+}
+
+/// Why delivery disabled an endpoint (`endpoints.disabled_reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisabledReason {
+    /// It answered `410 Gone`.
+    Gone,
+    /// It failed for longer than the [`DisableRule`] allows.
+    Failing,
+}
+
+impl DisabledReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Gone => "gone",
+            Self::Failing => "failing",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "gone" => Some(Self::Gone),
+            "failing" => Some(Self::Failing),
+            _ => None,
+        }
+    }
+}
+
+/// An endpoint [`Store::record_attempts`] disabled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisabledEndpoint {
+    pub endpoint_id: i64,
+    pub public_id: EndpointId,
+    pub url: String,
+    pub reason: DisabledReason,
+    pub n_consecutive_failures: u32,
+    pub failing_since: Option<i64>,
+}
+
+/// What [`Store::record_attempts`] did besides recording.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recorded {
+    /// Deliveries whose lease ran out while they were sent (another worker owns them now);
+    /// their attempts are recorded all the same.
+    pub lease_lost: Vec<i64>,
+    pub disabled: Vec<DisabledEndpoint>,
+}
+
+/// One endpoint's failures within a batch of attempts.
+#[derive(Debug, Clone, Copy, Default)]
+struct FailureRun {
+    /// A success came first: the stored run is replaced rather than extended.
+    reset: bool,
+    n_failures: u32,
+    first_failure_at: Option<i64>,
+}
+
 /// What [`Store::release_held_deliveries`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Released {
@@ -66,6 +158,16 @@ impl Store {
     /// event did not happen). Any other held event is released. One transaction, so a
     /// verdict is read once for all of an entry's held deliveries.
     pub async fn release_held_deliveries(&self, now: i64) -> Result<Released, StoreError> {
+        // A read first, so the usual case (nothing to settle) takes no write lock.
+        let any_due: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM deliveries WHERE status = 'held' AND next_attempt_at <= $1)",
+        )
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        if !any_due {
+            return Ok(Released::default());
+        }
         let mut tx = self.pool.begin().await?;
         let cancelled = sqlx::query(
             "UPDATE deliveries SET status = 'cancelled'
@@ -100,89 +202,133 @@ impl Store {
         })
     }
 
-    /// Claims the delivery that has been due longest, if any, until `lease_until`.
-    pub async fn claim_due_delivery(
+    /// Claims up to `limit` of the deliveries due longest at `now`, until `lease_until`, in
+    /// one statement. An endpoint gets at most `per_endpoint` minus what `in_flight` says it
+    /// already has (endpoint id, deliveries being sent), so a slow endpoint's backlog neither
+    /// takes every slot nor hides the others: endpoints at their cap are skipped. The result
+    /// is ordered by due time.
+    pub async fn claim_due_deliveries(
         &self,
-        now: i64,
-        lease_until: i64,
-    ) -> Result<Option<ClaimedDelivery>, StoreError> {
-        let claimed = sqlx::query(
-            "UPDATE deliveries SET lease_until = $2
-             WHERE id = (
-                 SELECT d.id FROM deliveries d JOIN endpoints ep ON ep.id = d.endpoint_id
-                 WHERE d.status = 'pending' AND d.next_attempt_at <= $1
-                   AND (d.lease_until IS NULL OR d.lease_until <= $1) AND ep.enabled
-                 ORDER BY d.next_attempt_at, d.id
-                 LIMIT 1
+        claim: &Claim<'_>,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        let in_flight: serde_json::Map<String, serde_json::Value> = claim
+            .in_flight
+            .iter()
+            .map(|&(endpoint_id, n)| (endpoint_id.to_string(), serde_json::Value::from(n)))
+            .collect();
+        let in_flight = serde_json::Value::Object(in_flight).to_string();
+        let (now, lease_until, limit, per_endpoint) = (
+            claim.now,
+            claim.lease_until,
+            claim.limit,
+            claim.per_endpoint,
+        );
+        self.writer
+            .write(move |tx| {
+                let mut statement = tx.tx.prepare_cached(
+                    "UPDATE deliveries SET lease_until = ?2
+             WHERE id IN (
+                 SELECT ranked.id FROM (
+                     SELECT due.id, due.endpoint_id, due.next_attempt_at,
+                            ROW_NUMBER() OVER (PARTITION BY due.endpoint_id ORDER BY due.next_attempt_at, due.id) AS rank
+                     FROM (
+                         SELECT d.id, d.endpoint_id, d.next_attempt_at
+                         FROM deliveries d JOIN endpoints ep ON ep.id = d.endpoint_id
+                         WHERE d.status = 'pending' AND d.next_attempt_at <= ?1
+                           AND (d.lease_until IS NULL OR d.lease_until <= ?1) AND ep.enabled
+                           AND d.endpoint_id NOT IN (
+                               SELECT CAST(busy.key AS INTEGER) FROM json_each(?5) busy WHERE busy.value >= ?4
+                           )
+                         ORDER BY d.next_attempt_at, d.id
+                         LIMIT ?6
+                     ) due
+                 ) ranked
+                 WHERE ranked.rank + COALESCE(
+                     (SELECT busy.value FROM json_each(?5) busy WHERE CAST(busy.key AS INTEGER) = ranked.endpoint_id), 0
+                 ) <= ?4
+                 ORDER BY ranked.next_attempt_at, ranked.id
+                 LIMIT ?3
              )
-             RETURNING id, webhook_id, endpoint_id, event_type, body, n_attempts, lease_until",
-        )
-        .bind(now)
-        .bind(lease_until)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = claimed else { return Ok(None) };
-        let endpoint_id: i64 = row.try_get("endpoint_id")?;
-        let endpoint = sqlx::query("SELECT url, secret FROM endpoints WHERE id = $1")
-            .bind(endpoint_id)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(Some(ClaimedDelivery {
-            id: row.try_get("id")?,
-            webhook_id: parse_column("webhook_id", row.try_get("webhook_id")?, MessageId::parse)?,
-            event_type: row.try_get("event_type")?,
-            body: row.try_get("body")?,
-            n_attempts: to_u32("n_attempts", row.try_get("n_attempts")?)?,
-            lease_until: row.try_get("lease_until")?,
-            endpoint_url: endpoint.try_get("url")?,
-            endpoint_secret: endpoint.try_get("secret")?,
-        }))
+             RETURNING id, webhook_id, endpoint_id, event_type, body, n_attempts, lease_until, next_attempt_at",
+                )?;
+                let mut rows = statement.query(rusqlite::params![
+                    now,
+                    lease_until,
+                    i64::from(limit),
+                    i64::from(per_endpoint),
+                    in_flight,
+                    // Enough candidates that a few busy endpoints at the front leave room for others.
+                    i64::from(limit) * 4,
+                ])?;
+                let mut claimed = Vec::new();
+                while let Some(row) = rows.next()? {
+                    let webhook_id: String = row.get("webhook_id")?;
+                    claimed.push(ClaimedDelivery {
+                        id: row.get("id")?,
+                        webhook_id: parse_column("webhook_id", webhook_id, MessageId::parse)?,
+                        endpoint_id: row.get("endpoint_id")?,
+                        event_type: row.get("event_type")?,
+                        body: row.get("body")?,
+                        n_attempts: to_u32("n_attempts", row.get("n_attempts")?)?,
+                        lease_until: row.get("lease_until")?,
+                        due_at: row.get("next_attempt_at")?,
+                        endpoint_url: String::new(),
+                        endpoint_secret: String::new(),
+                    });
+                }
+                drop(rows);
+                let mut endpoint = tx
+                    .tx
+                    .prepare_cached("SELECT url, secret FROM endpoints WHERE id = ?1")?;
+                let mut known: Vec<(i64, String, String)> = Vec::new();
+                for delivery in &mut claimed {
+                    if !known.iter().any(|(id, _, _)| *id == delivery.endpoint_id) {
+                        let (url, secret) = endpoint.query_row([delivery.endpoint_id], |row| {
+                            Ok((row.get("url")?, row.get("secret")?))
+                        })?;
+                        known.push((delivery.endpoint_id, url, secret));
+                    }
+                    if let Some((_, url, secret)) =
+                        known.iter().find(|(id, _, _)| *id == delivery.endpoint_id)
+                    {
+                        delivery.endpoint_url.clone_from(url);
+                        delivery.endpoint_secret.clone_from(secret);
+                    }
+                }
+                claimed.sort_by_key(|delivery| (delivery.due_at, delivery.id));
+                Ok(claimed)
+            })
+            .await
     }
 
-    /// Records a try and what follows from it, and releases the lease. Returns false if the
-    /// lease had been lost meanwhile (another worker took over): the attempt is still recorded.
-    pub async fn record_attempt(
+    /// Records tries and what follows from each, releases their leases, and keeps each
+    /// endpoint's run of consecutive failures, all in one transaction (one commit for a whole
+    /// batch of sends). An endpoint is disabled when an attempt asks for it
+    /// ([`FinishedAttempt::disable_endpoint`]), or when its run reaches `rule`. Attempts are
+    /// applied in the order given.
+    pub async fn record_attempts(
         &self,
-        delivery: &ClaimedDelivery,
-        outcome: &AttemptOutcome,
-        next: DeliveryNext,
-    ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO attempts (delivery_id, started_at, status_code, latency_ms, error_kind, response_snippet)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(delivery.id)
-        .bind(outcome.started_at)
-        .bind(outcome.status_code.map(i64::from))
-        .bind(outcome.latency_ms)
-        .bind(outcome.error_kind)
-        .bind(&outcome.response_snippet)
-        .execute(&mut *tx)
-        .await?;
-        let (status, next_attempt_at, delivered_at) = match next {
-            DeliveryNext::Delivered { at } => ("delivered", None, Some(at)),
-            DeliveryNext::RetryAt(at) => ("pending", Some(at), None),
-            DeliveryNext::GiveUp => ("failed", None, None),
-        };
-        let updated = sqlx::query(
-            "UPDATE deliveries SET
-                 status = $1,
-                 n_attempts = n_attempts + 1,
-                 next_attempt_at = COALESCE($2, next_attempt_at),
-                 delivered_at = $3,
-                 lease_until = NULL
-             WHERE id = $4 AND lease_until = $5",
-        )
-        .bind(status)
-        .bind(next_attempt_at)
-        .bind(delivered_at)
-        .bind(delivery.id)
-        .bind(delivery.lease_until)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(updated.rows_affected() == 1)
+        attempts: &[FinishedAttempt<'_>],
+        rule: DisableRule,
+        now: i64,
+    ) -> Result<Recorded, StoreError> {
+        if attempts.is_empty() {
+            return Ok(Recorded::default());
+        }
+        let rows: Vec<AttemptRow> = attempts
+            .iter()
+            .map(|attempt| AttemptRow {
+                delivery_id: attempt.delivery.id,
+                endpoint_id: attempt.delivery.endpoint_id,
+                lease_until: attempt.delivery.lease_until,
+                outcome: attempt.outcome.clone(),
+                next: attempt.next,
+                disable_endpoint: attempt.disable_endpoint,
+            })
+            .collect();
+        self.writer
+            .write(move |tx| record_attempt_rows(&tx.tx, &rows, rule, now))
+            .await
     }
 
     /// When the next pending delivery falls due (or its lease runs out) or the next held one
@@ -197,4 +343,141 @@ impl Store {
         .fetch_one(&self.pool)
         .await?)
     }
+}
+
+/// An attempt to record, owned, to be moved to the writer thread.
+#[derive(Debug)]
+struct AttemptRow {
+    delivery_id: i64,
+    endpoint_id: i64,
+    lease_until: i64,
+    outcome: AttemptOutcome,
+    next: DeliveryNext,
+    disable_endpoint: Option<DisabledReason>,
+}
+
+fn record_attempt_rows(
+    tx: &rusqlite::Transaction<'_>,
+    rows: &[AttemptRow],
+    rule: DisableRule,
+    now: i64,
+) -> Result<Recorded, StoreError> {
+    let mut recorded = Recorded::default();
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO attempts (delivery_id, started_at, status_code, latency_ms, error_kind, response_snippet)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let mut update = tx.prepare_cached(
+        "UPDATE deliveries SET
+             status = ?1,
+             n_attempts = n_attempts + 1,
+             next_attempt_at = COALESCE(?2, next_attempt_at),
+             delivered_at = ?3,
+             lease_until = NULL
+         WHERE id = ?4 AND lease_until = ?5",
+    )?;
+    let mut runs: Vec<(i64, FailureRun)> = Vec::new();
+    let mut to_disable: Vec<(i64, DisabledReason)> = Vec::new();
+    for row in rows {
+        let outcome = &row.outcome;
+        insert.execute(rusqlite::params![
+            row.delivery_id,
+            outcome.started_at,
+            outcome.status_code.map(i64::from),
+            outcome.latency_ms,
+            outcome.error_kind,
+            outcome.response_snippet,
+        ])?;
+        let (status, next_attempt_at, delivered_at) = match row.next {
+            DeliveryNext::Delivered { at } => ("delivered", None, Some(at)),
+            DeliveryNext::RetryAt(at) => ("pending", Some(at), None),
+            DeliveryNext::GiveUp => ("failed", None, None),
+        };
+        let updated = update.execute(rusqlite::params![
+            status,
+            next_attempt_at,
+            delivered_at,
+            row.delivery_id,
+            row.lease_until,
+        ])?;
+        if updated != 1 {
+            recorded.lease_lost.push(row.delivery_id);
+        }
+        let index = match runs.iter().position(|(id, _)| *id == row.endpoint_id) {
+            Some(index) => index,
+            None => {
+                runs.push((row.endpoint_id, FailureRun::default()));
+                runs.len() - 1
+            }
+        };
+        let run = &mut runs[index].1;
+        if matches!(row.next, DeliveryNext::Delivered { .. }) {
+            *run = FailureRun {
+                reset: true,
+                ..FailureRun::default()
+            };
+        } else {
+            run.n_failures += 1;
+            run.first_failure_at.get_or_insert(outcome.started_at);
+        }
+        if let Some(reason) = row.disable_endpoint {
+            to_disable.push((row.endpoint_id, reason));
+        }
+    }
+    let mut extend_run = tx.prepare_cached(
+        "UPDATE endpoints SET
+             n_consecutive_failures = CASE WHEN ?2 THEN ?3 ELSE n_consecutive_failures + ?3 END,
+             failing_since = CASE WHEN ?2 THEN ?4 ELSE COALESCE(failing_since, ?4) END
+         WHERE id = ?1 AND NOT (?2 AND ?3 = 0 AND n_consecutive_failures = 0)",
+    )?;
+    for (endpoint_id, run) in &runs {
+        extend_run.execute(rusqlite::params![
+            endpoint_id,
+            run.reset,
+            i64::from(run.n_failures),
+            run.first_failure_at,
+        ])?;
+        if run.n_failures > 0 {
+            to_disable.push((*endpoint_id, DisabledReason::Failing));
+        }
+    }
+    // `failing` only once the run is long enough in both count and time.
+    let mut disable = tx.prepare_cached(
+        "UPDATE endpoints SET enabled = FALSE, disabled_reason = ?2, disabled_at = ?3, updated_at = ?3
+         WHERE id = ?1 AND enabled
+           AND (?2 <> 'failing' OR (n_consecutive_failures >= ?4 AND failing_since <= ?3 - ?5))
+         RETURNING public_id, url, n_consecutive_failures, failing_since",
+    )?;
+    for (endpoint_id, reason) in to_disable {
+        let disabled = disable
+            .query_row(
+                rusqlite::params![
+                    endpoint_id,
+                    reason.as_str(),
+                    now,
+                    i64::from(rule.after_failures),
+                    rule.after_ms,
+                ],
+                |row| {
+                    Ok((
+                        row.get::<_, String>("public_id")?,
+                        row.get::<_, String>("url")?,
+                        row.get::<_, i64>("n_consecutive_failures")?,
+                        row.get::<_, Option<i64>>("failing_since")?,
+                    ))
+                },
+            )
+            .optional()?;
+        if let Some((public_id, url, n_consecutive_failures, failing_since)) = disabled {
+            recorded.disabled.push(DisabledEndpoint {
+                endpoint_id,
+                public_id: parse_column("public_id", public_id, EndpointId::parse)?,
+                url,
+                reason,
+                n_consecutive_failures: to_u32("n_consecutive_failures", n_consecutive_failures)?,
+                failing_since,
+            });
+        }
+    }
+    Ok(recorded)
 }

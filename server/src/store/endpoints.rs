@@ -1,4 +1,5 @@
-//! Webhook endpoints.
+//! Webhook endpoints, and their health as delivery left it: `enabled`, and when delivery
+//! disabled one, why (`disabled_reason`) and when (`disabled_at`).
 
 use protocol::ids::EndpointId;
 use protocol::payload::EventType;
@@ -6,7 +7,7 @@ use sqlx::Row as _;
 use sqlx::sqlite::SqliteRow;
 
 use super::campaigns::parse_column;
-use super::{Store, StoreError};
+use super::{DisabledReason, Store, StoreError, to_u32};
 
 /// An endpoint as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,6 +19,12 @@ pub struct EndpointRecord {
     pub secret: String,
     pub events: Vec<EventType>,
     pub enabled: bool,
+    /// Why delivery disabled it, if it did (a removed setting leaves this empty).
+    pub disabled_reason: Option<DisabledReason>,
+    /// Unix milliseconds, when delivery disabled it.
+    pub disabled_at: Option<i64>,
+    /// Failed attempts since the last success.
+    pub n_consecutive_failures: u32,
 }
 
 /// An endpoint the server keeps in step with its settings, found again by `managed_by`.
@@ -39,7 +46,7 @@ impl Store {
         managed_by: &str,
     ) -> Result<Option<EndpointRecord>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, public_id, url, secret, events, enabled FROM endpoints WHERE managed_by = $1",
+            "SELECT id, public_id, url, secret, events, enabled, disabled_reason, disabled_at, n_consecutive_failures FROM endpoints WHERE managed_by = $1",
         )
         .bind(managed_by)
         .fetch_optional(&self.pool)
@@ -47,7 +54,9 @@ impl Store {
         row.as_ref().map(endpoint_from_row).transpose()
     }
 
-    /// Creates or updates (and enables) the endpoint managed by `endpoint.managed_by`.
+    /// Creates or updates (and enables) the endpoint managed by `endpoint.managed_by`. The
+    /// settings are the operator's word, so an endpoint delivery had disabled (see
+    /// [`EndpointRecord::disabled_reason`]) is enabled again with a fresh failure count.
     pub async fn save_managed_endpoint(
         &self,
         endpoint: &ManagedEndpoint<'_>,
@@ -62,8 +71,12 @@ impl Store {
                  secret = excluded.secret,
                  events = excluded.events,
                  enabled = TRUE,
+                 disabled_reason = NULL,
+                 disabled_at = NULL,
+                 n_consecutive_failures = 0,
+                 failing_since = NULL,
                  updated_at = excluded.updated_at
-             RETURNING id, public_id, url, secret, events, enabled",
+             RETURNING id, public_id, url, secret, events, enabled, disabled_reason, disabled_at, n_consecutive_failures",
         )
         .bind(endpoint.public_id.as_str())
         .bind(endpoint.url)
@@ -93,7 +106,7 @@ impl Store {
 
     pub async fn endpoint(&self, id: i64) -> Result<Option<EndpointRecord>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, public_id, url, secret, events, enabled FROM endpoints WHERE id = $1",
+            "SELECT id, public_id, url, secret, events, enabled, disabled_reason, disabled_at, n_consecutive_failures FROM endpoints WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -118,5 +131,14 @@ fn endpoint_from_row(row: &SqliteRow) -> Result<EndpointRecord, StoreError> {
             .map(|name| parse_column("events", name, EventType::parse))
             .collect::<Result<_, _>>()?,
         enabled: row.try_get("enabled")?,
+        disabled_reason: row
+            .try_get::<Option<String>, _>("disabled_reason")?
+            .map(|reason| parse_column("disabled_reason", reason, DisabledReason::parse))
+            .transpose()?,
+        disabled_at: row.try_get("disabled_at")?,
+        n_consecutive_failures: to_u32(
+            "n_consecutive_failures",
+            row.try_get("n_consecutive_failures")?,
+        )?,
     })
 }

@@ -21,7 +21,10 @@ use sqlx::sqlite::{
 
 use campaigns::CampaignCache;
 pub use campaigns::{CampaignRecord, EntryMethodRecord, NewCampaign, NewEntryMethod};
-pub use deliveries::{AttemptOutcome, ClaimedDelivery, DeliveryNext, Released};
+pub use deliveries::{
+    AttemptOutcome, Claim, ClaimedDelivery, DeliveryNext, DisableRule, DisabledEndpoint,
+    DisabledReason, FinishedAttempt, Recorded, Released,
+};
 pub use endpoints::{EndpointRecord, ManagedEndpoint};
 pub use entries::{
     ContestantRecord, FRAUD_COUNT_CAP, FRAUD_HOURLY_COUNT_CAP, FraudCounts, FraudCountsQuery,

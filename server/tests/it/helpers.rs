@@ -1,7 +1,12 @@
 //! `spawn_app()` and the small calls every test makes.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use axum::response::IntoResponse as _;
 
 use protocol::payload::EventType;
 use protocol::signature::SigningSecret;
@@ -13,6 +18,7 @@ use server::store::Store;
 use server::{Application, Config};
 use tempfile::TempDir;
 use tests::TestReceiver;
+use tokio::sync::watch;
 
 /// The secret the test endpoint is configured with.
 pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -192,4 +198,169 @@ impl TestApp {
             }
         }
     }
+}
+
+/// A webhook receiver whose answers a test scripts: statuses with headers, and requests held
+/// open until [`ScriptedReceiver::release`], counting how many are open at once.
+#[derive(Debug)]
+pub struct ScriptedReceiver {
+    address: std::net::SocketAddr,
+    state: Arc<Script>,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// A status and its headers.
+type Reply = (u16, Vec<(&'static str, String)>);
+
+#[derive(Debug)]
+struct Script {
+    replies: Mutex<VecDeque<Reply>>,
+    /// False while requests are held open.
+    released: watch::Sender<bool>,
+    in_flight: watch::Sender<usize>,
+    max_in_flight: AtomicUsize,
+    /// `webhook-id` of every request, in arrival order.
+    webhook_ids: watch::Sender<Vec<String>>,
+}
+
+impl ScriptedReceiver {
+    /// Starts a receiver on a free local port; it holds requests open if `hold` is true.
+    pub async fn start(hold: bool) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let state = Arc::new(Script {
+            replies: Mutex::default(),
+            released: watch::Sender::new(!hold),
+            in_flight: watch::Sender::new(0),
+            max_in_flight: AtomicUsize::new(0),
+            webhook_ids: watch::Sender::new(Vec::new()),
+        });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app = axum::Router::new()
+            .fallback(answer)
+            .with_state(Arc::clone(&state));
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    // Errs when the receiver is dropped, which is the signal to stop.
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+        Self {
+            address,
+            state,
+            _stop: stop,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}/hooks", self.address)
+    }
+
+    /// Answers the next request with `status` and these headers (then 204 again).
+    pub fn reply(&self, status: u16, headers: &[(&'static str, &str)]) {
+        let headers = headers
+            .iter()
+            .map(|&(name, value)| (name, value.to_owned()))
+            .collect();
+        self.state
+            .replies
+            .lock()
+            .unwrap()
+            .push_back((status, headers));
+    }
+
+    /// Lets every held request (and every later one) be answered.
+    pub fn release(&self) {
+        self.state.released.send_replace(true);
+    }
+
+    /// The most requests that were open at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.state.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    pub fn webhook_ids(&self) -> Vec<String> {
+        self.state.webhook_ids.borrow().clone()
+    }
+
+    /// Waits until `n` requests are open at once.
+    pub async fn wait_in_flight(&self, n: usize) {
+        let mut in_flight = self.state.in_flight.subscribe();
+        tokio::time::timeout(PATIENCE, in_flight.wait_for(|open| *open >= n))
+            .await
+            .unwrap_or_else(|_| panic!("{n} requests were never open at once"))
+            .unwrap();
+    }
+
+    /// Waits until `n` requests have arrived.
+    pub async fn wait_for(&self, n: usize) {
+        let mut ids = self.state.webhook_ids.subscribe();
+        tokio::time::timeout(PATIENCE, ids.wait_for(|ids| ids.len() >= n))
+            .await
+            .unwrap_or_else(|_| panic!("{n} requests never arrived"))
+            .unwrap();
+    }
+}
+
+async fn answer(
+    axum::extract::State(state): axum::extract::State<Arc<Script>>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    let webhook_id = headers
+        .get("webhook-id")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    state.webhook_ids.send_modify(|ids| ids.push(webhook_id));
+    state.in_flight.send_modify(|open| *open += 1);
+    state
+        .max_in_flight
+        .fetch_max(*state.in_flight.borrow(), Ordering::SeqCst);
+    let mut released = state.released.subscribe();
+    released.wait_for(|released| *released).await.unwrap();
+    state.in_flight.send_modify(|open| *open -= 1);
+    let (status, headers) = state
+        .replies
+        .lock()
+        .unwrap()
+        .pop_front()
+        .unwrap_or((204, Vec::new()));
+    let mut response = axum::http::StatusCode::from_u16(status)
+        .unwrap()
+        .into_response();
+    for (name, value) in headers {
+        response
+            .headers_mut()
+            .insert(name, axum::http::HeaderValue::from_str(&value).unwrap());
+    }
+    response
+}
+
+/// Adds an endpoint for `url` subscribed to `entry.created`, signed with [`SECRET`], as a
+/// person would (not managed by the settings); returns its row id.
+pub async fn add_endpoint(store: &Store, url: &str) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO endpoints (public_id, url, secret, events, enabled, created_at, updated_at)
+         VALUES ('ep_' || hex(randomblob(10)), $1, $2, '[\"entry.created\"]', TRUE, 0, 0)
+         RETURNING id",
+    )
+    .bind(url)
+    .bind(SECRET)
+    .fetch_one(store.pool())
+    .await
+    .unwrap()
+}
+
+/// An endpoint's `(enabled, disabled_reason, n_consecutive_failures)`.
+pub async fn endpoint_health(store: &Store, url: &str) -> (bool, Option<String>, i64) {
+    sqlx::query_as(
+        "SELECT enabled, disabled_reason, n_consecutive_failures FROM endpoints WHERE url = $1",
+    )
+    .bind(url)
+    .fetch_one(store.pool())
+    .await
+    .unwrap()
 }

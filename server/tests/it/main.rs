@@ -7,6 +7,7 @@ mod address;
 mod assets;
 mod campaign;
 mod delivery;
+mod delivery_health;
 mod demo;
 mod entries;
 mod errors;

@@ -1,0 +1,285 @@
+//! Delivery benchmark: the real server in-process on a SQLite temp file (demo off), sending
+//! signed webhooks over loopback to lean local receivers that answer 204 at once. Prints a
+//! table; asserts nothing about timing.
+//!
+//! - throughput, 1 endpoint: entries are posted through the public API with delivery off,
+//!   then the background delivery loop is started on the backlog; deliveries per second from
+//!   the first webhook received to the last. (Posting first keeps the HTTP ingest path, which
+//!   the ingest benchmark measures, out of the delivery figure.)
+//! - the same, fanned out to 10 endpoints (10 receivers on 10 ports).
+//! - latency: a server with background delivery on, entries posted at a fixed rate to 1
+//!   endpoint; time from sending the entry's POST to its webhook reaching the receiver
+//!   (matched by the contestant's email in the body).
+//!
+//! `cargo bench -p server --bench delivery` (or `cargo xtask bench`). Settings:
+//! `HOOKLINE_BENCH_DELIVERIES` (default 20000, per throughput scenario),
+//! `HOOKLINE_BENCH_RATE` (entries/s, default 200), `HOOKLINE_BENCH_SECONDS` (default 10),
+//! `HOOKLINE_BENCH_PER_ENDPOINT` (sends in flight per endpoint, default the server's 8).
+
+#![allow(clippy::print_stdout, clippy::unwrap_used)]
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use protocol::payload::EventType;
+use serde_json::json;
+use server::address::AllowList;
+use server::config::WebhookSetting;
+use server::delivery;
+use server::{Application, Config};
+use tokio::sync::{Notify, watch};
+
+fn setting(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e3
+}
+
+/// What the receivers saw: when each webhook arrived, by the contestant's email.
+#[derive(Debug, Default)]
+struct Seen {
+    arrivals: Mutex<Vec<(Instant, String)>>,
+    count: watch::Sender<usize>,
+}
+
+/// A receiver answering 204 at once, recording arrival times. Returns its URL.
+async fn start_receiver(seen: Arc<Seen>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let app = axum::Router::new().fallback(receive).with_state(seen);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{address}/hooks")
+}
+
+async fn receive(State(seen): State<Arc<Seen>>, body: Bytes) -> StatusCode {
+    let at = Instant::now();
+    let email = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|body| body["user"]["email"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let n = {
+        let mut arrivals = seen.arrivals.lock().unwrap();
+        arrivals.push((at, email));
+        arrivals.len()
+    };
+    seen.count.send_replace(n);
+    StatusCode::NO_CONTENT
+}
+
+async fn build(dir: &tempfile::TempDir, name: &str, url: String, background: bool) -> Application {
+    let config = Config {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        database_url: format!("sqlite://{}", dir.path().join(name).display()),
+        demo: false,
+        webhook: Some(WebhookSetting {
+            url,
+            secret: None,
+            events: vec![EventType::EntryCreated],
+        }),
+        deliver_in_background: background,
+        allow_networks: AllowList::loopback(),
+        ..Config::default()
+    };
+    let mut config = config;
+    let per_endpoint = setting(
+        "HOOKLINE_BENCH_PER_ENDPOINT",
+        u64::from(config.delivery_limits.concurrency_per_endpoint),
+    );
+    config.delivery_limits.concurrency_per_endpoint = u32::try_from(per_endpoint).unwrap();
+    Application::build(config).await.unwrap()
+}
+
+async fn post_entry(client: &reqwest::Client, url: &str, n: u64) {
+    let body = json!({
+        "idempotency_key": format!("bench-{n}"),
+        "entry_method_id": 1,
+        "email": format!("bench{n}@example.com"),
+        "name": "Bench Mark",
+        "consent": true,
+    })
+    .to_string();
+    let response = client
+        .post(url)
+        .header("content-type", "text/plain;charset=UTF-8")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+}
+
+/// Posts `n_entries` concurrently (64 clients).
+async fn post_entries(base_url: &str, n_entries: u64) {
+    let url = format!("{base_url}/api/v1/public/campaigns/demo/entries");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()
+        .unwrap();
+    let tasks: Vec<_> = (0..64)
+        .map(|task| {
+            let (client, url) = (client.clone(), url.clone());
+            tokio::spawn(async move {
+                let mut n = task;
+                while n < n_entries {
+                    post_entry(&client, &url, n).await;
+                    n += 64;
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
+
+/// Deliveries per second when `n_endpoints` receivers each get every one of `n_entries`.
+async fn throughput(n_endpoints: usize, n_entries: u64) -> (u64, f64) {
+    let dir = tempfile::tempdir().unwrap();
+    let seen = Arc::new(Seen::default());
+    let mut urls = Vec::new();
+    for _ in 0..n_endpoints {
+        urls.push(start_receiver(Arc::clone(&seen)).await);
+    }
+    let app = build(&dir, "throughput.db", urls[0].clone(), false).await;
+    for url in &urls[1..] {
+        sqlx::query(
+            "INSERT INTO endpoints (public_id, url, secret, events, enabled, created_at, updated_at)
+             SELECT 'ep_' || hex(randomblob(10)), $1, secret, events, TRUE, 0, 0 FROM endpoints WHERE managed_by = 'settings'",
+        )
+        .bind(url)
+        .execute(app.store().pool())
+        .await
+        .unwrap();
+    }
+    let worker = app.delivery_worker();
+    let base_url = app.base_url();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        // Errs when the sender is dropped, which also means stop.
+        let _ = stopped.await;
+    }));
+    post_entries(&base_url, n_entries).await;
+
+    let expected = n_entries as usize * n_endpoints;
+    let (shutdown, shutdown_receiver) = watch::channel(false);
+    let loops = delivery::spawn_background(worker, Arc::new(Notify::new()), shutdown_receiver);
+    let mut count = seen.count.subscribe();
+    count.wait_for(|n| *n >= expected).await.unwrap();
+    let per_second = {
+        let arrivals = seen.arrivals.lock().unwrap();
+        let first = arrivals.iter().map(|(at, _)| *at).min().unwrap();
+        let last = arrivals.iter().map(|(at, _)| *at).max().unwrap();
+        (arrivals.len() - 1) as f64 / (last - first).as_secs_f64()
+    };
+    shutdown.send_replace(true);
+    for handle in loops {
+        handle.await.unwrap();
+    }
+    drop(stop);
+    server.await.unwrap().unwrap();
+    (expected as u64, per_second)
+}
+
+/// Entry POST sent → webhook received, at `rate` entries/s for `seconds`.
+async fn latency(rate: u64, seconds: u64) -> (usize, Vec<Duration>) {
+    let dir = tempfile::tempdir().unwrap();
+    let seen = Arc::new(Seen::default());
+    let url = start_receiver(Arc::clone(&seen)).await;
+    let app = build(&dir, "latency.db", url, true).await;
+    let base_url = app.base_url();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        // Errs when the sender is dropped, which also means stop.
+        let _ = stopped.await;
+    }));
+    let entries_url = format!("{base_url}/api/v1/public/campaigns/demo/entries");
+    let client = reqwest::Client::new();
+    let n_entries = rate * seconds;
+    let mut sent_at = HashMap::new();
+    let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut posts = Vec::new();
+    for n in 0..n_entries {
+        ticks.tick().await;
+        sent_at.insert(format!("bench{n}@example.com"), Instant::now());
+        let (client, url) = (client.clone(), entries_url.clone());
+        posts.push(tokio::spawn(
+            async move { post_entry(&client, &url, n).await },
+        ));
+    }
+    for post in posts {
+        post.await.unwrap();
+    }
+    let mut count = seen.count.subscribe();
+    count.wait_for(|n| *n >= n_entries as usize).await.unwrap();
+    let mut latencies: Vec<Duration> = seen
+        .arrivals
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|(at, email)| sent_at.get(email).map(|sent| *at - *sent))
+        .collect();
+    latencies.sort();
+    drop(stop);
+    server.await.unwrap().unwrap();
+    (n_entries as usize, latencies)
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(run());
+}
+
+async fn run() {
+    let n_deliveries = setting("HOOKLINE_BENCH_DELIVERIES", 20_000);
+    let rate = setting("HOOKLINE_BENCH_RATE", 200);
+    let seconds = setting("HOOKLINE_BENCH_SECONDS", 10);
+    let (one, one_per_second) = throughput(1, n_deliveries).await;
+    let (ten, ten_per_second) = throughput(10, n_deliveries / 10).await;
+    let (n_latency, latencies) = latency(rate, seconds).await;
+    let per_endpoint = setting("HOOKLINE_BENCH_PER_ENDPOINT", 8);
+    println!(
+        "delivery on SQLite (loopback, receivers answer 204 at once, everything in-process; {per_endpoint} in flight per endpoint)"
+    );
+    println!(
+        "  scenario                                   webhooks   deliveries/s   p50 ms   p99 ms"
+    );
+    println!(
+        "  backlog → 1 endpoint                       {one:>8}   {one_per_second:>12.0}        -        -"
+    );
+    println!(
+        "  backlog → 10 endpoints                     {ten:>8}   {ten_per_second:>12.0}        -        -"
+    );
+    println!(
+        "  {rate} entries/s × {seconds} s → 1 endpoint, POST→receiver {:>5}              -   {:>6.2}   {:>6.2}",
+        latencies.len(),
+        ms(percentile(&latencies, 0.50)),
+        ms(percentile(&latencies, 0.99)),
+    );
+    if latencies.len() != n_latency {
+        println!(
+            "  (latency: {} of {n_latency} webhooks matched an entry)",
+            latencies.len()
+        );
+    }
+}
