@@ -18,6 +18,8 @@
 
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -25,6 +27,7 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
+use common::{percentile, setting};
 use protocol::payload::EventType;
 use serde_json::json;
 use server::address::AllowList;
@@ -32,21 +35,6 @@ use server::config::WebhookSetting;
 use server::delivery;
 use server::{Application, Config};
 use tokio::sync::{Notify, watch};
-
-fn setting(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
 
 fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1e3
