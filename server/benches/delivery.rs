@@ -231,11 +231,7 @@ async fn latency(rate: u64, seconds: u64) -> (usize, Vec<Duration>) {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(run());
+    common::block_on(run());
 }
 
 async fn run() {

@@ -138,14 +138,9 @@ impl Ingest {
                 };
             }
         };
-        let method_index = campaign
-            .entry_methods
-            .iter()
-            .position(|method| method.id == valid.method.id)
-            .expect("validate returns one of the campaign's methods");
         let (reply, outcome) = oneshot::channel();
         let entry = PendingEntry {
-            method_index,
+            method_index: valid.method_index,
             email: valid.email,
             name: valid.name,
             first_name: valid.first_name,
@@ -414,26 +409,25 @@ fn log_verdict(campaign: &CampaignRecord, entry_id: EntryId, verdict: &Verdict) 
 
 /// A request that passed every check, with its fields cleaned.
 #[derive(Debug)]
-struct ValidEntry<'a> {
-    method: &'a EntryMethodRecord,
+struct ValidEntry {
+    /// Where the entry method is in `campaign.entry_methods`.
+    method_index: usize,
     email: String,
     name: String,
     first_name: String,
     last_name: String,
 }
 
-fn validate<'a>(
-    campaign: &'a CampaignRecord,
-    request: &EntryRequest,
-) -> Result<ValidEntry<'a>, IngestError> {
+fn validate(campaign: &CampaignRecord, request: &EntryRequest) -> Result<ValidEntry, IngestError> {
     if campaign.status != protocol::campaign::CampaignStatus::Running {
         return Err(IngestError::CampaignNotRunning);
     }
-    let method = campaign
+    let method_index = campaign
         .entry_methods
         .iter()
-        .find(|method| method.id == request.entry_method_id)
+        .position(|method| method.id == request.entry_method_id)
         .ok_or(IngestError::UnknownEntryMethod(request.entry_method_id.0))?;
+    let method = &campaign.entry_methods[method_index];
     let email = normalize_email(&request.email).map_err(IngestError::InvalidEmail)?;
     let name = request.name.trim();
     if name.chars().count() > MAX_NAME_LEN || name.chars().any(char::is_control) {
@@ -446,7 +440,7 @@ fn validate<'a>(
     }
     let (first_name, last_name) = split_name(name);
     Ok(ValidEntry {
-        method,
+        method_index,
         email,
         name: name.to_owned(),
         first_name,
