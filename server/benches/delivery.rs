@@ -147,14 +147,14 @@ async fn throughput(n_endpoints: usize, n_entries: u64) -> (u64, f64) {
     }
     let app = build(&dir, "throughput.db", urls[0].clone(), false).await;
     for url in &urls[1..] {
-        sqlx::query(
+        server::with_pool!(app.store().pool(), pool => sqlx::query(
             "INSERT INTO endpoints (public_id, url, secret, events, enabled, created_at, updated_at)
              SELECT 'ep_' || hex(randomblob(10)), $1, secret, events, TRUE, 0, 0 FROM endpoints WHERE managed_by = 'settings'",
         )
         .bind(url)
-        .execute(app.store().pool())
+        .execute(pool)
         .await
-        .unwrap();
+        .unwrap());
     }
     let worker = app.delivery_worker();
     let base_url = app.base_url();

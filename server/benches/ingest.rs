@@ -98,10 +98,10 @@ async fn run() {
     }
     let elapsed = started.elapsed();
     latencies.sort();
-    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM entries")
-        .fetch_one(store.pool())
+    let stored: i64 = server::with_pool!(store.pool(), pool => sqlx::query_scalar("SELECT COUNT(*) FROM entries")
+        .fetch_one(pool)
         .await
-        .unwrap();
+        .unwrap());
     println!(
         "ingest on SQLite ({concurrency} concurrent clients, {seconds} s, loopback, load generator in-process)"
     );

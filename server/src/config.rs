@@ -6,7 +6,7 @@
 //! | variable | default | what |
 //! | --- | --- | --- |
 //! | `HOOKLINE_BIND` | `127.0.0.1:8080` | address and port to listen on (`0.0.0.0:8080` for all interfaces; port 0 picks a free one) |
-//! | `HOOKLINE_DATABASE_URL` | `sqlite://hookline.db` | SQLite database; the file is created if missing |
+//! | `HOOKLINE_DATABASE_URL` | `sqlite://hookline.db` | the database: `sqlite://FILE` (created if missing) or `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE` (several servers may share one) |
 //! | `HOOKLINE_PUBLIC_URL` | `http://<bound address>` | the URL people and the demo webhook reach this server at, e.g. `https://hookline.example.com` |
 //! | `HOOKLINE_WIDGET_DIR` | `target/widget-dist` | the widget bundle (`cargo xtask widget` builds it there) |
 //! | `HOOKLINE_WWW_DIR` | `www` | the demo page and its assets |
@@ -38,7 +38,8 @@ use crate::destination::{HostLookup, SystemLookup};
 pub struct Config {
     /// `HOOKLINE_BIND`: where to listen. Port 0 picks a free port (tests use it).
     pub bind: SocketAddr,
-    /// `HOOKLINE_DATABASE_URL`: a `sqlite:` URL; the file is created if missing.
+    /// `HOOKLINE_DATABASE_URL`: a `sqlite:` URL (the file is created if missing) or a
+    /// `postgres://` one.
     pub database_url: String,
     /// `HOOKLINE_PUBLIC_URL`: the server's URL as others reach it, without a trailing slash.
     /// `None`: `http://` and the bound address (with 127.0.0.1 when bound to all interfaces).
@@ -176,11 +177,19 @@ impl Config {
             None => defaults.bind,
         };
         let database_url = match read("HOOKLINE_DATABASE_URL") {
-            Some(url) if url.starts_with("sqlite:") => url,
+            Some(url)
+                if ["sqlite:", "postgres://", "postgresql://"]
+                    .iter()
+                    .any(|scheme| url.starts_with(scheme)) =>
+            {
+                url
+            }
             Some(url) => {
                 return Err(invalid(
                     "HOOKLINE_DATABASE_URL",
-                    format!("expected a sqlite: URL like sqlite://hookline.db, got {url:?}"),
+                    format!(
+                        "expected sqlite://FILE (like sqlite://hookline.db) or postgres://USER@HOST/DATABASE, got {url:?}"
+                    ),
                 ));
             }
             None => defaults.database_url,
@@ -450,7 +459,7 @@ mod tests {
         );
         check_error(&[("HOOKLINE_BIND", "localhost")], "HOOKLINE_BIND");
         check_error(
-            &[("HOOKLINE_DATABASE_URL", "postgres://x")],
+            &[("HOOKLINE_DATABASE_URL", "mysql://x")],
             "HOOKLINE_DATABASE_URL",
         );
         check_error(

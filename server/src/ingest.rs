@@ -8,8 +8,9 @@
 //! durable commit (fsync) serves many requests and a failing entry is undone alone. Nobody
 //! waits to fill a group: while one commit is on its way to disk the next group gathers, so
 //! a lone entry is committed at once. A request is answered only after its group commits.
-//! The group's statements run on the store's entry writer thread ([`crate::store::EntryWriter`]),
-//! so the per-entry work below ([`insert`]) is synchronous. The idempotency key is checked by
+//! The per-entry work below ([`insert`]) is written once over [`EntryWrites`]: on SQLite it
+//! runs on the store's entry writer thread ([`crate::store::EntryWriter`]), where every call
+//! completes at once; on PostgreSQL on a pool transaction, several groups at a time. The idempotency key is checked by
 //! the unique index inside the group, and again on the pool only when a key turns out taken
 //! or the request is refused.
 //! Inside that transaction it gathers the fraud filter's signals, scores the entry
@@ -29,13 +30,15 @@ use protocol::ids::{CampaignKey, EntryId, MessageId};
 use protocol::payload::{CampaignRef, Entry, EntryPayload, EventType, User, format_created_at};
 use protocol::validate::{EmailProblem, MAX_NAME_LEN, normalize_email, split_name};
 use rand::distr::{Alphanumeric, SampleString as _};
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
+use tokio::task::JoinSet;
 use tracing::{error, info};
 
 use crate::fraud::{self, Decision, Signals, Verdict};
 use crate::store::{
-    CampaignRecord, ContestantRecord, EntryMethodRecord, FraudCounts, FraudCountsQuery,
-    NewContestant, NewDelivery, NewEntry, Store, StoreError, StoredEntry, WriteTx,
+    CampaignRecord, ContestantRecord, EntryMethodRecord, EntryPath, EntryWrites, FraudCounts,
+    FraudCountsQuery, NewContestant, NewDelivery, NewEntry, PgWriteTx, Store, StoreError,
+    StoredEntry, run_ready,
 };
 
 /// Why an entry was refused. Nothing was stored.
@@ -72,6 +75,8 @@ pub enum Recorded {
 pub const MAX_GROUP: usize = 512;
 /// Entries that may wait for the writer; a full queue makes requests wait (backpressure).
 const QUEUE_CAPACITY: usize = 8192;
+/// Groups written at once on PostgreSQL, each on its own connection.
+const POSTGRES_PARALLEL_GROUPS: usize = 4;
 
 /// Records entries and tells the delivery worker when there is something to send.
 #[derive(Debug, Clone)]
@@ -184,66 +189,124 @@ impl Ingest {
 }
 
 /// The writer: takes whatever is queued, writes it as one group, answers each request after
-/// the commit, wakes the delivery worker. Ends when every sender is gone.
+/// the commit, wakes the delivery worker. Ends when every sender is gone, after the groups
+/// under way have committed.
+///
+/// SQLite has one writer, so one group at a time: the next gathers while one commits.
+/// PostgreSQL takes several groups at once on separate connections
+/// ([`POSTGRES_PARALLEL_GROUPS`]); row locks keep them apart.
 async fn write_groups(
     store: Store,
     mut jobs: mpsc::Receiver<WriteJob>,
     deliveries_queued: Arc<Notify>,
 ) {
-    let mut group = Vec::with_capacity(MAX_GROUP);
-    while jobs.recv_many(&mut group, MAX_GROUP).await > 0 {
-        let (entries, replies): (Vec<_>, Vec<_>) =
-            group.drain(..).map(|job| (job.entry, job.reply)).unzip();
-        let n_entries = entries.len();
-        match write_group(&store, entries).await {
-            Ok(outcomes) => {
-                if outcomes
-                    .iter()
-                    .any(|outcome| matches!(outcome, Ok(Some(_))))
-                {
-                    deliveries_queued.notify_waiters();
-                }
-                for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                    // The request may have gone away (client hung up); its entry is stored.
-                    let _ = reply.send(outcome);
-                }
+    let parallel = match store.entry_path() {
+        EntryPath::Sqlite(_) => 1,
+        EntryPath::Postgres(_) => POSTGRES_PARALLEL_GROUPS,
+    };
+    let slots = Arc::new(Semaphore::new(parallel));
+    let mut under_way = JoinSet::new();
+    loop {
+        // Waiting for a slot before taking the group lets it grow while others commit.
+        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
+            break;
+        };
+        let mut group = Vec::with_capacity(MAX_GROUP);
+        if jobs.recv_many(&mut group, MAX_GROUP).await == 0 {
+            break;
+        }
+        let (store, deliveries_queued) = (store.clone(), Arc::clone(&deliveries_queued));
+        under_way.spawn(async move {
+            commit_and_answer(&store, group, &deliveries_queued).await;
+            drop(slot);
+        });
+        // Reap finished groups so the set does not grow.
+        while under_way.try_join_next().is_some() {}
+    }
+    while under_way.join_next().await.is_some() {}
+}
+
+/// Writes one group and answers each of its requests.
+async fn commit_and_answer(store: &Store, group: Vec<WriteJob>, deliveries_queued: &Notify) {
+    let (entries, replies): (Vec<_>, Vec<_>) =
+        group.into_iter().map(|job| (job.entry, job.reply)).unzip();
+    let n_entries = entries.len();
+    match write_group(store, entries).await {
+        Ok(outcomes) => {
+            if outcomes
+                .iter()
+                .any(|outcome| matches!(outcome, Ok(Some(_))))
+            {
+                deliveries_queued.notify_waiters();
             }
-            Err(cause) => {
-                error!(entries = n_entries, error = %cause, "a group of entries failed to commit");
-                for reply in replies {
-                    // As above: a request that went away needs no answer.
-                    let _ = reply.send(Err(StoreError::NotCommitted));
-                }
+            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                // The request may have gone away (client hung up); its entry is stored.
+                let _ = reply.send(outcome);
+            }
+        }
+        Err(cause) => {
+            error!(entries = n_entries, error = %cause, "a group of entries failed to commit");
+            for reply in replies {
+                // As above: a request that went away needs no answer.
+                let _ = reply.send(Err(StoreError::NotCommitted));
             }
         }
     }
 }
 
-/// One transaction for the whole group, on the store's entry writer thread; each entry in its
-/// own savepoint, so an entry that fails (or whose idempotency key turns out taken) is undone
-/// alone. The outcomes come back in the group's order once the transaction has committed.
+/// Outcome of one entry of a group: its answer, `None` if its idempotency key was taken.
+type Outcome = Result<Option<EntryResponse>, StoreError>;
+
+/// One transaction for the whole group: on SQLite on the store's entry writer thread, on
+/// PostgreSQL on a pool connection. The outcomes come back in the group's order once the
+/// transaction has committed.
 async fn write_group(
     store: &Store,
     entries: Vec<PendingEntry>,
-) -> Result<Vec<Result<Option<EntryResponse>, StoreError>>, StoreError> {
-    store
-        .writer()
-        .write(move |tx| {
-            let mut subscribers = Subscribers::default();
-            let mut outcomes = Vec::with_capacity(entries.len());
-            for entry in &entries {
-                tx.savepoint()?;
-                let outcome = insert(tx, &mut subscribers, entry);
-                if matches!(outcome, Ok(Some(_))) {
-                    tx.release_savepoint()?;
-                } else {
-                    tx.rollback_to_savepoint()?;
-                }
-                outcomes.push(outcome);
-            }
+) -> Result<Vec<Outcome>, StoreError> {
+    match store.entry_path() {
+        EntryPath::Sqlite(writer) => {
+            writer
+                .write(move |tx| run_ready(write_entries(tx, &entries)))
+                .await
+        }
+        EntryPath::Postgres(pool) => {
+            let mut tx = PgWriteTx::begin(pool).await?;
+            let outcomes = write_entries(&mut tx, &entries).await?;
+            tx.commit().await?;
             Ok(outcomes)
-        })
-        .await
+        }
+    }
+}
+
+/// Each entry in its own savepoint, so an entry that fails (or whose idempotency key turns
+/// out taken) is undone alone; an error here fails the whole group.
+///
+/// Contestants are written in (campaign, email) order whatever the order of arrival, so two
+/// groups written at once (PostgreSQL) take their contestants' row locks in the same order
+/// and cannot deadlock on them.
+async fn write_entries(
+    tx: &mut impl EntryWrites,
+    entries: &[PendingEntry],
+) -> Result<Vec<Outcome>, StoreError> {
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.sort_by_key(|&index| (entries[index].campaign.id, entries[index].email.as_str()));
+    let mut subscribers = Subscribers::default();
+    let mut outcomes: Vec<Option<Outcome>> = entries.iter().map(|_| None).collect();
+    for index in order {
+        tx.savepoint().await?;
+        let outcome = insert(tx, &mut subscribers, &entries[index]).await;
+        if matches!(outcome, Ok(Some(_))) {
+            tx.release_savepoint().await?;
+        } else {
+            tx.rollback_to_savepoint().await?;
+        }
+        outcomes[index] = Some(outcome);
+    }
+    Ok(outcomes
+        .into_iter()
+        .map(|outcome| outcome.unwrap_or(Err(StoreError::NotCommitted)))
+        .collect())
 }
 
 /// The endpoints subscribed to each event, read once per group.
@@ -251,17 +314,21 @@ async fn write_group(
 struct Subscribers(HashMap<EventType, Vec<i64>>);
 
 impl Subscribers {
-    fn of(&mut self, tx: &mut WriteTx<'_>, event: EventType) -> Result<&[i64], StoreError> {
+    async fn of(
+        &mut self,
+        tx: &mut impl EntryWrites,
+        event: EventType,
+    ) -> Result<&[i64], StoreError> {
         match self.0.entry(event) {
             MapEntry::Occupied(known) => Ok(known.into_mut()),
-            MapEntry::Vacant(slot) => Ok(slot.insert(tx.endpoints_subscribed_to(event)?)),
+            MapEntry::Vacant(slot) => Ok(slot.insert(tx.endpoints_subscribed_to(event).await?)),
         }
     }
 }
 
 /// One entry's writes. `None` if the idempotency key turned out to be taken.
-fn insert(
-    tx: &mut WriteTx<'_>,
+async fn insert(
+    tx: &mut impl EntryWrites,
     subscribers: &mut Subscribers,
     entry: &PendingEntry,
 ) -> Result<Option<EntryResponse>, StoreError> {
@@ -270,47 +337,53 @@ fn insert(
     let now = entry.now;
     let method = &campaign.entry_methods[entry.method_index];
     let client_ip = entry.client_ip.map(|ip| ip.to_canonical());
-    let contestant = tx.upsert_contestant(&NewContestant {
-        campaign_id: campaign.id,
-        email: &entry.email,
-        name: &entry.name,
-        first_name: &entry.first_name,
-        last_name: &entry.last_name,
-        details: &request.details,
-        worth: method.worth,
-        now,
-    })?;
-    let counts = tx.fraud_counts(&FraudCountsQuery {
-        campaign_id: campaign.id,
-        contestant_id: contestant.id,
-        entry_method_id: method.id,
-        client_ip,
-        now,
-    })?;
+    let contestant = tx
+        .upsert_contestant(&NewContestant {
+            campaign_id: campaign.id,
+            email: &entry.email,
+            name: &entry.name,
+            first_name: &entry.first_name,
+            last_name: &entry.last_name,
+            details: &request.details,
+            worth: method.worth,
+            now,
+        })
+        .await?;
+    let counts = tx
+        .fraud_counts(&FraudCountsQuery {
+            campaign_id: campaign.id,
+            contestant_id: contestant.id,
+            entry_method_id: method.id,
+            client_ip,
+            now,
+        })
+        .await?;
     let verdict = fraud::score(
         &signals(&entry.email, request, client_ip, counts, now),
         campaign.fraud_level,
     );
     let value = entry_value(method, &entry.email);
-    let Some(entry_id) = tx.insert_entry(&NewEntry {
-        campaign_id: campaign.id,
-        contestant_id: contestant.id,
-        entry_method_id: method.id,
-        idempotency_key: &request.idempotency_key,
-        value: &value,
-        worth: method.worth,
-        consent_text: request.consent.then_some(campaign.consent_text.as_str()),
-        landing_url: &request.landing_url,
-        referring_url: &request.referring_url,
-        honeypot: &request.honeypot,
-        actions_completed: contestant.actions_completed,
-        total_entries: contestant.total_entries,
-        client_ip,
-        fraud_score: verdict.score,
-        fraud_reasons: &verdict.reasons,
-        verdict: verdict.decision(),
-        now,
-    })?
+    let Some(entry_id) = tx
+        .insert_entry(&NewEntry {
+            campaign_id: campaign.id,
+            contestant_id: contestant.id,
+            entry_method_id: method.id,
+            idempotency_key: &request.idempotency_key,
+            value: &value,
+            worth: method.worth,
+            consent_text: request.consent.then_some(campaign.consent_text.as_str()),
+            landing_url: &request.landing_url,
+            referring_url: &request.referring_url,
+            honeypot: &request.honeypot,
+            actions_completed: contestant.actions_completed,
+            total_entries: contestant.total_entries,
+            client_ip,
+            fraud_score: verdict.score,
+            fraud_reasons: &verdict.reasons,
+            verdict: verdict.decision(),
+            now,
+        })
+        .await?
     else {
         return Ok(None);
     };
@@ -333,8 +406,8 @@ fn insert(
     }
     events.push((EventType::EntryDisqualified, held_until));
     for (event, held_until) in events {
-        let endpoints = subscribers.of(tx, event)?.to_vec();
-        queue_deliveries(tx, &endpoints, event, entry_id, &body, held_until, now)?;
+        let endpoints = subscribers.of(tx, event).await?.to_vec();
+        queue_deliveries(tx, &endpoints, event, entry_id, &body, held_until, now).await?;
     }
     Ok(Some(EntryResponse {
         entry: summary(entry_id, method, now),
@@ -344,8 +417,8 @@ fn insert(
 }
 
 /// One delivery of `event` per endpoint subscribed to it, all with the same body.
-fn queue_deliveries(
-    tx: &mut WriteTx<'_>,
+async fn queue_deliveries(
+    tx: &mut impl EntryWrites,
     endpoints: &[i64],
     event: EventType,
     entry_id: EntryId,
@@ -362,7 +435,8 @@ fn queue_deliveries(
             body,
             held_until,
             now,
-        })?;
+        })
+        .await?;
     }
     Ok(())
 }

@@ -3,13 +3,10 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use super::{Store, StoreError, to_u32, with_pool};
+use crate::fraud::FraudLevel;
 use protocol::campaign::{CampaignStatus, CampaignType, EntryMethodType};
 use protocol::ids::{CampaignKey, EntryMethodId};
-use sqlx::Row as _;
-use sqlx::sqlite::SqliteRow;
-
-use super::{Store, StoreError, to_u32};
-use crate::fraud::FraudLevel;
 
 /// A campaign as stored, with its entry methods in display order.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,49 +107,40 @@ impl Store {
         &self,
         key: &CampaignKey,
     ) -> Result<Option<CampaignRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, campaign_key, name, campaign_type, status, description, consent_text,
-                    fraud_level, hold_window_ms
-             FROM campaigns WHERE campaign_key = $1",
-        )
-        .bind(key.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<CampaignRow> = with_pool!(&self.pool, pool => {
+            sqlx::query_as(
+                "SELECT id, campaign_key, name, campaign_type, status, description, consent_text,
+                        fraud_level, hold_window_ms
+                 FROM campaigns WHERE campaign_key = $1",
+            )
+            .bind(key.as_str())
+            .fetch_optional(pool)
+            .await?
+        });
         let Some(row) = row else { return Ok(None) };
-        let id: i64 = row.try_get("id")?;
-        let methods = sqlx::query(
-            "SELECT id, method_type, action, worth, mandatory
-             FROM entry_methods WHERE campaign_id = $1 ORDER BY position, id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
+        let methods: Vec<EntryMethodRow> = with_pool!(&self.pool, pool => {
+            sqlx::query_as(
+                "SELECT id, method_type, action, worth, mandatory
+                 FROM entry_methods WHERE campaign_id = $1 ORDER BY position, id",
+            )
+            .bind(row.id)
+            .fetch_all(pool)
+            .await?
+        });
         Ok(Some(CampaignRecord {
-            id,
-            key: parse_column(
-                "campaign_key",
-                row.try_get("campaign_key")?,
-                CampaignKey::parse,
-            )?,
-            name: row.try_get("name")?,
-            campaign_type: parse_column(
-                "campaign_type",
-                row.try_get("campaign_type")?,
-                CampaignType::parse,
-            )?,
-            status: parse_column("status", row.try_get("status")?, CampaignStatus::parse)?,
-            description: row.try_get("description")?,
-            consent_text: row.try_get("consent_text")?,
+            id: row.id,
+            key: parse_column("campaign_key", row.campaign_key, CampaignKey::parse)?,
+            name: row.name,
+            campaign_type: parse_column("campaign_type", row.campaign_type, CampaignType::parse)?,
+            status: parse_column("status", row.status, CampaignStatus::parse)?,
+            description: row.description,
+            consent_text: row.consent_text,
             entry_methods: methods
-                .iter()
-                .map(entry_method_from_row)
+                .into_iter()
+                .map(EntryMethodRow::into_record)
                 .collect::<Result<_, _>>()?,
-            fraud_level: parse_column(
-                "fraud_level",
-                row.try_get("fraud_level")?,
-                FraudLevel::parse,
-            )?,
-            hold_window_ms: row.try_get("hold_window_ms")?,
+            fraud_level: parse_column("fraud_level", row.fraud_level, FraudLevel::parse)?,
+            hold_window_ms: row.hold_window_ms,
         }))
     }
 
@@ -164,16 +152,19 @@ impl Store {
         fraud_level: FraudLevel,
         hold_window_ms: i64,
     ) -> Result<bool, StoreError> {
-        let updated = sqlx::query(
-            "UPDATE campaigns SET fraud_level = $1, hold_window_ms = $2 WHERE campaign_key = $3",
-        )
-        .bind(fraud_level.as_str())
-        .bind(hold_window_ms.max(0))
-        .bind(key.as_str())
-        .execute(&self.pool)
-        .await?;
+        let updated = with_pool!(&self.pool, pool => {
+            sqlx::query(
+                "UPDATE campaigns SET fraud_level = $1, hold_window_ms = $2 WHERE campaign_key = $3",
+            )
+            .bind(fraud_level.as_str())
+            .bind(hold_window_ms.max(0))
+            .bind(key.as_str())
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
         self.campaigns.clear();
-        Ok(updated.rows_affected() == 1)
+        Ok(updated == 1)
     }
 
     /// Creates `campaign` unless one with its key exists. Returns whether it was created.
@@ -182,57 +173,83 @@ impl Store {
         campaign: &NewCampaign,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let inserted: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO campaigns (campaign_key, name, campaign_type, status, description, consent_text, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (campaign_key) DO NOTHING
-             RETURNING id",
-        )
-        .bind(campaign.key.as_str())
-        .bind(&campaign.name)
-        .bind(campaign.campaign_type.as_str())
-        .bind(campaign.status.as_str())
-        .bind(&campaign.description)
-        .bind(&campaign.consent_text)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(campaign_id) = inserted else {
-            return Ok(false);
-        };
-        for (position, method) in (0_i64..).zip(&campaign.entry_methods) {
-            sqlx::query(
-                "INSERT INTO entry_methods (campaign_id, method_type, action, worth, mandatory, position)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+        let created = with_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            let inserted: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO campaigns (campaign_key, name, campaign_type, status, description, consent_text, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (campaign_key) DO NOTHING
+                 RETURNING id",
             )
-            .bind(campaign_id)
-            .bind(method.method_type.as_str())
-            .bind(&method.action)
-            .bind(i64::from(method.worth))
-            .bind(method.mandatory)
-            .bind(position)
-            .execute(&mut *tx)
+            .bind(campaign.key.as_str())
+            .bind(&campaign.name)
+            .bind(campaign.campaign_type.as_str())
+            .bind(campaign.status.as_str())
+            .bind(&campaign.description)
+            .bind(&campaign.consent_text)
+            .bind(now)
+            .fetch_optional(&mut *tx)
             .await?;
+            if let Some(campaign_id) = inserted {
+                for (position, method) in (0_i64..).zip(&campaign.entry_methods) {
+                    sqlx::query(
+                        "INSERT INTO entry_methods (campaign_id, method_type, action, worth, mandatory, position)
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(campaign_id)
+                    .bind(method.method_type.as_str())
+                    .bind(&method.action)
+                    .bind(i64::from(method.worth))
+                    .bind(method.mandatory)
+                    .bind(position)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+            inserted.is_some()
+        });
+        if created {
+            self.campaigns.clear();
         }
-        tx.commit().await?;
-        self.campaigns.clear();
-        Ok(true)
+        Ok(created)
     }
 }
 
-fn entry_method_from_row(row: &SqliteRow) -> Result<EntryMethodRecord, StoreError> {
-    Ok(EntryMethodRecord {
-        id: EntryMethodId(row.try_get("id")?),
-        method_type: parse_column(
-            "method_type",
-            row.try_get("method_type")?,
-            EntryMethodType::parse,
-        )?,
-        action: row.try_get("action")?,
-        worth: to_u32("worth", row.try_get("worth")?)?,
-        mandatory: row.try_get("mandatory")?,
-    })
+/// `campaigns` as read.
+#[derive(Debug, sqlx::FromRow)]
+struct CampaignRow {
+    id: i64,
+    campaign_key: String,
+    name: String,
+    campaign_type: String,
+    status: String,
+    description: String,
+    consent_text: String,
+    fraud_level: String,
+    hold_window_ms: i64,
+}
+
+/// `entry_methods` as read.
+#[derive(Debug, sqlx::FromRow)]
+struct EntryMethodRow {
+    id: i64,
+    method_type: String,
+    action: String,
+    worth: i64,
+    mandatory: bool,
+}
+
+impl EntryMethodRow {
+    fn into_record(self) -> Result<EntryMethodRecord, StoreError> {
+        Ok(EntryMethodRecord {
+            id: EntryMethodId(self.id),
+            method_type: parse_column("method_type", self.method_type, EntryMethodType::parse)?,
+            action: self.action,
+            worth: to_u32("worth", self.worth)?,
+            mandatory: self.mandatory,
+        })
+    }
 }
 
 /// Parses a text column with `parse`, reporting the column when the text is not understood.

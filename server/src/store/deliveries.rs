@@ -9,7 +9,7 @@ use protocol::ids::{EndpointId, MessageId};
 use rusqlite::OptionalExtension as _;
 
 use super::campaigns::parse_column;
-use super::{Store, StoreError, to_u32};
+use super::{EntryPath, PgWriteTx, Store, StoreError, WriteTx, run_ready, to_u32, with_pool};
 
 /// A delivery a worker holds the lease on, with what it needs to send it.
 #[derive(Debug, Clone, PartialEq)]
@@ -158,47 +158,49 @@ impl Store {
     /// event did not happen). Any other held event is released. One transaction, so a
     /// verdict is read once for all of an entry's held deliveries.
     pub async fn release_held_deliveries(&self, now: i64) -> Result<Released, StoreError> {
-        // A read first, so the usual case (nothing to settle) takes no write lock.
-        let any_due: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM deliveries WHERE status = 'held' AND next_attempt_at <= $1)",
-        )
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await?;
-        if !any_due {
-            return Ok(Released::default());
-        }
-        let mut tx = self.pool.begin().await?;
-        let cancelled = sqlx::query(
-            "UPDATE deliveries SET status = 'cancelled'
-             WHERE status = 'held' AND next_attempt_at <= $1 AND event_type = 'subscriber.created'
-               AND (SELECT e.verdict FROM entries e WHERE e.id = deliveries.entry_id) = 'disqualified'",
-        )
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let dropped = sqlx::query(
-            "DELETE FROM deliveries
-             WHERE status = 'held' AND next_attempt_at <= $1 AND event_type = 'entry.disqualified'
-               AND NOT COALESCE((SELECT e.verdict FROM entries e WHERE e.id = deliveries.entry_id) = 'disqualified', FALSE)",
-        )
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let released = sqlx::query(
-            "UPDATE deliveries SET status = 'pending' WHERE status = 'held' AND next_attempt_at <= $1",
-        )
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
-        Ok(Released {
-            released,
-            cancelled,
-            dropped,
+        with_pool!(&self.pool, pool => {
+            // A read first, so the usual case (nothing to settle) takes no write lock.
+            let any_due: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM deliveries WHERE status = 'held' AND next_attempt_at <= $1)",
+            )
+            .bind(now)
+            .fetch_one(pool)
+            .await?;
+            if !any_due {
+                return Ok(Released::default());
+            }
+            let mut tx = pool.begin().await?;
+            let cancelled = sqlx::query(
+                "UPDATE deliveries SET status = 'cancelled'
+                 WHERE status = 'held' AND next_attempt_at <= $1 AND event_type = 'subscriber.created'
+                   AND (SELECT e.verdict FROM entries e WHERE e.id = deliveries.entry_id) = 'disqualified'",
+            )
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            let dropped = sqlx::query(
+                "DELETE FROM deliveries
+                 WHERE status = 'held' AND next_attempt_at <= $1 AND event_type = 'entry.disqualified'
+                   AND NOT COALESCE((SELECT e.verdict FROM entries e WHERE e.id = deliveries.entry_id) = 'disqualified', FALSE)",
+            )
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            let released = sqlx::query(
+                "UPDATE deliveries SET status = 'pending' WHERE status = 'held' AND next_attempt_at <= $1",
+            )
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            Ok(Released {
+                released,
+                cancelled,
+                dropped,
+            })
         })
     }
 
@@ -206,7 +208,8 @@ impl Store {
     /// one statement. An endpoint gets at most `per_endpoint` minus what `in_flight` says it
     /// already has (endpoint id, deliveries being sent), so a slow endpoint's backlog neither
     /// takes every slot nor hides the others: endpoints at their cap are skipped. The result
-    /// is ordered by due time.
+    /// is ordered by due time. On PostgreSQL, rows another process is claiming at the same
+    /// moment are skipped (`FOR UPDATE SKIP LOCKED`), so several servers share one queue.
     pub async fn claim_due_deliveries(
         &self,
         claim: &Claim<'_>,
@@ -220,85 +223,62 @@ impl Store {
         let (now, lease_until, limit, per_endpoint) = (
             claim.now,
             claim.lease_until,
-            claim.limit,
-            claim.per_endpoint,
+            i64::from(claim.limit),
+            i64::from(claim.per_endpoint),
         );
-        self.writer
-            .write(move |tx| {
-                let mut statement = tx.tx.prepare_cached(
-                    "UPDATE deliveries SET lease_until = ?2
-             WHERE id IN (
-                 SELECT ranked.id FROM (
-                     SELECT due.id, due.endpoint_id, due.next_attempt_at,
-                            ROW_NUMBER() OVER (PARTITION BY due.endpoint_id ORDER BY due.next_attempt_at, due.id) AS rank
-                     FROM (
-                         SELECT d.id, d.endpoint_id, d.next_attempt_at
-                         FROM deliveries d JOIN endpoints ep ON ep.id = d.endpoint_id
-                         WHERE d.status = 'pending' AND d.next_attempt_at <= ?1
-                           AND (d.lease_until IS NULL OR d.lease_until <= ?1) AND ep.enabled
-                           AND d.endpoint_id NOT IN (
-                               SELECT CAST(busy.key AS INTEGER) FROM json_each(?5) busy WHERE busy.value >= ?4
-                           )
-                         ORDER BY d.next_attempt_at, d.id
-                         LIMIT ?6
-                     ) due
-                 ) ranked
-                 WHERE ranked.rank + COALESCE(
-                     (SELECT busy.value FROM json_each(?5) busy WHERE CAST(busy.key AS INTEGER) = ranked.endpoint_id), 0
-                 ) <= ?4
-                 ORDER BY ranked.next_attempt_at, ranked.id
-                 LIMIT ?3
-             )
-             RETURNING id, webhook_id, endpoint_id, event_type, body, n_attempts, lease_until, next_attempt_at",
-                )?;
-                let mut rows = statement.query(rusqlite::params![
-                    now,
-                    lease_until,
-                    i64::from(limit),
-                    i64::from(per_endpoint),
-                    in_flight,
-                    // Enough candidates that a few busy endpoints at the front leave room for others.
-                    i64::from(limit) * 4,
-                ])?;
-                let mut claimed = Vec::new();
-                while let Some(row) = rows.next()? {
-                    let webhook_id: String = row.get("webhook_id")?;
-                    claimed.push(ClaimedDelivery {
-                        id: row.get("id")?,
-                        webhook_id: parse_column("webhook_id", webhook_id, MessageId::parse)?,
-                        endpoint_id: row.get("endpoint_id")?,
-                        event_type: row.get("event_type")?,
-                        body: row.get("body")?,
-                        n_attempts: to_u32("n_attempts", row.get("n_attempts")?)?,
-                        lease_until: row.get("lease_until")?,
-                        due_at: row.get("next_attempt_at")?,
-                        endpoint_url: String::new(),
-                        endpoint_secret: String::new(),
-                    });
-                }
-                drop(rows);
-                let mut endpoint = tx
-                    .tx
-                    .prepare_cached("SELECT url, secret FROM endpoints WHERE id = ?1")?;
-                let mut known: Vec<(i64, String, String)> = Vec::new();
-                for delivery in &mut claimed {
-                    if !known.iter().any(|(id, _, _)| *id == delivery.endpoint_id) {
-                        let (url, secret) = endpoint.query_row([delivery.endpoint_id], |row| {
-                            Ok((row.get("url")?, row.get("secret")?))
-                        })?;
-                        known.push((delivery.endpoint_id, url, secret));
-                    }
-                    if let Some((_, url, secret)) =
-                        known.iter().find(|(id, _, _)| *id == delivery.endpoint_id)
-                    {
-                        delivery.endpoint_url.clone_from(url);
-                        delivery.endpoint_secret.clone_from(secret);
-                    }
-                }
-                claimed.sort_by_key(|delivery| (delivery.due_at, delivery.id));
-                Ok(claimed)
-            })
-            .await
+        // Enough candidates that a few busy endpoints at the front leave room for others.
+        let candidates = limit * 4;
+        let mut claimed: Vec<ClaimedDelivery> = match self.entry_path() {
+            EntryPath::Sqlite(writer) => {
+                writer
+                    .write(move |tx| {
+                        let mut statement = tx.tx.prepare_cached(SQLITE_CLAIM)?;
+                        let rows = statement.query_map(
+                            rusqlite::params![
+                                now,
+                                lease_until,
+                                limit,
+                                per_endpoint,
+                                in_flight,
+                                candidates
+                            ],
+                            |row| {
+                                Ok(ClaimedRow {
+                                    id: row.get("id")?,
+                                    webhook_id: row.get("webhook_id")?,
+                                    endpoint_id: row.get("endpoint_id")?,
+                                    event_type: row.get("event_type")?,
+                                    body: row.get("body")?,
+                                    n_attempts: row.get("n_attempts")?,
+                                    lease_until: row.get("lease_until")?,
+                                    next_attempt_at: row.get("next_attempt_at")?,
+                                    url: row.get("url")?,
+                                    secret: row.get("secret")?,
+                                })
+                            },
+                        )?;
+                        rows.map(|row| row?.into_claimed())
+                            .collect::<Result<Vec<_>, _>>()
+                    })
+                    .await?
+            }
+            EntryPath::Postgres(pool) => {
+                let rows: Vec<ClaimedRow> = sqlx::query_as(POSTGRES_CLAIM)
+                    .bind(now)
+                    .bind(lease_until)
+                    .bind(limit)
+                    .bind(per_endpoint)
+                    .bind(in_flight)
+                    .bind(candidates)
+                    .fetch_all(pool)
+                    .await?;
+                rows.into_iter()
+                    .map(ClaimedRow::into_claimed)
+                    .collect::<Result<_, _>>()?
+            }
+        };
+        claimed.sort_by_key(|delivery| (delivery.due_at, delivery.id));
+        Ok(claimed)
     }
 
     /// Records tries and what follows from each, releases their leases, and keeps each
@@ -326,22 +306,126 @@ impl Store {
                 disable_endpoint: attempt.disable_endpoint,
             })
             .collect();
-        self.writer
-            .write(move |tx| record_attempt_rows(&tx.tx, &rows, rule, now))
-            .await
+        match self.entry_path() {
+            EntryPath::Sqlite(writer) => {
+                writer
+                    .write(move |tx| run_ready(record_attempt_rows(tx, &rows, rule, now)))
+                    .await
+            }
+            EntryPath::Postgres(pool) => {
+                let mut tx = PgWriteTx::begin(pool).await?;
+                let recorded = record_attempt_rows(&mut tx, &rows, rule, now).await?;
+                tx.commit().await?;
+                Ok(recorded)
+            }
+        }
     }
 
     /// When the next pending delivery falls due (or its lease runs out) or the next held one
     /// is to be settled, if any is pending or held.
     pub async fn next_due_at(&self) -> Result<Option<i64>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT MIN(CASE WHEN d.lease_until IS NOT NULL AND d.lease_until > d.next_attempt_at
-                             THEN d.lease_until ELSE d.next_attempt_at END)
-             FROM deliveries d JOIN endpoints ep ON ep.id = d.endpoint_id
-             WHERE d.status IN ('pending', 'held') AND ep.enabled",
-        )
-        .fetch_one(&self.pool)
-        .await?)
+        Ok(with_pool!(&self.pool, pool => {
+            sqlx::query_scalar(
+                "SELECT MIN(CASE WHEN d.lease_until IS NOT NULL AND d.lease_until > d.next_attempt_at
+                                 THEN d.lease_until ELSE d.next_attempt_at END)
+                 FROM deliveries d JOIN endpoints ep ON ep.id = d.endpoint_id
+                 WHERE d.status IN ('pending', 'held') AND ep.enabled",
+            )
+            .fetch_one(pool)
+            .await?
+        }))
+    }
+}
+
+/// The claim on SQLite: `json_each` reads the in-flight counts; the writer thread is the only
+/// writer, so no row locks are needed. Parameters: now, lease until, limit, per-endpoint cap,
+/// in-flight JSON (`{"endpoint id": n}`), candidates.
+const SQLITE_CLAIM: &str = "UPDATE deliveries SET lease_until = ?2
+     WHERE id IN (
+         SELECT ranked.id FROM (
+             SELECT due.id, due.endpoint_id, due.next_attempt_at,
+                    ROW_NUMBER() OVER (PARTITION BY due.endpoint_id ORDER BY due.next_attempt_at, due.id) AS rank
+             FROM (
+                 SELECT d.id, d.endpoint_id, d.next_attempt_at
+                 FROM deliveries d JOIN endpoints ep ON ep.id = d.endpoint_id
+                 WHERE d.status = 'pending' AND d.next_attempt_at <= ?1
+                   AND (d.lease_until IS NULL OR d.lease_until <= ?1) AND ep.enabled
+                   AND d.endpoint_id NOT IN (
+                       SELECT CAST(busy.key AS INTEGER) FROM json_each(?5) busy WHERE busy.value >= ?4
+                   )
+                 ORDER BY d.next_attempt_at, d.id
+                 LIMIT ?6
+             ) due
+         ) ranked
+         WHERE ranked.rank + COALESCE(
+             (SELECT busy.value FROM json_each(?5) busy WHERE CAST(busy.key AS INTEGER) = ranked.endpoint_id), 0
+         ) <= ?4
+         ORDER BY ranked.next_attempt_at, ranked.id
+         LIMIT ?3
+     )
+     RETURNING id, webhook_id, endpoint_id, event_type, body, n_attempts, lease_until, next_attempt_at,
+               (SELECT ep.url FROM endpoints ep WHERE ep.id = deliveries.endpoint_id) AS url,
+               (SELECT ep.secret FROM endpoints ep WHERE ep.id = deliveries.endpoint_id) AS secret";
+
+/// The claim on PostgreSQL, with the same parameters: candidates are locked with `SKIP
+/// LOCKED`, so concurrent claims (other processes) take different rows, and the lease is set
+/// before the statement's row locks are released at its commit.
+const POSTGRES_CLAIM: &str = "WITH candidates AS (
+         SELECT d.id, d.endpoint_id, d.next_attempt_at
+         FROM deliveries d JOIN endpoints ep ON ep.id = d.endpoint_id
+         WHERE d.status = 'pending' AND d.next_attempt_at <= $1
+           AND (d.lease_until IS NULL OR d.lease_until <= $1) AND ep.enabled
+         ORDER BY d.next_attempt_at, d.id
+         LIMIT $6
+         FOR UPDATE OF d SKIP LOCKED
+     ),
+     busy AS (
+         SELECT key::BIGINT AS endpoint_id, value::BIGINT AS n FROM jsonb_each_text($5::jsonb)
+     ),
+     ranked AS (
+         SELECT c.id, c.next_attempt_at,
+                ROW_NUMBER() OVER (PARTITION BY c.endpoint_id ORDER BY c.next_attempt_at, c.id)
+                    + COALESCE(busy.n, 0) AS rank
+         FROM candidates c LEFT JOIN busy ON busy.endpoint_id = c.endpoint_id
+     ),
+     chosen AS (
+         SELECT id FROM ranked WHERE rank <= $4 ORDER BY next_attempt_at, id LIMIT $3
+     )
+     UPDATE deliveries d SET lease_until = $2
+     FROM chosen, endpoints ep
+     WHERE d.id = chosen.id AND ep.id = d.endpoint_id
+     RETURNING d.id, d.webhook_id, d.endpoint_id, d.event_type, d.body, d.n_attempts, d.lease_until,
+               d.next_attempt_at, ep.url, ep.secret";
+
+/// A claimed delivery as read.
+#[derive(Debug, sqlx::FromRow)]
+struct ClaimedRow {
+    id: i64,
+    webhook_id: String,
+    endpoint_id: i64,
+    event_type: String,
+    body: String,
+    n_attempts: i64,
+    lease_until: i64,
+    next_attempt_at: i64,
+    url: String,
+    secret: String,
+}
+
+impl ClaimedRow {
+    fn into_claimed(self) -> Result<ClaimedDelivery, StoreError> {
+        Ok(ClaimedDelivery {
+            id: self.id,
+            webhook_id: parse_column("webhook_id", self.webhook_id, MessageId::parse)?,
+            endpoint_id: self.endpoint_id,
+            event_type: self.event_type,
+            body: self.body,
+            n_attempts: to_u32("n_attempts", self.n_attempts)?,
+            lease_until: self.lease_until,
+            due_at: self.next_attempt_at,
+            endpoint_url: self.url,
+            endpoint_secret: self.secret,
+        })
     }
 }
 
@@ -356,51 +440,240 @@ struct AttemptRow {
     disable_endpoint: Option<DisabledReason>,
 }
 
-fn record_attempt_rows(
-    tx: &rusqlite::Transaction<'_>,
+/// What [`record_attempt_rows`] writes, one implementation per database over the same SQL
+/// (placeholders in order of first appearance, as in `entries::sql`).
+#[allow(async_fn_in_trait)]
+trait AttemptWrites {
+    async fn insert_attempt(&mut self, row: &AttemptRow) -> Result<(), StoreError>;
+    /// Returns the rows updated: 0 when the lease is no longer ours.
+    async fn update_delivery(
+        &mut self,
+        row: &AttemptRow,
+        change: DeliveryChange,
+    ) -> Result<u64, StoreError>;
+    async fn extend_run(&mut self, endpoint_id: i64, run: &FailureRun) -> Result<(), StoreError>;
+    /// Disables the endpoint if `reason` allows it now; what it was, if it was.
+    async fn disable(
+        &mut self,
+        endpoint_id: i64,
+        reason: DisabledReason,
+        rule: DisableRule,
+        now: i64,
+    ) -> Result<Option<DisabledRow>, StoreError>;
+}
+
+/// A delivery's new status after a try.
+#[derive(Debug, Clone, Copy)]
+struct DeliveryChange {
+    status: &'static str,
+    next_attempt_at: Option<i64>,
+    delivered_at: Option<i64>,
+}
+
+/// An endpoint as [`AttemptWrites::disable`] left it.
+#[derive(Debug, sqlx::FromRow)]
+struct DisabledRow {
+    public_id: String,
+    url: String,
+    n_consecutive_failures: i64,
+    failing_since: Option<i64>,
+}
+
+pub(super) mod attempt_sql {
+    pub const INSERT: &str = "INSERT INTO attempts (delivery_id, started_at, status_code, latency_ms, error_kind, response_snippet)
+         VALUES ($1, $2, $3, $4, $5, $6)";
+    pub const UPDATE_DELIVERY: &str = "UPDATE deliveries SET
+             status = $1,
+             n_attempts = n_attempts + 1,
+             next_attempt_at = COALESCE($2, next_attempt_at),
+             delivered_at = $3,
+             lease_until = NULL
+         WHERE id = $4 AND lease_until = $5";
+    /// Parameters: reset, failures, first failure at, endpoint id.
+    pub const EXTEND_RUN: &str = "UPDATE endpoints SET
+             n_consecutive_failures = CASE WHEN $1 THEN $2 ELSE n_consecutive_failures + $2 END,
+             failing_since = CASE WHEN $1 THEN $3 ELSE COALESCE(failing_since, $3) END
+         WHERE id = $4 AND NOT ($1 AND $2 = 0 AND n_consecutive_failures = 0)";
+    /// `failing` only once the run is long enough in both count and time. Parameters:
+    /// reason, now, endpoint id, failures, milliseconds.
+    pub const DISABLE: &str = "UPDATE endpoints SET enabled = FALSE, disabled_reason = $1, disabled_at = $2, updated_at = $2
+         WHERE id = $3 AND enabled
+           AND ($1 <> 'failing' OR (n_consecutive_failures >= $4 AND failing_since <= $2 - $5))
+         RETURNING public_id, url, n_consecutive_failures, failing_since";
+
+    /// Every statement above, for the test of their placeholders.
+    #[cfg(test)]
+    pub fn all() -> Vec<&'static str> {
+        vec![INSERT, UPDATE_DELIVERY, EXTEND_RUN, DISABLE]
+    }
+}
+
+impl AttemptWrites for WriteTx<'_> {
+    async fn insert_attempt(&mut self, row: &AttemptRow) -> Result<(), StoreError> {
+        let outcome = &row.outcome;
+        self.tx
+            .prepare_cached(attempt_sql::INSERT)?
+            .execute(rusqlite::params![
+                row.delivery_id,
+                outcome.started_at,
+                outcome.status_code.map(i64::from),
+                outcome.latency_ms,
+                outcome.error_kind,
+                outcome.response_snippet,
+            ])?;
+        Ok(())
+    }
+
+    async fn update_delivery(
+        &mut self,
+        row: &AttemptRow,
+        change: DeliveryChange,
+    ) -> Result<u64, StoreError> {
+        let updated = self
+            .tx
+            .prepare_cached(attempt_sql::UPDATE_DELIVERY)?
+            .execute(rusqlite::params![
+                change.status,
+                change.next_attempt_at,
+                change.delivered_at,
+                row.delivery_id,
+                row.lease_until,
+            ])?;
+        Ok(updated as u64)
+    }
+
+    async fn extend_run(&mut self, endpoint_id: i64, run: &FailureRun) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(attempt_sql::EXTEND_RUN)?
+            .execute(rusqlite::params![
+                run.reset,
+                i64::from(run.n_failures),
+                run.first_failure_at,
+                endpoint_id,
+            ])?;
+        Ok(())
+    }
+
+    async fn disable(
+        &mut self,
+        endpoint_id: i64,
+        reason: DisabledReason,
+        rule: DisableRule,
+        now: i64,
+    ) -> Result<Option<DisabledRow>, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached(attempt_sql::DISABLE)?
+            .query_row(
+                rusqlite::params![
+                    reason.as_str(),
+                    now,
+                    endpoint_id,
+                    i64::from(rule.after_failures),
+                    rule.after_ms,
+                ],
+                |row| {
+                    Ok(DisabledRow {
+                        public_id: row.get("public_id")?,
+                        url: row.get("url")?,
+                        n_consecutive_failures: row.get("n_consecutive_failures")?,
+                        failing_since: row.get("failing_since")?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+}
+
+impl AttemptWrites for PgWriteTx {
+    async fn insert_attempt(&mut self, row: &AttemptRow) -> Result<(), StoreError> {
+        let outcome = &row.outcome;
+        sqlx::query(attempt_sql::INSERT)
+            .bind(row.delivery_id)
+            .bind(outcome.started_at)
+            .bind(outcome.status_code.map(i64::from))
+            .bind(outcome.latency_ms)
+            .bind(outcome.error_kind)
+            .bind(&outcome.response_snippet)
+            .execute(self.connection())
+            .await?;
+        Ok(())
+    }
+
+    async fn update_delivery(
+        &mut self,
+        row: &AttemptRow,
+        change: DeliveryChange,
+    ) -> Result<u64, StoreError> {
+        Ok(sqlx::query(attempt_sql::UPDATE_DELIVERY)
+            .bind(change.status)
+            .bind(change.next_attempt_at)
+            .bind(change.delivered_at)
+            .bind(row.delivery_id)
+            .bind(row.lease_until)
+            .execute(self.connection())
+            .await?
+            .rows_affected())
+    }
+
+    async fn extend_run(&mut self, endpoint_id: i64, run: &FailureRun) -> Result<(), StoreError> {
+        sqlx::query(attempt_sql::EXTEND_RUN)
+            .bind(run.reset)
+            .bind(i64::from(run.n_failures))
+            .bind(run.first_failure_at)
+            .bind(endpoint_id)
+            .execute(self.connection())
+            .await?;
+        Ok(())
+    }
+
+    async fn disable(
+        &mut self,
+        endpoint_id: i64,
+        reason: DisabledReason,
+        rule: DisableRule,
+        now: i64,
+    ) -> Result<Option<DisabledRow>, StoreError> {
+        Ok(sqlx::query_as(attempt_sql::DISABLE)
+            .bind(reason.as_str())
+            .bind(now)
+            .bind(endpoint_id)
+            .bind(i64::from(rule.after_failures))
+            .bind(rule.after_ms)
+            .fetch_optional(self.connection())
+            .await?)
+    }
+}
+
+async fn record_attempt_rows(
+    tx: &mut impl AttemptWrites,
     rows: &[AttemptRow],
     rule: DisableRule,
     now: i64,
 ) -> Result<Recorded, StoreError> {
     let mut recorded = Recorded::default();
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO attempts (delivery_id, started_at, status_code, latency_ms, error_kind, response_snippet)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    let mut update = tx.prepare_cached(
-        "UPDATE deliveries SET
-             status = ?1,
-             n_attempts = n_attempts + 1,
-             next_attempt_at = COALESCE(?2, next_attempt_at),
-             delivered_at = ?3,
-             lease_until = NULL
-         WHERE id = ?4 AND lease_until = ?5",
-    )?;
     let mut runs: Vec<(i64, FailureRun)> = Vec::new();
     let mut to_disable: Vec<(i64, DisabledReason)> = Vec::new();
     for row in rows {
-        let outcome = &row.outcome;
-        insert.execute(rusqlite::params![
-            row.delivery_id,
-            outcome.started_at,
-            outcome.status_code.map(i64::from),
-            outcome.latency_ms,
-            outcome.error_kind,
-            outcome.response_snippet,
-        ])?;
-        let (status, next_attempt_at, delivered_at) = match row.next {
-            DeliveryNext::Delivered { at } => ("delivered", None, Some(at)),
-            DeliveryNext::RetryAt(at) => ("pending", Some(at), None),
-            DeliveryNext::GiveUp => ("failed", None, None),
+        tx.insert_attempt(row).await?;
+        let change = match row.next {
+            DeliveryNext::Delivered { at } => DeliveryChange {
+                status: "delivered",
+                next_attempt_at: None,
+                delivered_at: Some(at),
+            },
+            DeliveryNext::RetryAt(at) => DeliveryChange {
+                status: "pending",
+                next_attempt_at: Some(at),
+                delivered_at: None,
+            },
+            DeliveryNext::GiveUp => DeliveryChange {
+                status: "failed",
+                next_attempt_at: None,
+                delivered_at: None,
+            },
         };
-        let updated = update.execute(rusqlite::params![
-            status,
-            next_attempt_at,
-            delivered_at,
-            row.delivery_id,
-            row.lease_until,
-        ])?;
-        if updated != 1 {
+        if tx.update_delivery(row, change).await? != 1 {
             recorded.lease_lost.push(row.delivery_id);
         }
         let index = match runs.iter().position(|(id, _)| *id == row.endpoint_id) {
@@ -418,64 +691,30 @@ fn record_attempt_rows(
             };
         } else {
             run.n_failures += 1;
-            run.first_failure_at.get_or_insert(outcome.started_at);
+            run.first_failure_at.get_or_insert(row.outcome.started_at);
         }
         if let Some(reason) = row.disable_endpoint {
             to_disable.push((row.endpoint_id, reason));
         }
     }
-    let mut extend_run = tx.prepare_cached(
-        "UPDATE endpoints SET
-             n_consecutive_failures = CASE WHEN ?2 THEN ?3 ELSE n_consecutive_failures + ?3 END,
-             failing_since = CASE WHEN ?2 THEN ?4 ELSE COALESCE(failing_since, ?4) END
-         WHERE id = ?1 AND NOT (?2 AND ?3 = 0 AND n_consecutive_failures = 0)",
-    )?;
     for (endpoint_id, run) in &runs {
-        extend_run.execute(rusqlite::params![
-            endpoint_id,
-            run.reset,
-            i64::from(run.n_failures),
-            run.first_failure_at,
-        ])?;
+        tx.extend_run(*endpoint_id, run).await?;
         if run.n_failures > 0 {
             to_disable.push((*endpoint_id, DisabledReason::Failing));
         }
     }
-    // `failing` only once the run is long enough in both count and time.
-    let mut disable = tx.prepare_cached(
-        "UPDATE endpoints SET enabled = FALSE, disabled_reason = ?2, disabled_at = ?3, updated_at = ?3
-         WHERE id = ?1 AND enabled
-           AND (?2 <> 'failing' OR (n_consecutive_failures >= ?4 AND failing_since <= ?3 - ?5))
-         RETURNING public_id, url, n_consecutive_failures, failing_since",
-    )?;
     for (endpoint_id, reason) in to_disable {
-        let disabled = disable
-            .query_row(
-                rusqlite::params![
-                    endpoint_id,
-                    reason.as_str(),
-                    now,
-                    i64::from(rule.after_failures),
-                    rule.after_ms,
-                ],
-                |row| {
-                    Ok((
-                        row.get::<_, String>("public_id")?,
-                        row.get::<_, String>("url")?,
-                        row.get::<_, i64>("n_consecutive_failures")?,
-                        row.get::<_, Option<i64>>("failing_since")?,
-                    ))
-                },
-            )
-            .optional()?;
-        if let Some((public_id, url, n_consecutive_failures, failing_since)) = disabled {
+        if let Some(disabled) = tx.disable(endpoint_id, reason, rule, now).await? {
             recorded.disabled.push(DisabledEndpoint {
                 endpoint_id,
-                public_id: parse_column("public_id", public_id, EndpointId::parse)?,
-                url,
+                public_id: parse_column("public_id", disabled.public_id, EndpointId::parse)?,
+                url: disabled.url,
                 reason,
-                n_consecutive_failures: to_u32("n_consecutive_failures", n_consecutive_failures)?,
-                failing_since,
+                n_consecutive_failures: to_u32(
+                    "n_consecutive_failures",
+                    disabled.n_consecutive_failures,
+                )?,
+                failing_since: disabled.failing_since,
             });
         }
     }

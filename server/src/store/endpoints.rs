@@ -1,13 +1,10 @@
 //! Webhook endpoints, and their health as delivery left it: `enabled`, and when delivery
 //! disabled one, why (`disabled_reason`) and when (`disabled_at`).
 
+use super::campaigns::parse_column;
+use super::{DisabledReason, Store, StoreError, to_u32, with_pool};
 use protocol::ids::EndpointId;
 use protocol::payload::EventType;
-use sqlx::Row as _;
-use sqlx::sqlite::SqliteRow;
-
-use super::campaigns::parse_column;
-use super::{DisabledReason, Store, StoreError, to_u32};
 
 /// An endpoint as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,18 +37,25 @@ pub struct ManagedEndpoint<'a> {
     pub now: i64,
 }
 
+/// The columns [`EndpointRow`] reads.
+macro_rules! endpoint_columns {
+    () => {
+        "id, public_id, url, secret, events, enabled, disabled_reason, disabled_at, n_consecutive_failures"
+    };
+}
+
 impl Store {
     pub async fn managed_endpoint(
         &self,
         managed_by: &str,
     ) -> Result<Option<EndpointRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, public_id, url, secret, events, enabled, disabled_reason, disabled_at, n_consecutive_failures FROM endpoints WHERE managed_by = $1",
-        )
-        .bind(managed_by)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(endpoint_from_row).transpose()
+        let row: Option<EndpointRow> = with_pool!(&self.pool, pool => {
+            sqlx::query_as(concat!("SELECT ", endpoint_columns!(), " FROM endpoints WHERE managed_by = $1"))
+                .bind(managed_by)
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(EndpointRow::into_record).transpose()
     }
 
     /// Creates or updates (and enables) the endpoint managed by `endpoint.managed_by`. The
@@ -63,7 +67,7 @@ impl Store {
     ) -> Result<EndpointRecord, StoreError> {
         let events: Vec<&str> = endpoint.events.iter().map(|event| event.as_str()).collect();
         let events = serde_json::Value::from(events).to_string();
-        let row = sqlx::query(
+        let sql = concat!(
             "INSERT INTO endpoints (public_id, url, secret, events, enabled, managed_by, created_at, updated_at)
              VALUES ($1, $2, $3, $4, TRUE, $5, $6, $6)
              ON CONFLICT (managed_by) DO UPDATE SET
@@ -76,17 +80,21 @@ impl Store {
                  n_consecutive_failures = 0,
                  failing_since = NULL,
                  updated_at = excluded.updated_at
-             RETURNING id, public_id, url, secret, events, enabled, disabled_reason, disabled_at, n_consecutive_failures",
-        )
-        .bind(endpoint.public_id.as_str())
-        .bind(endpoint.url)
-        .bind(endpoint.secret)
-        .bind(events)
-        .bind(endpoint.managed_by)
-        .bind(endpoint.now)
-        .fetch_one(&self.pool)
-        .await?;
-        endpoint_from_row(&row)
+             RETURNING ",
+            endpoint_columns!()
+        );
+        let row: EndpointRow = with_pool!(&self.pool, pool => {
+            sqlx::query_as(sql)
+                .bind(endpoint.public_id.as_str())
+                .bind(endpoint.url)
+                .bind(endpoint.secret)
+                .bind(&events)
+                .bind(endpoint.managed_by)
+                .bind(endpoint.now)
+                .fetch_one(pool)
+                .await?
+        });
+        row.into_record()
     }
 
     /// Disables the endpoint managed by `managed_by`, if there is one (its setting was removed).
@@ -96,49 +104,64 @@ impl Store {
         managed_by: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE endpoints SET enabled = FALSE, updated_at = $1 WHERE managed_by = $2 AND enabled")
-            .bind(now)
-            .bind(managed_by)
-            .execute(&self.pool)
-            .await?;
+        with_pool!(&self.pool, pool => {
+            sqlx::query("UPDATE endpoints SET enabled = FALSE, updated_at = $1 WHERE managed_by = $2 AND enabled")
+                .bind(now)
+                .bind(managed_by)
+                .execute(pool)
+                .await?;
+        });
         Ok(())
     }
 
     pub async fn endpoint(&self, id: i64) -> Result<Option<EndpointRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, public_id, url, secret, events, enabled, disabled_reason, disabled_at, n_consecutive_failures FROM endpoints WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(endpoint_from_row).transpose()
+        let row: Option<EndpointRow> = with_pool!(&self.pool, pool => {
+            sqlx::query_as(concat!("SELECT ", endpoint_columns!(), " FROM endpoints WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(EndpointRow::into_record).transpose()
     }
 }
 
-fn endpoint_from_row(row: &SqliteRow) -> Result<EndpointRecord, StoreError> {
-    let events: String = row.try_get("events")?;
-    let names: Vec<String> = serde_json::from_str(&events).map_err(|_| StoreError::Corrupt {
-        column: "events",
-        value: events.clone(),
-    })?;
-    Ok(EndpointRecord {
-        id: row.try_get("id")?,
-        public_id: parse_column("public_id", row.try_get("public_id")?, EndpointId::parse)?,
-        url: row.try_get("url")?,
-        secret: row.try_get("secret")?,
-        events: names
-            .into_iter()
-            .map(|name| parse_column("events", name, EventType::parse))
-            .collect::<Result<_, _>>()?,
-        enabled: row.try_get("enabled")?,
-        disabled_reason: row
-            .try_get::<Option<String>, _>("disabled_reason")?
-            .map(|reason| parse_column("disabled_reason", reason, DisabledReason::parse))
-            .transpose()?,
-        disabled_at: row.try_get("disabled_at")?,
-        n_consecutive_failures: to_u32(
-            "n_consecutive_failures",
-            row.try_get("n_consecutive_failures")?,
-        )?,
-    })
+/// `endpoints` as read.
+#[derive(Debug, sqlx::FromRow)]
+struct EndpointRow {
+    id: i64,
+    public_id: String,
+    url: String,
+    secret: String,
+    events: String,
+    enabled: bool,
+    disabled_reason: Option<String>,
+    disabled_at: Option<i64>,
+    n_consecutive_failures: i64,
+}
+
+impl EndpointRow {
+    fn into_record(self) -> Result<EndpointRecord, StoreError> {
+        let names: Vec<String> =
+            serde_json::from_str(&self.events).map_err(|_| StoreError::Corrupt {
+                column: "events",
+                value: self.events.clone(),
+            })?;
+        Ok(EndpointRecord {
+            id: self.id,
+            public_id: parse_column("public_id", self.public_id, EndpointId::parse)?,
+            url: self.url,
+            secret: self.secret,
+            events: names
+                .into_iter()
+                .map(|name| parse_column("events", name, EventType::parse))
+                .collect::<Result<_, _>>()?,
+            enabled: self.enabled,
+            disabled_reason: self
+                .disabled_reason
+                .map(|reason| parse_column("disabled_reason", reason, DisabledReason::parse))
+                .transpose()?,
+            disabled_at: self.disabled_at,
+            n_consecutive_failures: to_u32("n_consecutive_failures", self.n_consecutive_failures)?,
+        })
+    }
 }

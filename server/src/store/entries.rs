@@ -3,16 +3,14 @@
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::sync::LazyLock;
 
 use protocol::campaign::EntryMethodType;
 use protocol::ids::{ContestantId, EntryId, EntryMethodId, MessageId};
 use protocol::payload::EventType;
-use rusqlite::params;
-use sqlx::Row as _;
+use rusqlite::{OptionalExtension as _, params};
 
 use super::campaigns::parse_column;
-use super::{Store, StoreError, WriteTx, to_u32};
+use super::{Store, StoreError, WriteTx, to_u32, with_pool};
 use crate::fraud::{Decision, Reason};
 
 /// Details (question → answer) as stored in `contestants.details`.
@@ -124,98 +122,138 @@ impl Store {
         campaign_id: i64,
         idempotency_key: &str,
     ) -> Result<Option<StoredEntry>, StoreError> {
-        let row = sqlx::query(
-            "SELECT e.id, e.entry_method_id, m.method_type, m.action, e.worth, e.created_at,
-                    e.actions_completed, e.total_entries
-             FROM entries e JOIN entry_methods m ON m.id = e.entry_method_id
-             WHERE e.campaign_id = $1 AND e.idempotency_key = $2",
-        )
-        .bind(campaign_id)
-        .bind(idempotency_key)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some(StoredEntry {
-            id: EntryId(row.try_get("id")?),
-            entry_method_id: EntryMethodId(row.try_get("entry_method_id")?),
-            method_type: parse_column(
-                "method_type",
-                row.try_get("method_type")?,
-                EntryMethodType::parse,
-            )?,
-            action: row.try_get("action")?,
-            worth: to_u32("worth", row.try_get("worth")?)?,
-            created_at: row.try_get("created_at")?,
-            actions_completed: to_u32("actions_completed", row.try_get("actions_completed")?)?,
-            total_entries: to_u32("total_entries", row.try_get("total_entries")?)?,
-        }))
+        let row: Option<StoredEntryRow> = with_pool!(&self.pool, pool => {
+            sqlx::query_as(
+                "SELECT e.id, e.entry_method_id, m.method_type, m.action, e.worth, e.created_at,
+                        e.actions_completed, e.total_entries
+                 FROM entries e JOIN entry_methods m ON m.id = e.entry_method_id
+                 WHERE e.campaign_id = $1 AND e.idempotency_key = $2",
+            )
+            .bind(campaign_id)
+            .bind(idempotency_key)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(StoredEntryRow::into_record).transpose()
     }
 }
 
-/// The entry write path, run on the [`super::EntryWriter`]'s thread inside its transaction:
-/// one group of entries, each inside its own savepoint ([`WriteTx::savepoint`]). Nothing is
-/// kept unless the transaction commits.
-impl WriteTx<'_> {
-    /// Creates the contestant or updates them, adding one action and `worth` entries.
-    ///
+/// An entry as [`Store::entry_by_idempotency_key`] reads it.
+#[derive(Debug, sqlx::FromRow)]
+struct StoredEntryRow {
+    id: i64,
+    entry_method_id: i64,
+    method_type: String,
+    action: String,
+    worth: i64,
+    created_at: i64,
+    actions_completed: i64,
+    total_entries: i64,
+}
+
+impl StoredEntryRow {
+    fn into_record(self) -> Result<StoredEntry, StoreError> {
+        Ok(StoredEntry {
+            id: EntryId(self.id),
+            entry_method_id: EntryMethodId(self.entry_method_id),
+            method_type: parse_column("method_type", self.method_type, EntryMethodType::parse)?,
+            action: self.action,
+            worth: to_u32("worth", self.worth)?,
+            created_at: self.created_at,
+            actions_completed: to_u32("actions_completed", self.actions_completed)?,
+            total_entries: to_u32("total_entries", self.total_entries)?,
+        })
+    }
+}
+
+/// The entry write path's statements: one group of entries in one transaction, each entry
+/// inside its own savepoint, so one that fails is undone alone. Nothing is kept unless the
+/// transaction commits. Written once in [`crate::ingest`] over this trait; SQLite implements
+/// it on the entry writer's thread ([`WriteTx`], where every call completes without waiting:
+/// see [`super::run_ready`]), PostgreSQL on a pool transaction ([`super::PgWriteTx`]).
+// Not `dyn`, and no `Send` bound wanted: the SQLite transaction never leaves its thread.
+#[allow(async_fn_in_trait)]
+pub trait EntryWrites {
+    /// Marks the start of one entry's writes, so they can be undone alone.
+    async fn savepoint(&mut self) -> Result<(), StoreError>;
+    /// Keeps the writes since [`Self::savepoint`] (they still need the commit).
+    async fn release_savepoint(&mut self) -> Result<(), StoreError>;
+    /// Undoes the writes since [`Self::savepoint`]; the rest of the transaction stays.
+    async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError>;
+    /// Creates the contestant or updates them, adding one action and `worth` entries; the
+    /// details are merged answer by answer. Takes the contestant's row lock.
+    async fn upsert_contestant(
+        &mut self,
+        new: &NewContestant<'_>,
+    ) -> Result<ContestantRecord, StoreError>;
+    /// Counts what the fraud filter needs. Called after [`Self::upsert_contestant`].
+    async fn fraud_counts(&mut self, query: &FraudCountsQuery) -> Result<FraudCounts, StoreError>;
+    /// Inserts the entry. `None` if an entry with the same idempotency key exists (a
+    /// concurrent retry); the caller then rolls back and answers with that one.
+    async fn insert_entry(&mut self, new: &NewEntry<'_>) -> Result<Option<EntryId>, StoreError>;
+    /// Ids of the enabled endpoints subscribed to `event`.
+    async fn endpoints_subscribed_to(&mut self, event: EventType) -> Result<Vec<i64>, StoreError>;
+    /// Queues one delivery, due at once or held until `new.held_until`.
+    async fn insert_delivery(&mut self, new: &NewDelivery<'_>) -> Result<(), StoreError>;
+}
+
+/// The entry write path on SQLite, run on the [`super::EntryWriter`]'s thread inside its
+/// transaction. No call waits: each is a synchronous statement on the thread's connection.
+impl EntryWrites for WriteTx<'_> {
+    async fn savepoint(&mut self) -> Result<(), StoreError> {
+        WriteTx::savepoint(self)
+    }
+
+    async fn release_savepoint(&mut self) -> Result<(), StoreError> {
+        WriteTx::release_savepoint(self)
+    }
+
+    async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
+        WriteTx::rollback_to_savepoint(self)
+    }
+
     /// Writes first (so the write lock is taken at once), then merges the details.
-    pub fn upsert_contestant(
+    async fn upsert_contestant(
         &mut self,
         new: &NewContestant<'_>,
     ) -> Result<ContestantRecord, StoreError> {
-        let (id, email, name, first_name, last_name, stored_details, actions_completed, total_entries) = self
-            .tx
-            .prepare_cached(
-                "INSERT INTO contestants (campaign_id, email, name, first_name, last_name, details,
-                                          actions_completed, total_entries, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, '{}', 1, ?6, ?7, ?7)
-                 ON CONFLICT (campaign_id, email) DO UPDATE SET
-                     name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE contestants.name END,
-                     first_name = CASE WHEN excluded.name <> '' THEN excluded.first_name ELSE contestants.first_name END,
-                     last_name = CASE WHEN excluded.name <> '' THEN excluded.last_name ELSE contestants.last_name END,
-                     actions_completed = contestants.actions_completed + 1,
-                     total_entries = contestants.total_entries + excluded.total_entries,
-                     updated_at = excluded.updated_at
-                 RETURNING id, email, name, first_name, last_name, details, actions_completed, total_entries",
-            )?
-            .query_row(
-                params![
-                    new.campaign_id,
-                    new.email,
-                    new.name,
-                    new.first_name,
-                    new.last_name,
-                    i64::from(new.worth),
-                    new.now,
-                ],
-                |row| {
-                    Ok((
-                        ContestantId(row.get("id")?),
-                        row.get::<_, String>("email")?,
-                        row.get::<_, String>("name")?,
-                        row.get::<_, String>("first_name")?,
-                        row.get::<_, String>("last_name")?,
-                        row.get::<_, String>("details")?,
-                        row.get::<_, i64>("actions_completed")?,
-                        row.get::<_, i64>("total_entries")?,
-                    ))
-                },
-            )?;
-        let mut details: Details =
-            serde_json::from_str(&stored_details).map_err(|_| StoreError::Corrupt {
-                column: "details",
-                value: stored_details.clone(),
-            })?;
-        if !new.details.is_empty() {
-            details.extend(
-                new.details
-                    .iter()
-                    .map(|(question, answer)| (question.clone(), answer.clone())),
-            );
-            let merged = serde_json::Value::from(serde_json::Map::from_iter(details.clone()));
+        let (
+            id,
+            email,
+            name,
+            first_name,
+            last_name,
+            stored_details,
+            actions_completed,
+            total_entries,
+        ) = self.tx.prepare_cached(sql::UPSERT_CONTESTANT)?.query_row(
+            params![
+                new.campaign_id,
+                new.email,
+                new.name,
+                new.first_name,
+                new.last_name,
+                i64::from(new.worth),
+                new.now,
+            ],
+            |row| {
+                Ok((
+                    ContestantId(row.get("id")?),
+                    row.get::<_, String>("email")?,
+                    row.get::<_, String>("name")?,
+                    row.get::<_, String>("first_name")?,
+                    row.get::<_, String>("last_name")?,
+                    row.get::<_, String>("details")?,
+                    row.get::<_, i64>("actions_completed")?,
+                    row.get::<_, i64>("total_entries")?,
+                ))
+            },
+        )?;
+        let (details, merged) = merge_details(&stored_details, new.details)?;
+        if let Some(merged) = merged {
             self.tx
-                .prepare_cached("UPDATE contestants SET details = ?1 WHERE id = ?2")?
-                .execute(params![merged.to_string(), id.0])?;
+                .prepare_cached(sql::UPDATE_DETAILS)?
+                .execute(params![merged, id.0])?;
         }
         Ok(ContestantRecord {
             id,
@@ -229,18 +267,13 @@ impl WriteTx<'_> {
         })
     }
 
-    /// Counts what the fraud filter needs. Called after [`Self::upsert_contestant`], which holds
-    /// the write lock, so the counts cannot change before the entry is inserted.
-    pub fn fraud_counts(&mut self, query: &FraudCountsQuery) -> Result<FraudCounts, StoreError> {
-        let earlier: i64 = self
-            .tx
-            .prepare_cached(
-                "SELECT COUNT(*) FROM entries WHERE contestant_id = ?1 AND entry_method_id = ?2",
-            )?
-            .query_row(
-                params![query.contestant_id.0, query.entry_method_id.0],
-                |row| row.get(0),
-            )?;
+    /// [`Self::upsert_contestant`] holds the database's write lock, so the counts cannot
+    /// change before the entry is inserted.
+    async fn fraud_counts(&mut self, query: &FraudCountsQuery) -> Result<FraudCounts, StoreError> {
+        let earlier: i64 = self.tx.prepare_cached(sql::EARLIER_ENTRIES)?.query_row(
+            params![query.contestant_id.0, query.entry_method_id.0],
+            |row| row.get(0),
+        )?;
         let mut counts = FraudCounts {
             earlier_entries_same_method: to_u32("entries", earlier)?,
             ..FraudCounts::default()
@@ -252,7 +285,7 @@ impl WriteTx<'_> {
         // shared NAT, an attacker) costs a bounded index range per entry, not a scan of all
         // its entries.
         let (others, last_minute, last_hour): (i64, i64, i64) =
-            self.tx.prepare_cached(&IP_COUNTS_SQL)?.query_row(
+            self.tx.prepare_cached(sql::IP_COUNTS.as_str())?.query_row(
                 params![
                     query.campaign_id,
                     ip.to_string(),
@@ -273,81 +306,48 @@ impl WriteTx<'_> {
         Ok(counts)
     }
 
-    /// Inserts the entry. `None` if an entry with the same idempotency key was committed
-    /// meanwhile (a concurrent retry); the caller then rolls back and answers with that one.
-    pub fn insert_entry(&mut self, new: &NewEntry<'_>) -> Result<Option<EntryId>, StoreError> {
-        let inserted = self
-            .tx
-            .prepare_cached(
-                "INSERT INTO entries (campaign_id, contestant_id, entry_method_id, idempotency_key, entry_value,
-                                      worth, consent_text, landing_url, referring_url, honeypot,
-                                      actions_completed, total_entries, created_at,
-                                      client_ip, fraud_score, fraud_reasons, verdict)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
-                 RETURNING id",
-            )?
-            .query_row(
-                params![
-                    new.campaign_id,
-                    new.contestant_id.0,
-                    new.entry_method_id.0,
-                    new.idempotency_key,
-                    new.value,
-                    i64::from(new.worth),
-                    new.consent_text,
-                    new.landing_url,
-                    new.referring_url,
-                    new.honeypot,
-                    i64::from(new.actions_completed),
-                    i64::from(new.total_entries),
-                    new.now,
-                    new.client_ip.map(|ip| ip.to_string()),
-                    i64::from(new.fraud_score),
-                    reasons_json(new.fraud_reasons),
-                    new.verdict.as_str(),
-                ],
-                |row| row.get(0),
-            );
-        match inserted {
-            Ok(id) => Ok(Some(EntryId(id))),
-            Err(rusqlite::Error::SqliteFailure(error, _)) if is_unique_violation(error) => Ok(None),
-            Err(error) => Err(error.into()),
-        }
+    async fn insert_entry(&mut self, new: &NewEntry<'_>) -> Result<Option<EntryId>, StoreError> {
+        let inserted = self.tx.prepare_cached(sql::INSERT_ENTRY)?.query_row(
+            params![
+                new.campaign_id,
+                new.contestant_id.0,
+                new.entry_method_id.0,
+                new.idempotency_key,
+                new.value,
+                i64::from(new.worth),
+                new.consent_text,
+                new.landing_url,
+                new.referring_url,
+                new.honeypot,
+                i64::from(new.actions_completed),
+                i64::from(new.total_entries),
+                new.now,
+                new.client_ip.map(|ip| ip.to_string()),
+                i64::from(new.fraud_score),
+                reasons_json(new.fraud_reasons),
+                new.verdict.as_str(),
+            ],
+            |row| row.get(0),
+        );
+        Ok(inserted.optional()?.map(EntryId))
     }
 
-    /// Ids of the enabled endpoints subscribed to `event`.
-    pub fn endpoints_subscribed_to(&mut self, event: EventType) -> Result<Vec<i64>, StoreError> {
-        let mut statement = self
-            .tx
-            .prepare_cached("SELECT id, events FROM endpoints WHERE enabled ORDER BY id")?;
+    async fn endpoints_subscribed_to(&mut self, event: EventType) -> Result<Vec<i64>, StoreError> {
+        let mut statement = self.tx.prepare_cached(sql::ENABLED_ENDPOINTS)?;
         let mut rows = statement.query([])?;
         let mut subscribed = Vec::new();
         while let Some(row) = rows.next()? {
-            let events: String = row.get("events")?;
-            let names: Vec<String> =
-                serde_json::from_str(&events).map_err(|_| StoreError::Corrupt {
-                    column: "events",
-                    value: events.clone(),
-                })?;
-            if names.iter().any(|name| name == event.as_str()) {
+            if subscribes(&row.get::<_, String>("events")?, event)? {
                 subscribed.push(row.get("id")?);
             }
         }
         Ok(subscribed)
     }
 
-    /// Queues one delivery, due at once or held until `new.held_until`.
-    pub fn insert_delivery(&mut self, new: &NewDelivery<'_>) -> Result<(), StoreError> {
-        let (status, due) = match new.held_until {
-            Some(due) => ("held", due),
-            None => ("pending", new.now),
-        };
+    async fn insert_delivery(&mut self, new: &NewDelivery<'_>) -> Result<(), StoreError> {
+        let (status, due) = new.status_and_due();
         self.tx
-            .prepare_cached(
-                "INSERT INTO deliveries (webhook_id, endpoint_id, entry_id, event_type, body, status,
-                                         n_attempts, next_attempt_at, lease_until, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, NULL, ?8)",
-            )?
+            .prepare_cached(sql::INSERT_DELIVERY)?
             .execute(params![
                 new.webhook_id.as_str(),
                 new.endpoint_id,
@@ -362,39 +362,130 @@ impl WriteTx<'_> {
     }
 }
 
-/// What sqlx calls a unique violation: a `UNIQUE` or `PRIMARY KEY` constraint failed.
-fn is_unique_violation(error: rusqlite::ffi::Error) -> bool {
-    matches!(
-        error.extended_code,
-        rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
-    )
-}
-
 /// Where the per-address counts stop: above every fraud level's threshold for them.
 pub const FRAUD_COUNT_CAP: u32 = 64;
 /// Where the per-address count over the last hour stops.
 pub const FRAUD_HOURLY_COUNT_CAP: u32 = 512;
 
-/// The per-address counts of [`FraudCounts`]. The caps are written into the SQL, not bound:
-/// SQLite recompiles a statement each time a parameter its `LIMIT` reads is bound again, and
-/// that recompiling was most of an entry's cost.
-static IP_COUNTS_SQL: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "SELECT
-           (SELECT COUNT(*) FROM (SELECT DISTINCT contestant_id FROM entries
-              WHERE campaign_id = ?1 AND client_ip = ?2 AND contestant_id <> ?3
-              LIMIT {FRAUD_COUNT_CAP})) AS others,
-           (SELECT COUNT(*) FROM (SELECT 1 FROM entries
-              WHERE campaign_id = ?1 AND client_ip = ?2 AND created_at > ?4 - 60000
-              LIMIT {FRAUD_COUNT_CAP})) AS last_minute,
-           (SELECT COUNT(*) FROM (SELECT 1 FROM entries
-              WHERE campaign_id = ?1 AND client_ip = ?2 AND created_at > ?4 - 3600000
-              LIMIT {FRAUD_HOURLY_COUNT_CAP})) AS last_hour"
-    )
-});
+/// The entry write path's SQL, one text for both databases. Placeholders are `$1`, `$2`, …
+/// in order of first appearance: PostgreSQL numbers them, and SQLite (which reads `$1` as a
+/// name) numbers names in the order they first appear, so both bind the same values (a test
+/// below holds every statement to this).
+pub(super) mod sql {
+    use std::sync::LazyLock;
+
+    use super::{FRAUD_COUNT_CAP, FRAUD_HOURLY_COUNT_CAP};
+
+    pub const UPSERT_CONTESTANT: &str = "INSERT INTO contestants (campaign_id, email, name, first_name, last_name, details,
+                                  actions_completed, total_entries, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, '{}', 1, $6, $7, $7)
+         ON CONFLICT (campaign_id, email) DO UPDATE SET
+             name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE contestants.name END,
+             first_name = CASE WHEN excluded.name <> '' THEN excluded.first_name ELSE contestants.first_name END,
+             last_name = CASE WHEN excluded.name <> '' THEN excluded.last_name ELSE contestants.last_name END,
+             actions_completed = contestants.actions_completed + 1,
+             total_entries = contestants.total_entries + excluded.total_entries,
+             updated_at = excluded.updated_at
+         RETURNING id, email, name, first_name, last_name, details, actions_completed, total_entries";
+
+    pub const UPDATE_DETAILS: &str = "UPDATE contestants SET details = $1 WHERE id = $2";
+
+    pub const EARLIER_ENTRIES: &str =
+        "SELECT COUNT(*) FROM entries WHERE contestant_id = $1 AND entry_method_id = $2";
+
+    /// The per-address counts of [`super::FraudCounts`]. Each count stops at a cap above
+    /// every level's threshold, so one busy address (a shared NAT, an attacker) costs a
+    /// bounded index range per entry, not a scan of all its entries. The caps are written
+    /// into the SQL, not bound: SQLite recompiles a statement each time a parameter its
+    /// `LIMIT` reads is bound again, and that recompiling was most of an entry's cost.
+    pub static IP_COUNTS: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT
+               (SELECT COUNT(*) FROM (SELECT DISTINCT contestant_id FROM entries
+                  WHERE campaign_id = $1 AND client_ip = $2 AND contestant_id <> $3
+                  LIMIT {FRAUD_COUNT_CAP}) AS o) AS others,
+               (SELECT COUNT(*) FROM (SELECT 1 FROM entries
+                  WHERE campaign_id = $1 AND client_ip = $2 AND created_at > $4 - 60000
+                  LIMIT {FRAUD_COUNT_CAP}) AS m) AS last_minute,
+               (SELECT COUNT(*) FROM (SELECT 1 FROM entries
+                  WHERE campaign_id = $1 AND client_ip = $2 AND created_at > $4 - 3600000
+                  LIMIT {FRAUD_HOURLY_COUNT_CAP}) AS h) AS last_hour"
+        )
+    });
+
+    pub const INSERT_ENTRY: &str = "INSERT INTO entries (campaign_id, contestant_id, entry_method_id, idempotency_key, entry_value,
+                              worth, consent_text, landing_url, referring_url, honeypot,
+                              actions_completed, total_entries, created_at,
+                              client_ip, fraud_score, fraud_reasons, verdict)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+         ON CONFLICT (campaign_id, idempotency_key) DO NOTHING
+         RETURNING id";
+
+    pub const ENABLED_ENDPOINTS: &str =
+        "SELECT id, events FROM endpoints WHERE enabled ORDER BY id";
+
+    pub const INSERT_DELIVERY: &str =
+        "INSERT INTO deliveries (webhook_id, endpoint_id, entry_id, event_type, body, status,
+                                 n_attempts, next_attempt_at, lease_until, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, NULL, $8)";
+
+    /// Every statement above, for the test of their placeholders.
+    #[cfg(test)]
+    pub fn all() -> Vec<&'static str> {
+        vec![
+            UPSERT_CONTESTANT,
+            UPDATE_DETAILS,
+            EARLIER_ENTRIES,
+            IP_COUNTS.as_str(),
+            INSERT_ENTRY,
+            ENABLED_ENDPOINTS,
+            INSERT_DELIVERY,
+        ]
+    }
+}
+
+impl NewDelivery<'_> {
+    /// `deliveries.status` and `next_attempt_at` of a new delivery.
+    pub(super) fn status_and_due(&self) -> (&'static str, i64) {
+        match self.held_until {
+            Some(due) => ("held", due),
+            None => ("pending", self.now),
+        }
+    }
+}
+
+/// The stored details (JSON text) with `new` merged over them answer by answer, and the merged
+/// text to store when `new` changed anything.
+pub(super) fn merge_details(
+    stored: &str,
+    new: &Details,
+) -> Result<(Details, Option<String>), StoreError> {
+    let mut details: Details = serde_json::from_str(stored).map_err(|_| StoreError::Corrupt {
+        column: "details",
+        value: stored.to_owned(),
+    })?;
+    if new.is_empty() {
+        return Ok((details, None));
+    }
+    details.extend(
+        new.iter()
+            .map(|(question, answer)| (question.clone(), answer.clone())),
+    );
+    let merged = serde_json::Value::from(serde_json::Map::from_iter(details.clone()));
+    Ok((details, Some(merged.to_string())))
+}
+
+/// Whether an endpoint's `events` column (a JSON array of names) includes `event`.
+pub(super) fn subscribes(events: &str, event: EventType) -> Result<bool, StoreError> {
+    let names: Vec<String> = serde_json::from_str(events).map_err(|_| StoreError::Corrupt {
+        column: "events",
+        value: events.to_owned(),
+    })?;
+    Ok(names.iter().any(|name| name == event.as_str()))
+}
 
 /// `entries.fraud_reasons`: a JSON array of reason codes.
-fn reasons_json(reasons: &[Reason]) -> String {
+pub(super) fn reasons_json(reasons: &[Reason]) -> String {
     let codes: Vec<&str> = reasons.iter().map(|reason| reason.as_str()).collect();
     serde_json::Value::from(codes).to_string()
 }

@@ -1,6 +1,12 @@
 //! All SQL. The rest of the server talks to the database only through [`Store`].
 //!
-//! Owns the connection pool, migrations and every query. Must not know HTTP or the webhook
+//! Two databases sit behind the one boundary: SQLite (the default, embedded, WAL) and
+//! PostgreSQL (chosen by a `postgres://` URL; several server processes may share one). Most
+//! queries are one SQL text run on either pool ([`with_pool!`]) and read into `FromRow` row
+//! structs that decode the same on both, since every integer column is BIGINT-sized. Where
+//! the two differ (the entry write path, claiming deliveries) each has its own code.
+//!
+//! Owns the connection pools, migrations and every query. Must not know HTTP or the webhook
 //! wire format: bodies arrive here already serialised, and rows leave as plain structs that
 //! other modules turn into `protocol` types.
 
@@ -8,6 +14,7 @@ mod campaigns;
 mod deliveries;
 mod endpoints;
 mod entries;
+mod postgres;
 mod writer;
 
 use std::str::FromStr;
@@ -15,6 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::ConnectOptions as _;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -27,19 +35,24 @@ pub use deliveries::{
 };
 pub use endpoints::{EndpointRecord, ManagedEndpoint};
 pub use entries::{
-    ContestantRecord, FRAUD_COUNT_CAP, FRAUD_HOURLY_COUNT_CAP, FraudCounts, FraudCountsQuery,
-    NewContestant, NewDelivery, NewEntry, StoredEntry,
+    ContestantRecord, EntryWrites, FRAUD_COUNT_CAP, FRAUD_HOURLY_COUNT_CAP, FraudCounts,
+    FraudCountsQuery, NewContestant, NewDelivery, NewEntry, StoredEntry,
 };
-pub use writer::{EntryWriter, WriteTx};
+pub use postgres::PgWriteTx;
+pub use writer::{EntryWriter, WriteTx, run_ready};
 
 /// How long a connection waits for another writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections in the PostgreSQL pool: requests, the entry writers and the delivery loop.
+const POSTGRES_CONNECTIONS: u32 = 24;
 
 /// What went wrong talking to the database.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("invalid database URL: {0}")]
     InvalidUrl(#[source] sqlx::Error),
+    #[error("unsupported database URL {0:?}: expected sqlite:// or postgres://")]
+    UnsupportedUrl(String),
     #[error("database query failed: {0}")]
     Query(#[from] sqlx::Error),
     /// A statement on the entry writer's own connection failed.
@@ -61,21 +74,60 @@ pub enum StoreError {
     NotCommitted,
 }
 
-/// The database: a pool of SQLite connections for reads and most writes, and the entry
-/// writer's own connection for the entry write path.
+/// Which database a [`Store`] is on, with its pool.
+#[derive(Debug, Clone)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the store's pool ([`Pool`]), whichever database it is:
+/// the body is compiled once per database, so one SQL text (with `$1` placeholders, which
+/// both accept) and one `FromRow` struct serve both. Exported for tests that read rows.
+#[macro_export]
+macro_rules! with_pool {
+    ($pool_of:expr, $pool:ident => $body:expr) => {
+        match $pool_of {
+            $crate::store::Pool::Sqlite($pool) => $body,
+            $crate::store::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+pub use crate::with_pool;
+
+/// The database: a pool of connections for reads and most writes, and the entry write path
+/// (SQLite: the entry writer's own connection; PostgreSQL: transactions on the pool).
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
-    writer: EntryWriter,
+    pool: Pool,
+    /// SQLite only: every write that must not wait on the pool's locks goes through it.
+    writer: Option<EntryWriter>,
     campaigns: Arc<CampaignCache>,
 }
 
+/// Where the entry write path runs, for [`crate::ingest`].
+#[derive(Debug, Clone, Copy)]
+pub enum EntryPath<'a> {
+    /// Each group runs on the writer thread, synchronously, in one transaction.
+    Sqlite(&'a EntryWriter),
+    /// Each group runs in one transaction on a pool connection; several at once.
+    Postgres(&'a PgPool),
+}
+
 impl Store {
-    /// Opens (creating if missing) the database at `url` and brings its schema up to date.
+    /// Opens the database at `url` (creating a SQLite file if missing) and brings its schema
+    /// up to date.
     ///
-    /// WAL lets readers work beside the writer; `synchronous=FULL` makes every commit durable
-    /// before the entry is acknowledged. Starts the [`EntryWriter`] once the schema is current.
+    /// SQLite: WAL lets readers work beside the writer; `synchronous=FULL` makes every commit
+    /// durable before the entry is acknowledged; the [`EntryWriter`] starts once the schema
+    /// is current. PostgreSQL: its commits are durable by default (`synchronous_commit=on`).
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Self::connect_postgres(url).await;
+        }
+        if !url.starts_with("sqlite:") {
+            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        }
         let options = SqliteConnectOptions::from_str(url).map_err(StoreError::InvalidUrl)?;
         if in_memory(&options) {
             return Err(StoreError::InMemoryDatabase);
@@ -90,30 +142,56 @@ impl Store {
             .max_connections(8)
             .connect_with(options.clone())
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         let writer = EntryWriter::start(options.get_filename())?;
         Ok(Self {
-            pool,
-            writer,
+            pool: Pool::Sqlite(pool),
+            writer: Some(writer),
             campaigns: Arc::default(),
         })
     }
 
-    /// The entry writer, for the entry write path.
-    pub fn writer(&self) -> &EntryWriter {
-        &self.writer
+    async fn connect_postgres(url: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url).map_err(StoreError::InvalidUrl)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(POSTGRES_CONNECTIONS)
+            .connect_with(options)
+            .await?;
+        // Several processes may start at once: the migrator takes an advisory lock.
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Self {
+            pool: Pool::Postgres(pool),
+            writer: None,
+            campaigns: Arc::default(),
+        })
     }
 
-    /// The pool, for tests that count rows.
-    pub fn pool(&self) -> &SqlitePool {
+    /// Where entries are written.
+    pub fn entry_path(&self) -> EntryPath<'_> {
+        match (&self.pool, &self.writer) {
+            (Pool::Postgres(pool), _) => EntryPath::Postgres(pool),
+            (Pool::Sqlite(_), Some(writer)) => EntryPath::Sqlite(writer),
+            (Pool::Sqlite(_), None) => unreachable!("a SQLite store always has its writer"),
+        }
+    }
+
+    /// The pool, for tests that look at rows directly (through [`with_pool!`]-style matches).
+    pub fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// Whether this store is on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.pool, Pool::Postgres(_))
     }
 
     /// Closes every connection (on shutdown), after the writes already queued for the entry
     /// writer have committed.
     pub async fn close(&self) {
-        self.writer.stop().await;
-        self.pool.close().await;
+        if let Some(writer) = &self.writer {
+            writer.stop().await;
+        }
+        with_pool!(&self.pool, pool => pool.close().await);
     }
 }
 
@@ -131,4 +209,35 @@ fn to_u32(column: &'static str, value: i64) -> Result<u32, StoreError> {
         column,
         value: value.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    /// SQLite numbers `$1`-style names in order of first appearance, and the SQLite write path
+    /// binds by position: each shared statement must name `$1`, `$2`, … first in that order.
+    #[test]
+    fn shared_statements_name_their_placeholders_in_order() {
+        for statement in super::entries::sql::all()
+            .into_iter()
+            .chain(super::deliveries::attempt_sql::all())
+        {
+            let mut next = 1;
+            let mut rest = statement;
+            while let Some(at) = rest.find('$') {
+                let digits: String = rest[at + 1..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                let number: usize = digits.parse().expect("`$` is followed by a number");
+                assert!(
+                    number <= next,
+                    "${number} appears before ${next} in: {statement}"
+                );
+                if number == next {
+                    next += 1;
+                }
+                rest = &rest[at + 1 + digits.len()..];
+            }
+        }
+    }
 }

@@ -11,9 +11,12 @@
 //! entry methods are in `entries.rs`). Must not run anything but short synchronous database
 //! work on its thread: every write waits behind the one before it.
 
+use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
+use std::pin::pin;
 use std::sync::mpsc;
+use std::task::{Context, Poll, Waker};
 use std::thread;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
@@ -172,4 +175,25 @@ fn transaction<R>(
     let done = work(&mut tx)?;
     tx.tx.commit()?;
     Ok(done)
+}
+
+/// Runs a future that never waits to completion, on the calling thread.
+///
+/// The entry write path is written once, as `async` code over [`super::EntryWrites`], for
+/// both databases. On SQLite its statements are synchronous calls on the writer thread, so
+/// the future it makes is ready at its first poll; this polls it that once.
+///
+/// # Panics
+///
+/// If the future is not ready at once, which would mean an `await` on something that waits
+/// crept into the SQLite path: a bug, caught by every test that writes an entry.
+pub fn run_ready<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("a SQLite write waited; the writer thread cannot wait"),
+    }
 }

@@ -130,14 +130,14 @@ async fn deliver_all(app: &TestApp) -> Vec<Step> {
 
 /// `(endpoint url, status code, error kind, snippet)` of every attempt.
 async fn attempts(app: &TestApp) -> Vec<(String, Option<i64>, Option<String>, String)> {
-    sqlx::query_as(
+    server::with_pool!(app.store.pool(), pool => sqlx::query_as(
         "SELECT e.url, a.status_code, a.error_kind, a.response_snippet
          FROM attempts a JOIN deliveries d ON d.id = a.delivery_id JOIN endpoints e ON e.id = d.endpoint_id
          ORDER BY a.id",
     )
-    .fetch_all(app.store.pool())
+    .fetch_all(pool)
     .await
-    .unwrap()
+    .unwrap())
 }
 
 #[tokio::test]

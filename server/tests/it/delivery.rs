@@ -17,11 +17,10 @@ async fn a_failed_delivery_is_retried_later_with_the_same_webhook_id() {
 
     let now = clock::now_millis();
     assert_eq!(app.worker.try_next(now).await.unwrap(), Step::Failed);
-    let (status_code, error_kind): (Option<i64>, Option<String>) =
-        sqlx::query_as("SELECT status_code, error_kind FROM attempts")
-            .fetch_one(app.store.pool())
+    let (status_code, error_kind): (Option<i64>, Option<String>) = server::with_pool!(app.store.pool(), pool => sqlx::query_as("SELECT status_code, error_kind FROM attempts")
+            .fetch_one(pool)
             .await
-            .unwrap();
+            .unwrap());
     assert_eq!((status_code, error_kind), (Some(500), None));
     assert_eq!(
         app.worker.try_next(now).await.unwrap(),
@@ -55,11 +54,10 @@ async fn a_failed_delivery_is_retried_later_with_the_same_webhook_id() {
         DEFAULT_TOLERANCE_SECONDS,
     );
     assert_eq!(verified, Ok(()), "each try is signed afresh");
-    let (delivery_status, n_attempts): (String, i64) =
-        sqlx::query_as("SELECT status, n_attempts FROM deliveries")
-            .fetch_one(app.store.pool())
+    let (delivery_status, n_attempts): (String, i64) = server::with_pool!(app.store.pool(), pool => sqlx::query_as("SELECT status, n_attempts FROM deliveries")
+            .fetch_one(pool)
             .await
-            .unwrap();
+            .unwrap());
     assert_eq!((delivery_status.as_str(), n_attempts), ("delivered", 2));
     assert_eq!(app.counts().await.attempts, 2);
 }
@@ -81,10 +79,10 @@ async fn a_redirect_is_a_failure_and_is_not_followed() {
         1,
         "the redirect was not followed"
     );
-    let status_code: Option<i64> = sqlx::query_scalar("SELECT status_code FROM attempts")
-        .fetch_one(app.store.pool())
+    let status_code: Option<i64> = server::with_pool!(app.store.pool(), pool => sqlx::query_scalar("SELECT status_code FROM attempts")
+        .fetch_one(pool)
         .await
-        .unwrap();
+        .unwrap());
     assert_eq!(status_code, Some(302));
 }
 
@@ -108,11 +106,10 @@ async fn an_unreachable_endpoint_is_a_recorded_failure() {
         app.worker.try_next(clock::now_millis()).await.unwrap(),
         Step::Failed
     );
-    let (status_code, error_kind): (Option<i64>, Option<String>) =
-        sqlx::query_as("SELECT status_code, error_kind FROM attempts")
-            .fetch_one(app.store.pool())
+    let (status_code, error_kind): (Option<i64>, Option<String>) = server::with_pool!(app.store.pool(), pool => sqlx::query_as("SELECT status_code, error_kind FROM attempts")
+            .fetch_one(pool)
             .await
-            .unwrap();
+            .unwrap());
     assert_eq!(
         (status_code, error_kind.as_deref()),
         (None, Some("connect"))

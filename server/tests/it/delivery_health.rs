@@ -70,10 +70,10 @@ async fn gone_disables_the_endpoint_and_nothing_more_is_sent_to_it() {
     let url = app.receiver.url();
     let (enabled, reason, _) = endpoint_health(&app.store, &url).await;
     assert_eq!((enabled, reason.as_deref()), (false, Some("gone")));
-    let disabled_at: Option<i64> = sqlx::query_scalar("SELECT disabled_at FROM endpoints")
-        .fetch_one(app.store.pool())
+    let disabled_at: Option<i64> = server::with_pool!(app.store.pool(), pool => sqlx::query_scalar("SELECT disabled_at FROM endpoints")
+        .fetch_one(pool)
         .await
-        .unwrap();
+        .unwrap());
     assert_eq!(disabled_at, Some(now));
 
     let (status, _) = app
@@ -85,11 +85,10 @@ async fn gone_disables_the_endpoint_and_nothing_more_is_sent_to_it() {
         Step::Idle
     );
     assert_eq!(app.receiver.requests().len(), 1);
-    let (n_deliveries, status): (i64, String) =
-        sqlx::query_as("SELECT COUNT(*), MIN(status) FROM deliveries")
-            .fetch_one(app.store.pool())
+    let (n_deliveries, status): (i64, String) = server::with_pool!(app.store.pool(), pool => sqlx::query_as("SELECT COUNT(*), MIN(status) FROM deliveries")
+            .fetch_one(pool)
             .await
-            .unwrap();
+            .unwrap());
     assert_eq!(
         (n_deliveries, status.as_str()),
         (1, "pending"),

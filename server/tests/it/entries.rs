@@ -113,11 +113,10 @@ async fn an_entry_is_stored_and_its_webhook_is_signed_and_shaped_like_gleams() {
     assert_eq!(body["social_links"], serde_json::json!([]));
     let _typed: protocol::payload::EntryPayload = serde_json::from_value(body).unwrap();
 
-    let (consent, honeypot): (Option<String>, String) =
-        sqlx::query_as("SELECT consent_text, honeypot FROM entries")
-            .fetch_one(app.store.pool())
+    let (consent, honeypot): (Option<String>, String) = server::with_pool!(app.store.pool(), pool => sqlx::query_as("SELECT consent_text, honeypot FROM entries")
+            .fetch_one(pool)
             .await
-            .unwrap();
+            .unwrap());
     assert_eq!(
         consent.as_deref(),
         Some("I agree to receive emails from the Hookline Demo and accept the terms.")

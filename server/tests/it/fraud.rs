@@ -63,15 +63,15 @@ async fn enter(app: &TestApp, body: &Value) -> Value {
 
 /// The latest entry by `email`.
 async fn stored(app: &TestApp, email: &str) -> Stored {
-    sqlx::query_as(
+    server::with_pool!(app.store.pool(), pool => sqlx::query_as(
         "SELECT e.client_ip, e.fraud_score, e.fraud_reasons, e.verdict, e.created_at
          FROM entries e JOIN contestants c ON c.id = e.contestant_id
          WHERE c.email = $1 ORDER BY e.id DESC LIMIT 1",
     )
     .bind(email)
-    .fetch_one(app.store.pool())
+    .fetch_one(pool)
     .await
-    .unwrap()
+    .unwrap())
 }
 
 /// Checks the latest entry by `email`: score, reasons (JSON) and verdict.
@@ -99,10 +99,10 @@ fn received(app: &TestApp) -> Vec<String> {
 
 /// `(event_type, status)` of every delivery, in creation order.
 async fn deliveries(app: &TestApp) -> Vec<(String, String)> {
-    sqlx::query_as("SELECT event_type, status FROM deliveries ORDER BY id")
-        .fetch_all(app.store.pool())
+    server::with_pool!(app.store.pool(), pool => sqlx::query_as("SELECT event_type, status FROM deliveries ORDER BY id")
+        .fetch_all(pool)
         .await
-        .unwrap()
+        .unwrap())
 }
 
 #[tokio::test]
@@ -233,10 +233,8 @@ async fn many_entries_from_one_ip_within_a_minute_are_too_many() {
     .await;
 
     // Two minutes later the minute's count is back to nothing (and the hour's is under 30).
-    sqlx::query("UPDATE entries SET created_at = created_at - 120000")
-        .execute(app.store.pool())
-        .await
-        .unwrap();
+    app.execute("UPDATE entries SET created_at = created_at - 120000")
+        .await;
     enter(&app, &body("k6", "p6@example.com", 30_000)).await;
     check(&app, "p6@example.com", 30, r#"["duplicate_ip"]"#, "flagged").await;
 }
@@ -426,10 +424,8 @@ async fn the_verdict_is_read_again_when_the_window_ends() {
     let created_at = stored(&app, "joe@example.com").await.created_at;
     app.drain(created_at).await;
     // Disqualified during the window (as a person reviewing entries would).
-    sqlx::query("UPDATE entries SET verdict = 'disqualified'")
-        .execute(app.store.pool())
-        .await
-        .unwrap();
+    app.execute("UPDATE entries SET verdict = 'disqualified'")
+        .await;
     app.drain(created_at + WINDOW_MS).await;
     assert_eq!(received(&app), ["entry.created", "entry.disqualified"]);
 }

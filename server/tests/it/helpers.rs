@@ -60,7 +60,7 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
     let secret = SigningSecret::parse(SECRET).unwrap();
     let mut config = Config {
         bind: "127.0.0.1:0".parse().unwrap(),
-        database_url: format!("sqlite://{}", dir.path().join("hookline.db").display()),
+        database_url: fresh_database_url(dir.path()).await,
         widget_dir: widget_dir.clone(),
         www_dir,
         demo: false,
@@ -89,6 +89,42 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
     };
     tokio::spawn(app.run_until(std::future::pending()));
     test_app
+}
+
+/// The PostgreSQL server the tests run on, when they run on PostgreSQL: set by `cargo xtask
+/// test` for the suite's second run (e.g. `postgres://postgres@127.0.0.1:5432/postgres`).
+pub const POSTGRES_VARIABLE: &str = "HOOKLINE_TEST_POSTGRES_URL";
+
+/// A database of its own for one test: a SQLite file in `dir`, or a new PostgreSQL database
+/// on the server [`POSTGRES_VARIABLE`] names.
+pub async fn fresh_database_url(dir: &std::path::Path) -> String {
+    let Some(server) = std::env::var(POSTGRES_VARIABLE)
+        .ok()
+        .filter(|url| !url.is_empty())
+    else {
+        return format!("sqlite://{}", dir.join("hookline.db").display());
+    };
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        "hl_test_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    );
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&server)
+        .await
+        .unwrap_or_else(|error| panic!("cannot reach PostgreSQL at {server}: {error}"));
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name}"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let (base, _) = server.rsplit_once('/').expect("a URL with a database name");
+    format!("{base}/{name}")
 }
 
 /// Rows in the tables an entry writes to.
@@ -174,10 +210,7 @@ impl TestApp {
                 "deliveries" => "SELECT COUNT(*) FROM deliveries",
                 _ => "SELECT COUNT(*) FROM attempts",
             };
-            sqlx::query_scalar::<_, i64>(sql)
-                .fetch_one(self.store.pool())
-                .await
-                .unwrap()
+            self.scalar(sql).await
         };
         Counts {
             contestants: count("contestants").await,
@@ -185,6 +218,20 @@ impl TestApp {
             deliveries: count("deliveries").await,
             attempts: count("attempts").await,
         }
+    }
+
+    /// The one number `sql` selects (a count, say), on whichever database the app is on.
+    pub async fn scalar(&self, sql: &'static str) -> i64 {
+        server::with_pool!(self.store.pool(), pool => {
+            sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await.unwrap()
+        })
+    }
+
+    /// Runs `sql` (an update a test makes behind the server's back).
+    pub async fn execute(&self, sql: &'static str) {
+        server::with_pool!(self.store.pool(), pool => {
+            sqlx::query(sql).execute(pool).await.unwrap();
+        });
     }
 
     /// Runs the worker at `now` until nothing is due; returns the steps taken.
@@ -342,25 +389,32 @@ async fn answer(
 /// Adds an endpoint for `url` subscribed to `entry.created`, signed with [`SECRET`], as a
 /// person would (not managed by the settings); returns its row id.
 pub async fn add_endpoint(store: &Store, url: &str) -> i64 {
-    sqlx::query_scalar(
-        "INSERT INTO endpoints (public_id, url, secret, events, enabled, created_at, updated_at)
-         VALUES ('ep_' || hex(randomblob(10)), $1, $2, '[\"entry.created\"]', TRUE, 0, 0)
-         RETURNING id",
-    )
-    .bind(url)
-    .bind(SECRET)
-    .fetch_one(store.pool())
-    .await
-    .unwrap()
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let public_id = format!("ep_test{}", NEXT.fetch_add(1, Ordering::SeqCst));
+    server::with_pool!(store.pool(), pool => {
+        sqlx::query_scalar(
+            "INSERT INTO endpoints (public_id, url, secret, events, enabled, created_at, updated_at)
+             VALUES ($1, $2, $3, '[\"entry.created\"]', TRUE, 0, 0)
+             RETURNING id",
+        )
+        .bind(&public_id)
+        .bind(url)
+        .bind(SECRET)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    })
 }
 
 /// An endpoint's `(enabled, disabled_reason, n_consecutive_failures)`.
 pub async fn endpoint_health(store: &Store, url: &str) -> (bool, Option<String>, i64) {
-    sqlx::query_as(
-        "SELECT enabled, disabled_reason, n_consecutive_failures FROM endpoints WHERE url = $1",
-    )
-    .bind(url)
-    .fetch_one(store.pool())
-    .await
-    .unwrap()
+    server::with_pool!(store.pool(), pool => {
+        sqlx::query_as(
+            "SELECT enabled, disabled_reason, n_consecutive_failures FROM endpoints WHERE url = $1",
+        )
+        .bind(url)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    })
 }

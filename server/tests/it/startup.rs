@@ -64,9 +64,9 @@ async fn secrets_survive_restarts_and_urls_follow_the_port() {
             .all(|(_, endpoint)| !endpoint.enabled),
         "removed settings disable their endpoints"
     );
-    let campaigns: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM campaigns")
-        .fetch_one(third.store().pool())
+    let campaigns: i64 = server::with_pool!(third.store().pool(), pool => sqlx::query_scalar("SELECT COUNT(*) FROM campaigns")
+        .fetch_one(pool)
         .await
-        .unwrap();
+        .unwrap());
     assert_eq!(campaigns, 1, "the demo campaign is seeded once");
 }
