@@ -146,15 +146,18 @@ async fn throughput(n_endpoints: usize, n_entries: u64) -> (u64, f64) {
         urls.push(start_receiver(Arc::clone(&seen)).await);
     }
     let app = build(&dir, "throughput.db", urls[0].clone(), false).await;
-    for url in &urls[1..] {
-        server::with_pool!(app.store().pool(), pool => sqlx::query(
-            "INSERT INTO endpoints (public_id, url, secret, events, enabled, created_at, updated_at)
-             SELECT 'ep_' || hex(randomblob(10)), $1, secret, events, TRUE, 0, 0 FROM endpoints WHERE managed_by = 'settings'",
-        )
-        .bind(url)
-        .execute(pool)
-        .await
-        .unwrap());
+    for (n, url) in urls[1..].iter().enumerate() {
+        server::with_pool!(app.store().pool(), pool => {
+            sqlx::query(
+                "INSERT INTO endpoints (public_id, url, secret, events, enabled, created_at, updated_at)
+                 SELECT $1, $2, secret, events, TRUE, 0, 0 FROM endpoints WHERE managed_by = 'settings'",
+            )
+            .bind(format!("ep_bench{n}"))
+            .bind(url)
+            .execute(pool)
+            .await
+            .unwrap();
+        });
     }
     let worker = app.delivery_worker();
     let base_url = app.base_url();
