@@ -4,6 +4,7 @@
 
 pub mod address;
 pub mod api;
+pub mod audience;
 pub mod clock;
 pub mod config;
 pub mod delivery;

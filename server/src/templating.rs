@@ -87,7 +87,7 @@ const KNOWN_VARIABLES: &[&str] = &[
 ];
 
 /// The segment of a [`KNOWN_VARIABLES`] entry that matches any name.
-const ANY_NAME: &str = "<question>";
+pub(crate) const ANY_NAME: &str = "<question>";
 
 /// The variables templates may use; `user.details.<question>` stands for any question.
 pub fn known_variables() -> &'static [&'static str] {
@@ -146,7 +146,8 @@ pub struct Position {
 }
 
 impl Position {
-    fn at(source: &str, offset: usize) -> Self {
+    /// The position of byte `offset` of `source`.
+    pub(crate) fn at(source: &str, offset: usize) -> Self {
         let before = &source[..offset];
         let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);
         Self {
@@ -354,7 +355,8 @@ impl JsonState {
     }
 }
 
-fn is_name_char(ch: char) -> bool {
+/// Whether `ch` may appear in a bare (unquoted) name of a path.
+pub(crate) fn is_name_char(ch: char) -> bool {
     ch.is_alphanumeric() || ch == '_' || ch == '-'
 }
 
