@@ -260,7 +260,12 @@ mod tests {
     fn keys_are_base64_of_32_bytes() {
         assert_eq!(key().to_base64().as_str(), KEY);
         assert!(MasterKey::parse(&format!("  {KEY}\n")).is_ok());
-        for bad in ["", "not base64", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==", "AA=="] {
+        for bad in [
+            "",
+            "not base64",
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==",
+            "AA==",
+        ] {
             assert_eq!(
                 MasterKey::parse(bad).err(),
                 Some(SecretError::InvalidKey),
@@ -273,7 +278,10 @@ mod tests {
         assert_eq!(again.decrypt(&sealed, b"").expect("decrypts").as_str(), "x");
         assert_ne!(
             generated.to_base64().as_str(),
-            MasterKey::generate().expect("a random key").to_base64().as_str()
+            MasterKey::generate()
+                .expect("a random key")
+                .to_base64()
+                .as_str()
         );
     }
 
