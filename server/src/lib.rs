@@ -12,6 +12,8 @@ pub mod demo;
 pub mod destination;
 pub mod fraud;
 pub mod ingest;
+pub mod outbound;
+pub mod secrets;
 pub mod startup;
 pub mod store;
 pub mod templating;

@@ -240,7 +240,15 @@ impl Values {
     pub fn new(payload: &EntryPayload, event_type: &str, webhook_id: &str, timestamp: i64) -> Self {
         // Serialising the payload cannot fail: every map has string keys and every number is
         // finite. Were it ever to, templates would render the payload's parts as missing.
-        let mut root = serde_json::to_value(payload).unwrap_or(Value::Null);
+        let body = serde_json::to_value(payload).unwrap_or(Value::Null);
+        Self::from_json(body, event_type, webhook_id, timestamp)
+    }
+
+    /// Like [`Values::new`], from a webhook body already in JSON form (a delivery's frozen
+    /// body, parsed), so templates read exactly what was frozen. A body that is not a JSON
+    /// object gets no `event` values.
+    pub fn from_json(body: Value, event_type: &str, webhook_id: &str, timestamp: i64) -> Self {
+        let mut root = body;
         if let Value::Object(fields) = &mut root {
             fields.insert(
                 "event".to_owned(),
@@ -264,14 +272,26 @@ fn write_value(out: &mut String, context: Context, in_json_string: bool, value: 
         }
         return;
     }
-    let text = match value {
-        None | Some(Value::Null) => return,
-        Some(Value::String(text)) => text.clone(),
-        Some(other) => other.to_string(),
-    };
+    match value {
+        None | Some(Value::Null) => {}
+        Some(Value::String(text)) => escape_into(out, context, text),
+        Some(other) => escape_into(out, context, &other.to_string()),
+    }
+}
+
+/// `text` escaped as a placeholder's value is in `context` (for [`Context::Json`]: as the
+/// content of a JSON string, without the quotes). For output that is built without a
+/// template, such as a default form or XML body, so it is escaped by the same rules.
+pub fn escape(context: Context, text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    escape_into(&mut out, context, text);
+    out
+}
+
+fn escape_into(out: &mut String, context: Context, text: &str) {
     match context {
-        Context::UrlComponent => percent_encode(out, &text, is_url_unreserved, "%20"),
-        Context::Form => percent_encode(out, &text, is_form_unreserved, "+"),
+        Context::UrlComponent => percent_encode(out, text, is_url_unreserved, "%20"),
+        Context::Form => percent_encode(out, text, is_form_unreserved, "+"),
         Context::Header => {
             let mut last_was_control = false;
             for ch in text.chars() {
@@ -285,7 +305,7 @@ fn write_value(out: &mut String, context: Context, in_json_string: bool, value: 
             }
         }
         Context::Json => {
-            let quoted = Value::String(text).to_string();
+            let quoted = Value::String(text.to_owned()).to_string();
             // A JSON string literal always starts and ends with `"`.
             out.push_str(&quoted[1..quoted.len() - 1]);
         }
@@ -303,7 +323,7 @@ fn write_value(out: &mut String, context: Context, in_json_string: bool, value: 
                 }
             }
         }
-        Context::PlainText => out.push_str(&text),
+        Context::PlainText => out.push_str(text),
     }
 }
 
