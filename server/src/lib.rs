@@ -11,6 +11,7 @@ pub mod delivery;
 pub mod demo;
 pub mod destination;
 pub mod fraud;
+pub mod inbound;
 pub mod ingest;
 pub mod outbound;
 pub mod secrets;
