@@ -82,6 +82,16 @@ prefixed_id!(
     MessageId,
     "msg_"
 );
+prefixed_id!(
+    /// A workspace: the owner of campaigns, endpoints and API keys.
+    WorkspaceId,
+    "ws_"
+);
+prefixed_id!(
+    /// An admin API key (its id, not the key itself, which is shown once).
+    ApiKeyId,
+    "key_"
+);
 
 /// A campaign's short public key, as in `data-campaign="a1XyD"`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -7,6 +7,7 @@
 //!
 //! This crate must not do IO, and must build for `wasm32-unknown-unknown` as well as native.
 
+pub mod admin;
 pub mod campaign;
 pub mod entry;
 pub mod events;

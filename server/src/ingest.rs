@@ -34,6 +34,7 @@ use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
 use tracing::{error, info};
 
+use crate::campaigns;
 use crate::fraud::{self, Decision, Signals, Verdict};
 use crate::store::{
     CampaignRecord, ContestantRecord, EntryMethodRecord, EntryPath, EntryWrites, FraudCounts,
@@ -48,6 +49,13 @@ pub enum IngestError {
     CampaignNotFound,
     #[error("this campaign is not taking entries")]
     CampaignNotRunning,
+    #[error("this campaign has not started yet")]
+    CampaignNotStarted,
+    #[error("this campaign has ended")]
+    CampaignEnded,
+    /// The page posting it is not on one of the campaign's allowed origins.
+    #[error("entries from {0} are not allowed for this campaign")]
+    OriginNotAllowed(String),
     #[error("this campaign has no entry method {0}")]
     UnknownEntryMethod(i64),
     #[error("{0}")]
@@ -116,12 +124,14 @@ impl Ingest {
     }
 
     /// Validates `request` for the campaign `key`, sent from `client_ip` (the connecting
-    /// peer, when known), and records it at time `now` (unix ms).
+    /// peer, when known) by a page at `origin` (the `Origin` header, when sent), and records
+    /// it at time `now` (unix ms).
     pub async fn record_entry(
         &self,
         key: &CampaignKey,
         request: &EntryRequest,
         client_ip: Option<IpAddr>,
+        origin: Option<&str>,
         now: i64,
     ) -> Result<Recorded, IngestError> {
         let campaign = self
@@ -129,12 +139,17 @@ impl Ingest {
             .recent_campaign_by_key(key, now)
             .await?
             .ok_or(IngestError::CampaignNotFound)?;
+        if !campaigns::origin_allowed(&campaign.allowed_origins, origin) {
+            return Err(IngestError::OriginNotAllowed(
+                origin.unwrap_or_default().to_owned(),
+            ));
+        }
         check_idempotency_key(&request.idempotency_key)?;
         let campaign_id = campaign.id;
         // A retried request gets its first answer even if the campaign has closed since, or
         // the request would not pass now. A valid one finds out in the writer: the unique
         // index on the key turns its insert into `None` below.
-        let valid = match validate(&campaign, request) {
+        let valid = match validate(&campaign, request, now) {
             Ok(valid) => valid,
             Err(refused) => {
                 return match self.replay(campaign_id, request).await? {
@@ -492,9 +507,19 @@ struct ValidEntry {
     last_name: String,
 }
 
-fn validate(campaign: &CampaignRecord, request: &EntryRequest) -> Result<ValidEntry, IngestError> {
+fn validate(
+    campaign: &CampaignRecord,
+    request: &EntryRequest,
+    now: i64,
+) -> Result<ValidEntry, IngestError> {
     if campaign.status != protocol::campaign::CampaignStatus::Running {
         return Err(IngestError::CampaignNotRunning);
+    }
+    if campaign.starts_at.is_some_and(|starts_at| now < starts_at) {
+        return Err(IngestError::CampaignNotStarted);
+    }
+    if campaign.ends_at.is_some_and(|ends_at| now >= ends_at) {
+        return Err(IngestError::CampaignEnded);
     }
     let method_index = campaign
         .entry_methods
@@ -636,6 +661,14 @@ mod tests {
     fn campaign() -> CampaignRecord {
         CampaignRecord {
             id: 1,
+            workspace_id: Some(1),
+            starts_at: None,
+            ends_at: None,
+            allowed_origins: Vec::new(),
+            image_url: String::new(),
+            settings: serde_json::json!({}),
+            created_at: 0,
+            updated_at: 0,
             key: CampaignKey::parse("a1XyD").expect("valid key"),
             name: "My Campaign".to_owned(),
             campaign_type: CampaignType::Competition,
@@ -648,6 +681,9 @@ mod tests {
                 action: "Subscribe to our newsletter".to_owned(),
                 worth: 1,
                 mandatory: true,
+                daily: false,
+                config: serde_json::json!({}),
+                position: 0,
             }],
             fraud_level: crate::fraud::FraudLevel::Standard,
             hold_window_ms: 300_000,
@@ -744,7 +780,7 @@ mod tests {
         let mut request = request();
         change(&mut campaign, &mut request);
         let outcome = check_idempotency_key(&request.idempotency_key)
-            .and_then(|()| validate(&campaign, &request));
+            .and_then(|()| validate(&campaign, &request, 1_000));
         let got = match outcome {
             Ok(valid) => format!(
                 "ok {} {:?} {:?}",
@@ -761,6 +797,12 @@ mod tests {
         check(
             |c, _| c.status = CampaignStatus::Ended,
             "CampaignNotRunning",
+        );
+        check(|c, _| c.starts_at = Some(1_001), "CampaignNotStarted");
+        check(|c, _| c.ends_at = Some(1_000), "CampaignEnded");
+        check(
+            |c, _| (c.starts_at, c.ends_at) = (Some(1_000), Some(1_001)),
+            r#"ok joe@example.com "Joe" "Bloggs""#,
         );
         check(
             |_, r| r.entry_method_id = EntryMethodId(1),

@@ -5,6 +5,7 @@
 pub mod address;
 pub mod api;
 pub mod audience;
+pub mod campaigns;
 pub mod clock;
 pub mod config;
 pub mod delivery;

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
-use protocol::campaign::{CampaignStatus, CampaignType, EntryMethodType};
+use protocol::campaign::{CampaignType, EntryMethodType};
 use protocol::ids::{CampaignKey, EndpointId};
 use protocol::payload::EventType;
 use protocol::signature::SigningSecret;
@@ -329,21 +329,21 @@ fn new_signing_secret() -> String {
 
 /// The campaign every fresh database starts with, which the demo page embeds.
 fn demo_campaign() -> NewCampaign {
-    NewCampaign {
-        key: CampaignKey::parse("demo").expect("`demo` is a valid campaign key"),
-        name: "Hookline Demo Giveaway".to_owned(),
-        campaign_type: CampaignType::Competition,
-        status: CampaignStatus::Running,
-        description: "Enter your email for a chance to win a year of coffee.".to_owned(),
-        consent_text: "I agree to receive emails from the Hookline Demo and accept the terms."
-            .to_owned(),
-        entry_methods: vec![NewEntryMethod {
-            method_type: EntryMethodType::EmailSubscribe,
-            action: "Subscribe to our newsletter".to_owned(),
-            worth: 1,
-            mandatory: true,
-        }],
-    }
+    let mut campaign = NewCampaign::new(
+        CampaignKey::parse("demo").expect("`demo` is a valid campaign key"),
+        "Hookline Demo Giveaway",
+        CampaignType::Competition,
+    );
+    campaign.description = "Enter your email for a chance to win a year of coffee.".to_owned();
+    campaign.consent_text =
+        "I agree to receive emails from the Hookline Demo and accept the terms.".to_owned();
+    let mut subscribe = NewEntryMethod::new(
+        EntryMethodType::EmailSubscribe,
+        "Subscribe to our newsletter",
+    );
+    subscribe.mandatory = true;
+    campaign.entry_methods = vec![subscribe];
+    campaign
 }
 
 async fn shutdown_signal() {

@@ -62,6 +62,24 @@ impl ApiError {
                 "This campaign is not taking entries at the moment.".to_owned(),
                 None,
             ),
+            Self::Ingest(I::CampaignNotStarted) => (
+                StatusCode::CONFLICT,
+                "campaign_not_running",
+                "This campaign has not started yet.".to_owned(),
+                None,
+            ),
+            Self::Ingest(I::CampaignEnded) => (
+                StatusCode::CONFLICT,
+                "campaign_not_running",
+                "This campaign has ended.".to_owned(),
+                None,
+            ),
+            Self::Ingest(I::OriginNotAllowed(origin)) => (
+                StatusCode::FORBIDDEN,
+                "origin_not_allowed",
+                format!("This campaign does not take entries from pages at {origin}."),
+                None,
+            ),
             Self::Ingest(I::UnknownEntryMethod(id)) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "unknown_entry_method",

@@ -13,10 +13,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::Method;
 use axum::routing::{get, post};
 use tokio::sync::watch;
-use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -49,12 +47,6 @@ pub struct RouterParts<'a> {
 }
 
 pub fn router(parts: RouterParts<'_>) -> Router {
-    // Any site may embed a widget for now; no credentials are ever sent.
-    let cors = CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods([Method::GET, Method::POST])
-        .allow_headers(Any)
-        .max_age(std::time::Duration::from_secs(24 * 60 * 60));
     let public = Router::new()
         .route("/api/v1/public/campaigns/{key}", get(public::get_campaign))
         .route(
@@ -62,8 +54,8 @@ pub fn router(parts: RouterParts<'_>) -> Router {
             post(public::post_entry),
         )
         .layer(DefaultBodyLimit::max(MAX_ENTRY_BODY_BYTES))
-        .layer(cors)
-        .with_state(parts.state);
+        .layer(public::cors(parts.state.store.clone()))
+        .with_state(parts.state.clone());
     let mut app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(public)

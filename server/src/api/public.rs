@@ -6,18 +6,24 @@ use axum::body::Bytes;
 use axum::extract::ConnectInfo;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use std::time::Duration;
+
+use axum::http::header::{CONTENT_TYPE, ORIGIN};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use protocol::campaign::{PublicCampaign, PublicEntryMethod};
 use protocol::entry::EntryRequest;
 use protocol::ids::CampaignKey;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::error::ApiError;
 use super::{AppState, MAX_ENTRY_BODY_BYTES};
+use crate::campaigns;
 use crate::clock;
 use crate::ingest::Recorded;
-use crate::store::CampaignRecord;
+use crate::store::{CampaignRecord, Store};
 
 /// `GET /api/v1/public/campaigns/{key}`.
 pub async fn get_campaign(
@@ -42,9 +48,11 @@ pub async fn post_entry(
     State(state): State<AppState>,
     Path(key): Path<String>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let client_ip = peer.map(|Extension(ConnectInfo(address))| address.ip());
+    let origin = headers.get(ORIGIN).and_then(|value| value.to_str().ok());
     let body = body.map_err(|rejection| match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(MAX_ENTRY_BODY_BYTES),
         _ => ApiError::UnreadableBody,
@@ -55,13 +63,52 @@ pub async fn post_entry(
     Ok(
         match state
             .ingest
-            .record_entry(&key, &request, client_ip, clock::now_millis())
+            .record_entry(&key, &request, client_ip, origin, clock::now_millis())
             .await?
         {
             Recorded::Created(response) => (StatusCode::CREATED, Json(response)).into_response(),
             Recorded::Replayed(response) => (StatusCode::OK, Json(response)).into_response(),
         },
     )
+}
+
+/// CORS for the public routes, per campaign: a page at an origin the campaign allows (any
+/// origin when it lists none) gets its own origin echoed back (`Vary: Origin`), never with
+/// credentials; an unknown campaign's answer (a 404) is readable by any page, so a widget can
+/// say what is wrong. Preflights are answered the same way and cached for a day, though the
+/// widget's posts are CORS-safelisted and need none.
+pub fn cors(store: Store) -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::async_predicate(
+            move |origin: HeaderValue, parts: &Parts| {
+                let store = store.clone();
+                let key = campaign_key_of(parts.uri.path());
+                async move {
+                    let Some(key) = key else { return true };
+                    match store
+                        .recent_campaign_by_key(&key, clock::now_millis())
+                        .await
+                    {
+                        Ok(Some(campaign)) => campaigns::origin_allowed(
+                            &campaign.allowed_origins,
+                            origin.to_str().ok(),
+                        ),
+                        Ok(None) => true,
+                        // The request itself will fail and say so; the browser may read it.
+                        Err(_) => true,
+                    }
+                }
+            },
+        ))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([CONTENT_TYPE])
+        .max_age(Duration::from_secs(24 * 60 * 60))
+}
+
+/// The campaign key in a public route's path (`/api/v1/public/campaigns/{key}/…`).
+fn campaign_key_of(path: &str) -> Option<CampaignKey> {
+    let rest = path.strip_prefix("/api/v1/public/campaigns/")?;
+    CampaignKey::parse(rest.split('/').next()?)
 }
 
 /// The campaign as the widget sees it, stamped with `now` (see `PublicCampaign::issued_at`).

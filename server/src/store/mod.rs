@@ -11,10 +11,12 @@
 //! other modules turn into `protocol` types.
 
 mod campaigns;
+mod contestants;
 mod deliveries;
 mod endpoints;
 mod entries;
 mod postgres;
+mod workspaces;
 mod writer;
 
 use std::str::FromStr;
@@ -28,7 +30,8 @@ use sqlx::sqlite::{
 };
 
 use campaigns::CampaignCache;
-pub use campaigns::{CampaignRecord, EntryMethodRecord, NewCampaign, NewEntryMethod};
+pub use campaigns::{CampaignRecord, EntryMethodRecord, KeyTaken, NewCampaign, NewEntryMethod};
+pub use contestants::{ContestantRow, EntryFilter, EntryRow, VerdictChanged};
 pub use deliveries::{
     AttemptOutcome, Claim, ClaimedDelivery, DeliveryNext, DisableRule, DisabledEndpoint,
     DisabledReason, FinishedAttempt, Recorded, Released,
@@ -39,6 +42,7 @@ pub use entries::{
     FraudCountsQuery, NewContestant, NewDelivery, NewEntry, StoredEntry,
 };
 pub use postgres::PgWriteTx;
+pub use workspaces::{API_KEY_PREFIX, ApiKeyRecord, Authenticated, CreatedApiKey, WorkspaceRecord};
 pub use writer::{EntryWriter, WriteTx, run_ready};
 
 /// How long a connection waits for another writer before giving up.

@@ -45,20 +45,16 @@ fn with(change: impl FnOnce(&mut Value)) -> String {
 #[tokio::test]
 async fn bad_entries_are_refused_and_change_nothing() {
     let app = spawn_app().await;
-    let paused = NewCampaign {
-        key: CampaignKey::parse("paused").unwrap(),
-        name: "Paused".to_owned(),
-        campaign_type: CampaignType::Competition,
-        status: CampaignStatus::Paused,
-        description: String::new(),
-        consent_text: String::new(),
-        entry_methods: vec![NewEntryMethod {
-            method_type: EntryMethodType::EmailSubscribe,
-            action: "Subscribe".to_owned(),
-            worth: 1,
-            mandatory: true,
-        }],
-    };
+    let mut paused = NewCampaign::new(
+        CampaignKey::parse("paused").unwrap(),
+        "Paused",
+        CampaignType::Competition,
+    );
+    paused.status = CampaignStatus::Paused;
+    paused.entry_methods = vec![NewEntryMethod::new(
+        EntryMethodType::EmailSubscribe,
+        "Subscribe",
+    )];
     assert!(
         app.store
             .insert_campaign_if_absent(&paused, 0)
