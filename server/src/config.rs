@@ -18,6 +18,7 @@
 //! | `HOOKLINE_DELIVERY_CONCURRENCY_PER_ENDPOINT` | `8` | most webhooks sent at once to one endpoint, so a slow endpoint cannot hold every sender |
 //! | `HOOKLINE_DISABLE_AFTER_FAILURES` | `50` | an endpoint is disabled (reason `failing`, logged, stored in `endpoints`) after this many failed attempts in a row… |
 //! | `HOOKLINE_DISABLE_AFTER` | `5d` | …when the first of them was at least this long ago (`s`, `m`, `h` or `d`, e.g. `36h`). A success starts the count again; a `410 Gone` answer disables the endpoint at once (reason `gone`) |
+//! | `HOOKLINE_OPERATOR_KEY` | unset | a secret of at least 24 characters; its holder may create more workspaces (`POST /api/v1/workspaces` with `Authorization: Bearer <key>`). The first workspace is made by first-run setup (`POST /api/v1/setup`) |
 //! | `HOOKLINE_ALLOW_NETWORKS` | empty | comma-separated networks webhooks may reach although they are not public, e.g. `10.1.2.0/24,::1/128` (a bare address stands for itself). Webhooks are never sent to loopback, private, link-local, CGNAT, multicast or reserved addresses otherwise; `HOOKLINE_DEMO=true` adds loopback (`127.0.0.0/8,::1/128`) so the demo receiver on this server is reached |
 
 use std::net::SocketAddr;
@@ -66,6 +67,9 @@ pub struct Config {
     /// `HOOKLINE_DELIVERY_CONCURRENCY…` and `HOOKLINE_DISABLE_AFTER…`: how many webhooks are
     /// sent at once, and when an endpoint that keeps failing is disabled.
     pub delivery_limits: DeliveryLimits,
+    /// `HOOKLINE_OPERATOR_KEY`: lets its holder create workspaces beyond the first through
+    /// `POST /api/v1/workspaces`. Unset: that route does not exist.
+    pub operator_key: Option<String>,
     /// Turns webhook hosts into addresses before they are checked: the system resolver. Not an
     /// environment variable; tests put a fixed table here so no lookup leaves the machine.
     pub host_lookup: Arc<dyn HostLookup>,
@@ -140,6 +144,7 @@ impl Default for Config {
             allow_networks: AllowList::default(),
             delivery_timeouts: DeliveryTimeouts::default(),
             delivery_limits: DeliveryLimits::default(),
+            operator_key: None,
             host_lookup: Arc::new(SystemLookup),
         }
     }
@@ -270,6 +275,15 @@ impl Config {
             webhook,
             allow_networks,
             delivery_limits,
+            operator_key: match read("HOOKLINE_OPERATOR_KEY") {
+                Some(key) if key.len() < 24 => {
+                    return Err(invalid(
+                        "HOOKLINE_OPERATOR_KEY",
+                        "must be at least 24 characters: it guards the creation of workspaces",
+                    ));
+                }
+                key => key,
+            },
             ..defaults
         })
     }

@@ -171,6 +171,11 @@ impl Application {
             shutdown: shutdown_receiver,
             widget_dir: &config.widget_dir,
             www_dir: &config.www_dir,
+            admin: api::admin::AdminState {
+                store: store.clone(),
+                base_url: base_url.as_str().into(),
+                operator_key: config.operator_key.as_deref().map(Into::into),
+            },
         });
         Ok(Self {
             listener,

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use protocol::entry::ApiError as ApiErrorBody;
 use protocol::validate::MAX_NAME_LEN;
 
+use crate::campaigns::Invalid;
 use crate::ingest::IngestError;
 use crate::store::StoreError;
 
@@ -22,6 +23,24 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("the body could not be read")]
     UnreadableBody,
+    /// An admin request's JSON body does not have the shape its route takes.
+    #[error("the body is not what this route takes: {0}")]
+    InvalidBody(String),
+    /// A query parameter could not be read.
+    #[error("bad query: {0}")]
+    InvalidQuery(String),
+    /// No API key, or not one that is valid.
+    #[error("no valid API key")]
+    Unauthorized,
+    /// Nothing of this kind with this id in the caller's workspace (or at all).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A field of an admin request is not acceptable.
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// The request is fine but clashes with what exists: `(code, detail)`.
+    #[error("{1}")]
+    Conflict(&'static str, String),
     #[error(transparent)]
     Ingest(#[from] IngestError),
     #[error(transparent)]
@@ -29,7 +48,7 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    fn parts(&self) -> (StatusCode, &'static str, String, Option<&'static str>) {
+    fn parts(&self) -> (StatusCode, &'static str, String, Option<String>) {
         use IngestError as I;
         match self {
             Self::CampaignNotFound | Self::Ingest(I::CampaignNotFound) => (
@@ -44,6 +63,37 @@ impl ApiError {
                 format!("The body is not a valid entry: {problem}."),
                 None,
             ),
+            Self::InvalidBody(problem) => (
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                format!("The body is not what this route takes: {problem}."),
+                None,
+            ),
+            Self::InvalidQuery(problem) => (
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                format!("The query string could not be read: {problem}."),
+                None,
+            ),
+            Self::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Send a valid API key as `Authorization: Bearer hlk_…`.".to_owned(),
+                None,
+            ),
+            Self::NotFound(what) => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("There is no such {what}."),
+                None,
+            ),
+            Self::Invalid(problem) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                problem.detail.clone(),
+                Some(problem.field.clone()),
+            ),
+            Self::Conflict(code, detail) => (StatusCode::CONFLICT, *code, detail.clone(), None),
             Self::PayloadTooLarge(limit) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
@@ -84,13 +134,13 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "unknown_entry_method",
                 format!("This campaign has no entry method {id}."),
-                Some("entry_method_id"),
+                Some("entry_method_id".to_owned()),
             ),
             Self::Ingest(I::InvalidEmail(problem)) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_email",
                 problem.to_string(),
-                Some("email"),
+                Some("email".to_owned()),
             ),
             Self::Ingest(I::InvalidName) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -98,19 +148,19 @@ impl ApiError {
                 format!(
                     "Please keep your name under {MAX_NAME_LEN} characters, without control characters."
                 ),
-                Some("name"),
+                Some("name".to_owned()),
             ),
             Self::Ingest(I::ConsentRequired) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "consent_required",
                 "Please tick the box to agree before entering.".to_owned(),
-                Some("consent"),
+                Some("consent".to_owned()),
             ),
             Self::Ingest(I::InvalidIdempotencyKey(problem)) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_idempotency_key",
                 format!("The idempotency key {problem}."),
-                Some("idempotency_key"),
+                Some("idempotency_key".to_owned()),
             ),
             Self::Ingest(I::Store(_)) | Self::Store(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -131,7 +181,7 @@ impl IntoResponse for ApiError {
         let body = ApiErrorBody {
             code: code.to_owned(),
             detail,
-            field: field.map(str::to_owned),
+            field,
         };
         (status, Json(body)).into_response()
     }

@@ -3,6 +3,7 @@
 //! The only module that knows HTTP status codes. Must not be called by other modules, and
 //! must not hold business rules: handlers parse, call `ingest` or `store`, and answer.
 
+pub mod admin;
 mod assets;
 mod demo;
 mod error;
@@ -44,6 +45,7 @@ pub struct RouterParts<'a> {
     pub shutdown: watch::Receiver<bool>,
     pub widget_dir: &'a Path,
     pub www_dir: &'a Path,
+    pub admin: admin::AdminState,
 }
 
 pub fn router(parts: RouterParts<'_>) -> Router {
@@ -59,6 +61,7 @@ pub fn router(parts: RouterParts<'_>) -> Router {
     let mut app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(public)
+        .merge(admin::routes(parts.admin))
         .merge(assets::routes(parts.widget_dir, parts.www_dir));
     if let Some(receiver) = parts.demo {
         let demo = Router::new()

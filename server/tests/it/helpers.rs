@@ -220,6 +220,49 @@ impl TestApp {
         }
     }
 
+    /// Calls the admin API: `method path` with API key `key` (if any) and a JSON body (if
+    /// any); the status and the JSON answer (`null` for an empty one).
+    pub async fn admin(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.unwrap();
+        if bytes.is_empty() {
+            return (status, Value::Null);
+        }
+        let value = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+            panic!(
+                "not JSON (status {status}): {}",
+                String::from_utf8_lossy(&bytes)
+            )
+        });
+        (status, value)
+    }
+
+    /// Runs first-run setup and returns the new workspace's API key.
+    pub async fn setup(&self) -> String {
+        let (status, body) = self
+            .admin("POST", "/api/v1/setup", None, Some(json!({"name": "Acme"})))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["api_key"]["key"].as_str().unwrap().to_owned()
+    }
+
     /// The one number `sql` selects (a count, say), on whichever database the app is on.
     pub async fn scalar(&self, sql: &'static str) -> i64 {
         server::with_pool!(self.store.pool(), pool => {

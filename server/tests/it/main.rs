@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod address;
+mod admin;
 mod assets;
 mod campaign;
 mod delivery;
