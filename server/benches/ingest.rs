@@ -39,6 +39,12 @@ async fn run() {
             events: vec![EventType::EntryCreated],
         }),
         deliver_in_background: false,
+        // The load comes from one address, faster than any person: no limits.
+        rate_limits: server::limits::RateLimitSettings {
+            per_ip: None,
+            per_campaign: None,
+            per_email: None,
+        },
         ..Config::default()
     };
     let app = Application::build(config).await.unwrap();

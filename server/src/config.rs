@@ -18,6 +18,10 @@
 //! | `HOOKLINE_DELIVERY_CONCURRENCY_PER_ENDPOINT` | `8` | most webhooks sent at once to one endpoint, so a slow endpoint cannot hold every sender |
 //! | `HOOKLINE_DISABLE_AFTER_FAILURES` | `50` | an endpoint is disabled (reason `failing`, logged, stored in `endpoints`) after this many failed attempts in a row… |
 //! | `HOOKLINE_DISABLE_AFTER` | `5d` | …when the first of them was at least this long ago (`s`, `m`, `h` or `d`, e.g. `36h`). A success starts the count again; a `410 Gone` answer disables the endpoint at once (reason `gone`) |
+//! | `HOOKLINE_RATE_LIMIT_PER_IP` | `60/m` | most entries from one client address (`N/s`, `N/m` or `N/h`, all of which may come at once; `off` for none). Refused entries get 429 `rate_limited` with `Retry-After` and store nothing. Each server process counts its own |
+//! | `HOOKLINE_RATE_LIMIT_PER_CAMPAIGN` | `20000/s` | most entries into one campaign from everyone |
+//! | `HOOKLINE_RATE_LIMIT_PER_EMAIL` | `20/m` | most entries by one email address in one campaign |
+//! | `HOOKLINE_TRUSTED_PROXIES` | empty | comma-separated networks of the reverse proxies in front of Hookline, e.g. `10.0.0.0/8`; only from them is `X-Forwarded-For` believed for the client's address (the rightmost address in it that is not a trusted proxy). Empty: the connecting peer is the client |
 //! | `HOOKLINE_OPERATOR_KEY` | unset | a secret of at least 24 characters; its holder may create more workspaces (`POST /api/v1/workspaces` with `Authorization: Bearer <key>`). The first workspace is made by first-run setup (`POST /api/v1/setup`) |
 //! | `HOOKLINE_ALLOW_NETWORKS` | empty | comma-separated networks webhooks may reach although they are not public, e.g. `10.1.2.0/24,::1/128` (a bare address stands for itself). Webhooks are never sent to loopback, private, link-local, CGNAT, multicast or reserved addresses otherwise; `HOOKLINE_DEMO=true` adds loopback (`127.0.0.0/8,::1/128`) so the demo receiver on this server is reached |
 
@@ -32,6 +36,7 @@ use protocol::signature::SigningSecret;
 
 use crate::address::AllowList;
 use crate::destination::{HostLookup, SystemLookup};
+use crate::limits::{Rate, RateLimitSettings};
 
 /// Every setting of the server. Build it with [`Config::from_env`], or in tests as a struct
 /// literal over [`Config::default`].
@@ -67,6 +72,12 @@ pub struct Config {
     /// `HOOKLINE_DELIVERY_CONCURRENCY…` and `HOOKLINE_DISABLE_AFTER…`: how many webhooks are
     /// sent at once, and when an endpoint that keeps failing is disabled.
     pub delivery_limits: DeliveryLimits,
+    /// `HOOKLINE_RATE_LIMIT_PER_IP`, `…_PER_CAMPAIGN`, `…_PER_EMAIL`: limits on the public
+    /// entry route.
+    pub rate_limits: RateLimitSettings,
+    /// `HOOKLINE_TRUSTED_PROXIES`: proxies whose `X-Forwarded-For` is believed for the
+    /// client's address. Empty: the connecting peer is the client.
+    pub trusted_proxies: AllowList,
     /// `HOOKLINE_OPERATOR_KEY`: lets its holder create workspaces beyond the first through
     /// `POST /api/v1/workspaces`. Unset: that route does not exist.
     pub operator_key: Option<String>,
@@ -145,6 +156,8 @@ impl Default for Config {
             delivery_timeouts: DeliveryTimeouts::default(),
             delivery_limits: DeliveryLimits::default(),
             operator_key: None,
+            rate_limits: RateLimitSettings::default(),
+            trusted_proxies: AllowList::default(),
             host_lookup: Arc::new(SystemLookup),
         }
     }
@@ -249,6 +262,10 @@ impl Config {
             },
             None => Ok(default),
         };
+        let rate = |variable: &'static str, default: Option<Rate>| match read(variable) {
+            Some(text) => Rate::parse(&text).map_err(|problem| invalid(variable, problem)),
+            None => Ok(default),
+        };
         let limits = defaults.delivery_limits;
         let delivery_limits = DeliveryLimits {
             concurrency: positive("HOOKLINE_DELIVERY_CONCURRENCY", limits.concurrency)?,
@@ -275,6 +292,22 @@ impl Config {
             webhook,
             allow_networks,
             delivery_limits,
+            rate_limits: RateLimitSettings {
+                per_ip: rate("HOOKLINE_RATE_LIMIT_PER_IP", defaults.rate_limits.per_ip)?,
+                per_campaign: rate(
+                    "HOOKLINE_RATE_LIMIT_PER_CAMPAIGN",
+                    defaults.rate_limits.per_campaign,
+                )?,
+                per_email: rate(
+                    "HOOKLINE_RATE_LIMIT_PER_EMAIL",
+                    defaults.rate_limits.per_email,
+                )?,
+            },
+            trusted_proxies: match read("HOOKLINE_TRUSTED_PROXIES") {
+                Some(text) => AllowList::parse(&text)
+                    .map_err(|error| invalid("HOOKLINE_TRUSTED_PROXIES", error.to_string()))?,
+                None => AllowList::default(),
+            },
             operator_key: match read("HOOKLINE_OPERATOR_KEY") {
                 Some(key) if key.len() < 24 => {
                     return Err(invalid(

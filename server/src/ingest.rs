@@ -36,6 +36,7 @@ use tracing::{error, info};
 
 use crate::campaigns;
 use crate::fraud::{self, Decision, Signals, Verdict};
+use crate::limits::{Limited, RateLimits};
 use crate::store::{
     CampaignRecord, ContestantRecord, EntryMethodRecord, EntryPath, EntryWrites, FraudCounts,
     FraudCountsQuery, NewContestant, NewDelivery, NewEntry, PgWriteTx, Store, StoreError,
@@ -53,6 +54,9 @@ pub enum IngestError {
     CampaignNotStarted,
     #[error("this campaign has ended")]
     CampaignEnded,
+    /// Too many entries from this address, into this campaign or by this email.
+    #[error("too many entries ({}): try again in {:?}", .0.scope.as_str(), .0.retry_after)]
+    RateLimited(Limited),
     /// The page posting it is not on one of the campaign's allowed origins.
     #[error("entries from {0} are not allowed for this campaign")]
     OriginNotAllowed(String),
@@ -91,6 +95,7 @@ const POSTGRES_PARALLEL_GROUPS: usize = 4;
 pub struct Ingest {
     store: Store,
     writer: mpsc::Sender<WriteJob>,
+    limits: RateLimits,
 }
 
 /// One validated entry waiting for the writer, and where to send its outcome.
@@ -117,10 +122,14 @@ struct PendingEntry {
 impl Ingest {
     /// Starts the writer task (on the current tokio runtime). It stops when the last
     /// `Ingest` clone is dropped, after writing what was queued.
-    pub fn new(store: Store, deliveries_queued: Arc<Notify>) -> Self {
+    pub fn new(store: Store, deliveries_queued: Arc<Notify>, limits: RateLimits) -> Self {
         let (writer, jobs) = mpsc::channel(QUEUE_CAPACITY);
         tokio::spawn(write_groups(store.clone(), jobs, deliveries_queued));
-        Self { store, writer }
+        Self {
+            store,
+            writer,
+            limits,
+        }
     }
 
     /// Validates `request` for the campaign `key`, sent from `client_ip` (the connecting
@@ -158,6 +167,13 @@ impl Ingest {
                 };
             }
         };
+        if let Err(limited) = self.limits.check(client_ip, campaign_id, &valid.email) {
+            // A retry of an entry already stored is its answer again, limited or not.
+            return match self.replay(campaign_id, request).await? {
+                Some(replayed) => Ok(replayed),
+                None => Err(IngestError::RateLimited(limited)),
+            };
+        }
         let (reply, outcome) = oneshot::channel();
         let entry = PendingEntry {
             method_index: valid.method_index,

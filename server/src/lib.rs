@@ -14,6 +14,7 @@ pub mod destination;
 pub mod fraud;
 pub mod inbound;
 pub mod ingest;
+pub mod limits;
 pub mod outbound;
 pub mod secrets;
 pub mod startup;

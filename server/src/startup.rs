@@ -28,6 +28,7 @@ use crate::delivery::{self, DeliveryWorker};
 use crate::demo::DemoReceiver;
 use crate::destination::{DestinationError, Destinations};
 use crate::ingest::Ingest;
+use crate::limits::RateLimits;
 use crate::store::{EndpointRecord, ManagedEndpoint, NewCampaign, NewEntryMethod, Store};
 
 /// `managed_by` of the endpoint from `HOOKLINE_WEBHOOK_URL`.
@@ -165,7 +166,12 @@ impl Application {
         let router = api::router(RouterParts {
             state: AppState {
                 store: store.clone(),
-                ingest: Ingest::new(store.clone(), Arc::clone(&deliveries_queued)),
+                ingest: Ingest::new(
+                    store.clone(),
+                    Arc::clone(&deliveries_queued),
+                    RateLimits::new(config.rate_limits),
+                ),
+                trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             },
             demo,
             shutdown: shutdown_receiver,

@@ -4,13 +4,15 @@
 //! once. Must not be used outside `api`.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use protocol::entry::ApiError as ApiErrorBody;
 use protocol::validate::MAX_NAME_LEN;
 
 use crate::campaigns::Invalid;
 use crate::ingest::IngestError;
+use crate::limits::Scope;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -124,6 +126,20 @@ impl ApiError {
                 "This campaign has ended.".to_owned(),
                 None,
             ),
+            Self::Ingest(I::RateLimited(limited)) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!(
+                    "Too many entries {}. Please try again in {} seconds.",
+                    match limited.scope {
+                        Scope::Ip => "from this address",
+                        Scope::Campaign => "into this campaign right now",
+                        Scope::Email => "with this email",
+                    },
+                    retry_after_seconds(limited.retry_after)
+                ),
+                None,
+            ),
             Self::Ingest(I::OriginNotAllowed(origin)) => (
                 StatusCode::FORBIDDEN,
                 "origin_not_allowed",
@@ -178,11 +194,28 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
+        let retry_after = match &self {
+            Self::Ingest(IngestError::RateLimited(limited)) => {
+                Some(retry_after_seconds(limited.retry_after))
+            }
+            _ => None,
+        };
         let body = ApiErrorBody {
             code: code.to_owned(),
             detail,
             field,
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
+}
+
+/// Whole seconds to wait, rounded up (a client that waits that long will be let in).
+fn retry_after_seconds(wait: std::time::Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }

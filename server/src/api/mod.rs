@@ -22,6 +22,7 @@ use tracing::Level;
 pub use assets::LOADER_FILE;
 pub use error::ApiError;
 
+use crate::address::AllowList;
 use crate::demo::DemoReceiver;
 use crate::ingest::Ingest;
 use crate::store::Store;
@@ -34,6 +35,8 @@ pub const MAX_ENTRY_BODY_BYTES: usize = 64 * 1024;
 pub struct AppState {
     pub store: Store,
     pub ingest: Ingest,
+    /// `HOOKLINE_TRUSTED_PROXIES`, for the client's address.
+    pub trusted_proxies: Arc<AllowList>,
 }
 
 /// Everything the router needs.

@@ -23,6 +23,7 @@ use super::{AppState, MAX_ENTRY_BODY_BYTES};
 use crate::campaigns;
 use crate::clock;
 use crate::ingest::Recorded;
+use crate::limits;
 use crate::store::{CampaignRecord, Store};
 
 /// `GET /api/v1/public/campaigns/{key}`.
@@ -42,8 +43,9 @@ pub async fn get_campaign(
 /// `POST /api/v1/public/campaigns/{key}/entries`. The body is JSON whatever the content type
 /// says: the widget sends `text/plain` so that browsers skip the CORS preflight.
 ///
-/// The client's IP is the connecting peer's: `X-Forwarded-For` is not trusted (anyone can
-/// send it). It is absent only when the router is served without connect info.
+/// The client's IP is the connecting peer's, or from `X-Forwarded-For` when the peer is one
+/// of the operator's trusted proxies (anyone else can forge it). It is absent only when the
+/// router is served without connect info.
 pub async fn post_entry(
     State(state): State<AppState>,
     Path(key): Path<String>,
@@ -51,7 +53,12 @@ pub async fn post_entry(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let client_ip = peer.map(|Extension(ConnectInfo(address))| address.ip());
+    let forwarded_for = headers
+        .get("x-forwarded-for")
+        .and_then(|value| value.to_str().ok());
+    let client_ip = peer.map(|Extension(ConnectInfo(address))| {
+        limits::client_ip(address.ip(), forwarded_for, &state.trusted_proxies)
+    });
     let origin = headers.get(ORIGIN).and_then(|value| value.to_str().ok());
     let body = body.map_err(|rejection| match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(MAX_ENTRY_BODY_BYTES),

@@ -14,4 +14,5 @@ mod entries;
 mod errors;
 mod fraud;
 mod helpers;
+mod limits;
 mod startup;
