@@ -15,4 +15,5 @@ mod errors;
 mod fraud;
 mod helpers;
 mod limits;
+mod processes;
 mod startup;
