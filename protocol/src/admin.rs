@@ -294,6 +294,77 @@ pub struct VerdictOverride {
     pub verdict: String,
 }
 
+/// `POST /api/v1/streams`: an inbound conversion stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewStream {
+    pub name: String,
+    /// Require a Standard Webhooks signature on every request (a `whsec_…` secret is made
+    /// and shown in the answer).
+    #[serde(default)]
+    pub signed: bool,
+    /// Campaign keys whose widgets show its conversions; empty: every campaign of the
+    /// workspace that shows social proof.
+    #[serde(default)]
+    pub campaigns: Vec<String>,
+}
+
+/// `PATCH /api/v1/streams/{id}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamChanges {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub campaigns: Option<Vec<String>>,
+    /// `true` makes a new signing secret (shown in the answer), `false` removes it.
+    #[serde(default)]
+    pub signed: Option<bool>,
+}
+
+/// An inbound stream. Its `url` is where the shop, form tool or CRM posts conversions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stream {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    pub enabled: bool,
+    pub campaigns: Vec<String>,
+    /// `whsec_…` when requests must be signed.
+    pub signing_secret: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A conversion as received and stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conversion {
+    pub id: i64,
+    pub stream: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub occurred_at: String,
+    pub ip: Option<String>,
+    pub guid: Option<String>,
+    pub city: Option<String>,
+    pub country: Option<String>,
+    pub country_code: Option<String>,
+    pub state: Option<String>,
+    pub state_code: Option<String>,
+    pub product_name: Option<String>,
+    pub product_link: Option<String>,
+    pub product_image: Option<String>,
+    pub total: Option<String>,
+    pub currency: Option<String>,
+    pub products: serde_json::Value,
+    /// The payload as received (form data as the JSON it stands for).
+    pub raw: serde_json::Value,
+    pub received_at: String,
+}
+
 /// Tells a field that is absent (`None`) from one that is `null` (`Some(None)`).
 mod double_option {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};

@@ -128,6 +128,10 @@ pub struct PublicCampaign {
     /// 0 from servers that predate it.
     #[serde(default)]
     pub issued_at: i64,
+    /// Social proof: when present, the widget follows the campaign's activity stream and
+    /// shows its notifications as toasts, as these settings say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub social_proof: Option<crate::social::PublicSocialProof>,
 }
 
 #[cfg(test)]

@@ -15,4 +15,5 @@ pub mod ids;
 pub mod payload;
 #[cfg(feature = "signing")]
 pub mod signature;
+pub mod social;
 pub mod validate;

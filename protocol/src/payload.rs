@@ -144,6 +144,46 @@ pub struct SocialLink {
     pub reference: String,
 }
 
+/// The body of `conversion.received`: a conversion an inbound stream received, as stored
+/// (fields the sender left out are `null`; `raw` is the payload as received).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConversionPayload {
+    pub stream: StreamRef,
+    pub conversion: ConversionBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamRef {
+    /// `st_…`.
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConversionBody {
+    pub id: i64,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// `YYYY-MM-DD HH:MM:SS UTC`, as in the entry webhooks.
+    pub occurred_at: String,
+    pub ip: Option<String>,
+    pub guid: Option<String>,
+    pub city: Option<String>,
+    pub country: Option<String>,
+    pub country_code: Option<String>,
+    pub state: Option<String>,
+    pub state_code: Option<String>,
+    pub product_name: Option<String>,
+    pub product_link: Option<String>,
+    pub product_image: Option<String>,
+    /// Exact decimal text as sent, e.g. `"55.90"`.
+    pub total: Option<String>,
+    pub currency: Option<String>,
+    pub products: serde_json::Value,
+    pub raw: serde_json::Value,
+}
+
 /// Formats seconds since the Unix epoch as Gleam does: `2015-11-18 05:14:37 UTC`.
 pub fn format_created_at(unix_seconds: i64) -> String {
     let days = unix_seconds.div_euclid(86_400);

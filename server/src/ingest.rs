@@ -37,6 +37,7 @@ use tracing::{error, info};
 use crate::campaigns;
 use crate::fraud::{self, Decision, Signals, Verdict};
 use crate::limits::{Limited, RateLimits};
+use crate::social::{self, Activity};
 use crate::store::{
     CampaignRecord, ContestantRecord, EntryMethodRecord, EntryPath, EntryWrites, FraudCounts,
     FraudCountsQuery, NewContestant, NewDelivery, NewEntry, PgWriteTx, Store, StoreError,
@@ -122,9 +123,19 @@ struct PendingEntry {
 impl Ingest {
     /// Starts the writer task (on the current tokio runtime). It stops when the last
     /// `Ingest` clone is dropped, after writing what was queued.
-    pub fn new(store: Store, deliveries_queued: Arc<Notify>, limits: RateLimits) -> Self {
+    pub fn new(
+        store: Store,
+        deliveries_queued: Arc<Notify>,
+        limits: RateLimits,
+        activity: Activity,
+    ) -> Self {
         let (writer, jobs) = mpsc::channel(QUEUE_CAPACITY);
-        tokio::spawn(write_groups(store.clone(), jobs, deliveries_queued));
+        tokio::spawn(write_groups(
+            store.clone(),
+            jobs,
+            deliveries_queued,
+            activity,
+        ));
         Self {
             store,
             writer,
@@ -230,6 +241,7 @@ async fn write_groups(
     store: Store,
     mut jobs: mpsc::Receiver<WriteJob>,
     deliveries_queued: Arc<Notify>,
+    activity: Activity,
 ) {
     let parallel = match store.entry_path() {
         EntryPath::Sqlite(_) => 1,
@@ -246,9 +258,13 @@ async fn write_groups(
         if jobs.recv_many(&mut group, MAX_GROUP).await == 0 {
             break;
         }
-        let (store, deliveries_queued) = (store.clone(), Arc::clone(&deliveries_queued));
+        let (store, deliveries_queued, activity) = (
+            store.clone(),
+            Arc::clone(&deliveries_queued),
+            activity.clone(),
+        );
         under_way.spawn(async move {
-            commit_and_answer(&store, group, &deliveries_queued).await;
+            commit_and_answer(&store, group, &deliveries_queued, &activity).await;
             drop(slot);
         });
         // Reap finished groups so the set does not grow.
@@ -258,10 +274,23 @@ async fn write_groups(
 }
 
 /// Writes one group and answers each of its requests.
-async fn commit_and_answer(store: &Store, group: Vec<WriteJob>, deliveries_queued: &Notify) {
+async fn commit_and_answer(
+    store: &Store,
+    group: Vec<WriteJob>,
+    deliveries_queued: &Notify,
+    activity: &Activity,
+) {
     let (entries, replies): (Vec<_>, Vec<_>) =
         group.into_iter().map(|job| (job.entry, job.reply)).unzip();
     let n_entries = entries.len();
+    // Whose campaigns show their entries as social proof (read before the entries move).
+    let announced: Vec<bool> = entries
+        .iter()
+        .map(|entry| {
+            let settings = social::settings(&entry.campaign);
+            settings.enabled && settings.show_entries
+        })
+        .collect();
     match write_group(store, entries).await {
         Ok(outcomes) => {
             if outcomes
@@ -270,9 +299,16 @@ async fn commit_and_answer(store: &Store, group: Vec<WriteJob>, deliveries_queue
             {
                 deliveries_queued.notify_waiters();
             }
-            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+            let mut made = Vec::new();
+            for ((reply, outcome), announced) in replies.into_iter().zip(outcomes).zip(announced) {
+                if let (Ok(Some(response)), true) = (&outcome, announced) {
+                    made.push(response.entry.id);
+                }
                 // The request may have gone away (client hung up); its entry is stored.
                 let _ = reply.send(outcome);
+            }
+            for entry_id in made {
+                activity.entry_made(entry_id.0).await;
             }
         }
         Err(cause) => {

@@ -17,6 +17,7 @@ pub mod ingest;
 pub mod limits;
 pub mod outbound;
 pub mod secrets;
+pub mod social;
 pub mod startup;
 pub mod store;
 pub mod templating;

@@ -29,6 +29,7 @@ use crate::demo::DemoReceiver;
 use crate::destination::{DestinationError, Destinations};
 use crate::ingest::Ingest;
 use crate::limits::RateLimits;
+use crate::social::Activity;
 use crate::store::{EndpointRecord, ManagedEndpoint, NewCampaign, NewEntryMethod, Store};
 
 /// `managed_by` of the endpoint from `HOOKLINE_WEBHOOK_URL`.
@@ -156,6 +157,9 @@ impl Application {
         }
 
         let deliveries_queued = Arc::new(Notify::new());
+        let activity = Activity::start(store.clone())
+            .await
+            .context("failed to start the social proof feed")?;
         let worker = DeliveryWorker::new(
             store.clone(),
             destinations,
@@ -170,8 +174,11 @@ impl Application {
                     store.clone(),
                     Arc::clone(&deliveries_queued),
                     RateLimits::new(config.rate_limits),
+                    activity.clone(),
                 ),
                 trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+                activity: activity.clone(),
+                shutdown: shutdown_receiver.clone(),
             },
             demo,
             shutdown: shutdown_receiver,
@@ -181,6 +188,11 @@ impl Application {
                 store: store.clone(),
                 base_url: base_url.as_str().into(),
                 operator_key: config.operator_key.as_deref().map(Into::into),
+            },
+            inbound: api::InboundState {
+                store: store.clone(),
+                activity,
+                deliveries_queued: Arc::clone(&deliveries_queued),
             },
         });
         Ok(Self {

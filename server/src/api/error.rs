@@ -11,6 +11,7 @@ use protocol::entry::ApiError as ApiErrorBody;
 use protocol::validate::MAX_NAME_LEN;
 
 use crate::campaigns::Invalid;
+use crate::inbound::{ErrorClass, InboundError};
 use crate::ingest::IngestError;
 use crate::limits::Scope;
 use crate::store::StoreError;
@@ -40,6 +41,12 @@ pub enum ApiError {
     /// A field of an admin request is not acceptable.
     #[error(transparent)]
     Invalid(#[from] Invalid),
+    /// An inbound conversion that could not be taken.
+    #[error(transparent)]
+    Inbound(InboundError),
+    /// A signed stream's request whose signature is missing or wrong.
+    #[error("{0}")]
+    InvalidSignature(String),
     /// The request is fine but clashes with what exists: `(code, detail)`.
     #[error("{1}")]
     Conflict(&'static str, String),
@@ -96,6 +103,23 @@ impl ApiError {
                 Some(problem.field.clone()),
             ),
             Self::Conflict(code, detail) => (StatusCode::CONFLICT, *code, detail.clone(), None),
+            Self::Inbound(problem) => (
+                match problem.class() {
+                    ErrorClass::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                    ErrorClass::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    ErrorClass::Malformed => StatusCode::BAD_REQUEST,
+                    ErrorClass::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+                },
+                problem.code(),
+                problem.to_string(),
+                problem.field(),
+            ),
+            Self::InvalidSignature(detail) => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_signature",
+                detail.clone(),
+                None,
+            ),
             Self::PayloadTooLarge(limit) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",

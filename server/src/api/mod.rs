@@ -7,6 +7,7 @@ pub mod admin;
 mod assets;
 mod demo;
 mod error;
+mod inbound;
 mod public;
 
 use std::path::Path;
@@ -21,10 +22,12 @@ use tracing::Level;
 
 pub use assets::LOADER_FILE;
 pub use error::ApiError;
+pub use inbound::InboundState;
 
 use crate::address::AllowList;
 use crate::demo::DemoReceiver;
 use crate::ingest::Ingest;
+use crate::social::Activity;
 use crate::store::Store;
 
 /// Largest entry body accepted (413 `payload_too_large` beyond).
@@ -37,6 +40,10 @@ pub struct AppState {
     pub ingest: Ingest,
     /// `HOOKLINE_TRUSTED_PROXIES`, for the client's address.
     pub trusted_proxies: Arc<AllowList>,
+    /// The social proof feed widgets follow.
+    pub activity: Activity,
+    /// Turns true when the server stops, to end open event streams.
+    pub shutdown: watch::Receiver<bool>,
 }
 
 /// Everything the router needs.
@@ -49,6 +56,7 @@ pub struct RouterParts<'a> {
     pub widget_dir: &'a Path,
     pub www_dir: &'a Path,
     pub admin: admin::AdminState,
+    pub inbound: inbound::InboundState,
 }
 
 pub fn router(parts: RouterParts<'_>) -> Router {
@@ -58,6 +66,10 @@ pub fn router(parts: RouterParts<'_>) -> Router {
             "/api/v1/public/campaigns/{key}/entries",
             post(public::post_entry),
         )
+        .route(
+            "/api/v1/public/campaigns/{key}/activity",
+            get(public::activity),
+        )
         .layer(DefaultBodyLimit::max(MAX_ENTRY_BODY_BYTES))
         .layer(public::cors(parts.state.store.clone()))
         .with_state(parts.state.clone());
@@ -65,6 +77,12 @@ pub fn router(parts: RouterParts<'_>) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .merge(public)
         .merge(admin::routes(parts.admin))
+        .merge(
+            Router::new()
+                .route("/hooks/in/{stream_key}", post(inbound::receive))
+                .layer(DefaultBodyLimit::max(inbound::MAX_INBOUND_BODY_BYTES))
+                .with_state(parts.inbound),
+        )
         .merge(assets::routes(parts.widget_dir, parts.www_dir));
     if let Some(receiver) = parts.demo {
         let demo = Router::new()

@@ -11,11 +11,15 @@ use std::time::Duration;
 use axum::http::header::{CONTENT_TYPE, ORIGIN};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
+use futures_util::{Stream, StreamExt as _, future, stream};
 use protocol::campaign::{PublicCampaign, PublicEntryMethod};
 use protocol::entry::EntryRequest;
 use protocol::ids::CampaignKey;
+use protocol::social::{NOTIFICATION_EVENT, PublicSocialProof, SUMMARY_EVENT};
+use tokio_stream::wrappers::BroadcastStream;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::error::ApiError;
@@ -24,6 +28,7 @@ use crate::campaigns;
 use crate::clock;
 use crate::ingest::Recorded;
 use crate::limits;
+use crate::social;
 use crate::store::{CampaignRecord, Store};
 
 /// `GET /api/v1/public/campaigns/{key}`.
@@ -120,6 +125,9 @@ fn campaign_key_of(path: &str) -> Option<CampaignKey> {
 
 /// The campaign as the widget sees it, stamped with `now` (see `PublicCampaign::issued_at`).
 fn public_campaign(campaign: CampaignRecord, now: i64) -> PublicCampaign {
+    let social_proof = Some(social::settings(&campaign))
+        .filter(|settings| settings.enabled)
+        .map(|settings| PublicSocialProof::from(&settings));
     PublicCampaign {
         key: campaign.key,
         name: campaign.name,
@@ -139,5 +147,53 @@ fn public_campaign(campaign: CampaignRecord, now: i64) -> PublicCampaign {
             })
             .collect(),
         issued_at: now,
+        social_proof,
     }
+}
+
+/// `GET /api/v1/public/campaigns/{key}/activity`: Server-Sent Events for the campaign's
+/// social proof: a `summary` event ("124 people entered today"), the most recent
+/// notifications, then each new one as it happens. 404 when the campaign does not show
+/// social proof. One connection per widget; nothing is polled.
+pub async fn activity(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<Sse<impl Stream<Item = Result<Event, axum::Error>>>, ApiError> {
+    let key = CampaignKey::parse(&key).ok_or(ApiError::CampaignNotFound)?;
+    let now = clock::now_millis();
+    let campaign = state
+        .store
+        .recent_campaign_by_key(&key, now)
+        .await?
+        .ok_or(ApiError::CampaignNotFound)?;
+    let settings = social::settings(&campaign);
+    if !settings.enabled {
+        return Err(ApiError::NotFound("social proof feed for this campaign"));
+    }
+    // Subscribed before reading the recent ones, so nothing falls between the two.
+    let live = state.activity.subscribe(campaign.id);
+    let (summary, recent) = social::recent(&state.store, &campaign, &settings, now).await?;
+    let first = std::iter::once(Event::default().event(SUMMARY_EVENT).json_data(summary)).chain(
+        recent.into_iter().map(|notification| {
+            Event::default()
+                .event(NOTIFICATION_EVENT)
+                .id(notification.id.clone())
+                .json_data(notification)
+        }),
+    );
+    let live = BroadcastStream::new(live).filter_map(|item| {
+        future::ready(item.ok().map(|notification| {
+            Event::default()
+                .event(NOTIFICATION_EVENT)
+                .id(notification.id.clone())
+                .json_data(&*notification)
+        }))
+    });
+    let mut shutdown = state.shutdown.clone();
+    let stopped = async move {
+        // Errs only if the server is gone, which is a stop too.
+        let _ = shutdown.wait_for(|stopped| *stopped).await;
+    };
+    let events = stream::iter(first).chain(live).take_until(stopped);
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }

@@ -192,6 +192,20 @@ impl Store {
         }
     }
 
+    /// The campaign with row id `id`.
+    pub async fn campaign_by_id(&self, id: i64) -> Result<Option<CampaignRecord>, StoreError> {
+        let row: Option<CampaignRow> = with_pool!(&self.pool, pool => {
+            sqlx::query_as(concat!("SELECT ", campaign_columns!(), " FROM campaigns WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
+        match row {
+            Some(row) => Ok(Some(self.with_entry_methods(row).await?)),
+            None => Ok(None),
+        }
+    }
+
     /// The campaign with `key` if it belongs to workspace `workspace_id`.
     pub async fn workspace_campaign(
         &self,

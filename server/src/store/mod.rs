@@ -16,6 +16,7 @@ mod deliveries;
 mod endpoints;
 mod entries;
 mod postgres;
+mod streams;
 mod workspaces;
 mod writer;
 
@@ -42,6 +43,7 @@ pub use entries::{
     FraudCountsQuery, NewContestant, NewDelivery, NewEntry, StoredEntry,
 };
 pub use postgres::PgWriteTx;
+pub use streams::{ConversionRow, NewConversion, NewStream, RecentEntry, Stored, StreamRecord};
 pub use workspaces::{API_KEY_PREFIX, ApiKeyRecord, Authenticated, CreatedApiKey, WorkspaceRecord};
 pub use writer::{EntryWriter, WriteTx, run_ready};
 

@@ -14,6 +14,7 @@ mod entries;
 mod errors;
 mod fraud;
 mod helpers;
+mod inbound;
 mod limits;
 mod processes;
 mod startup;

@@ -8,6 +8,7 @@
 
 mod campaigns;
 mod entries;
+mod streams;
 mod workspaces;
 
 use std::sync::Arc;
@@ -82,6 +83,17 @@ pub fn routes(state: AdminState) -> Router {
         .route(
             "/api/v1/contestants/{id}",
             get(entries::contestant).delete(entries::delete_contestant),
+        )
+        .route("/api/v1/streams", get(streams::list).post(streams::create))
+        .route(
+            "/api/v1/streams/{id}",
+            get(streams::get)
+                .patch(streams::change)
+                .delete(streams::delete),
+        )
+        .route(
+            "/api/v1/streams/{id}/conversions",
+            get(streams::conversions),
         )
         .route("/api/v1/entries", get(entries::list))
         .route("/api/v1/entries/export.csv", get(entries::export_csv))
