@@ -189,6 +189,10 @@ impl Application {
                 base_url: base_url.as_str().into(),
                 operator_key: config.operator_key.as_deref().map(Into::into),
             },
+            console: api::console::ConsoleState {
+                store: store.clone(),
+                base_url: base_url.as_str().into(),
+            },
             inbound: api::InboundState {
                 store: store.clone(),
                 activity,

@@ -5,6 +5,7 @@
 
 pub mod admin;
 mod assets;
+pub mod console;
 mod demo;
 mod error;
 mod inbound;
@@ -57,6 +58,7 @@ pub struct RouterParts<'a> {
     pub www_dir: &'a Path,
     pub admin: admin::AdminState,
     pub inbound: inbound::InboundState,
+    pub console: console::ConsoleState,
 }
 
 pub fn router(parts: RouterParts<'_>) -> Router {
@@ -77,6 +79,7 @@ pub fn router(parts: RouterParts<'_>) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .merge(public)
         .merge(admin::routes(parts.admin))
+        .merge(console::routes(parts.console))
         .merge(
             Router::new()
                 .route("/hooks/in/{stream_key}", post(inbound::receive))

@@ -192,6 +192,77 @@ impl Store {
         }))
     }
 
+    /// Signs in to the console with `key`: a new session token (the cookie's value; only its
+    /// hash is kept) valid until `expires_at`, or `None` if the key is not valid.
+    pub async fn create_console_session(
+        &self,
+        key: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let Some(caller) = self.authenticate(key, now).await? else {
+            return Ok(None);
+        };
+        let token = random_suffix(32);
+        with_pool!(&self.pool, pool => {
+            sqlx::query(
+                "INSERT INTO console_sessions (token_hash, api_key_id, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(hash_key(&token))
+            .bind(caller.key_id)
+            .bind(now)
+            .bind(expires_at)
+            .execute(pool)
+            .await?;
+        });
+        Ok(Some(token))
+    }
+
+    /// The workspace a console session acts for, if the session has not expired or been
+    /// ended and its API key is still valid.
+    pub async fn console_session(
+        &self,
+        token: &str,
+        now: i64,
+    ) -> Result<Option<Authenticated>, StoreError> {
+        let row: Option<AuthRow> = with_pool!(&self.pool, pool => {
+            sqlx::query_as(
+                "SELECT k.id AS key_id, k.last_used_at, w.id, w.public_id, w.name, w.created_at
+                 FROM console_sessions s
+                 JOIN api_keys k ON k.id = s.api_key_id
+                 JOIN workspaces w ON w.id = k.workspace_id
+                 WHERE s.token_hash = $1 AND s.expires_at > $2 AND k.revoked_at IS NULL",
+            )
+            .bind(hash_key(token))
+            .bind(now)
+            .fetch_optional(pool)
+            .await?
+        });
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(Authenticated {
+            key_id: row.key_id,
+            workspace: WorkspaceRecord {
+                id: row.id,
+                public_id: parse_column("public_id", row.public_id, WorkspaceId::parse)?,
+                name: row.name,
+                created_at: row.created_at,
+            },
+        }))
+    }
+
+    /// Ends a console session (signing out), and forgets sessions that have expired.
+    pub async fn end_console_session(&self, token: &str, now: i64) -> Result<(), StoreError> {
+        with_pool!(&self.pool, pool => {
+            sqlx::query("DELETE FROM console_sessions WHERE token_hash = $1 OR expires_at <= $2")
+                .bind(hash_key(token))
+                .bind(now)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
     pub async fn create_api_key(
         &self,
         workspace_id: i64,

@@ -17,9 +17,9 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post, put};
 use serde::de::DeserializeOwned;
@@ -121,16 +121,31 @@ pub struct Caller {
 impl FromRequestParts<AdminState> for Caller {
     type Rejection = ApiError;
 
+    /// With an API key (`Authorization: Bearer hlk_…`), or from the admin console: its
+    /// session cookie, together with the `X-Hookline-Console` header, which a page of another
+    /// site cannot send (a custom header needs a CORS preflight, and this API allows none),
+    /// so a forged form cannot act with the cookie (reads need no header).
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AdminState,
     ) -> Result<Self, Self::Rejection> {
-        let key = bearer(&parts.headers).ok_or(ApiError::Unauthorized)?;
-        let caller = state
-            .store
-            .authenticate(key, clock::now_millis())
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
+        let now = clock::now_millis();
+        let caller = match bearer(&parts.headers) {
+            Some(key) => state.store.authenticate(key, now).await?,
+            None => {
+                // Reads may come from a plain link (the CSV export): the cookie is
+                // `SameSite=Strict`, so another site's page cannot send it at all.
+                let safe = matches!(parts.method, Method::GET | Method::HEAD);
+                match (
+                    session_cookie(&parts.headers),
+                    safe || parts.headers.contains_key(CONSOLE_HEADER),
+                ) {
+                    (Some(token), true) => state.store.console_session(token, now).await?,
+                    _ => None,
+                }
+            }
+        };
+        let caller = caller.ok_or(ApiError::Unauthorized)?;
         Ok(Self {
             workspace: caller.workspace,
             key_id: caller.key_id,
@@ -138,8 +153,26 @@ impl FromRequestParts<AdminState> for Caller {
     }
 }
 
+/// The console's session cookie.
+pub const SESSION_COOKIE: &str = "hl_session";
+/// The header the console's script sends with every call of the admin API.
+pub const CONSOLE_HEADER: &str = "x-hookline-console";
+
+/// The console session cookie's token, if the request carries one.
+pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, token)| token)
+        .filter(|token| !token.is_empty())
+}
+
 /// The token of `Authorization: Bearer <token>`.
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme
