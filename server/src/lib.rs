@@ -13,6 +13,8 @@ pub mod destination;
 pub mod fraud;
 pub mod inbound;
 pub mod ingest;
+pub mod logs;
+pub mod metrics;
 pub mod outbound;
 pub mod secrets;
 pub mod startup;

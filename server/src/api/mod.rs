@@ -6,6 +6,7 @@
 mod assets;
 mod demo;
 mod error;
+mod ops;
 mod public;
 
 use std::path::Path;
@@ -22,9 +23,11 @@ use tracing::Level;
 
 pub use assets::LOADER_FILE;
 pub use error::ApiError;
+pub use ops::OpsState;
 
 use crate::demo::DemoReceiver;
 use crate::ingest::Ingest;
+use crate::metrics::Metrics;
 use crate::store::Store;
 
 /// Largest entry body accepted (413 `payload_too_large` beyond).
@@ -35,6 +38,7 @@ pub const MAX_ENTRY_BODY_BYTES: usize = 64 * 1024;
 pub struct AppState {
     pub store: Store,
     pub ingest: Ingest,
+    pub metrics: Arc<Metrics>,
 }
 
 /// Everything the router needs.
@@ -44,6 +48,8 @@ pub struct RouterParts<'a> {
     /// `Some` in demo mode only.
     pub demo: Option<Arc<DemoReceiver>>,
     pub shutdown: watch::Receiver<bool>,
+    /// `/readyz`, `/metrics` and the metrics middleware.
+    pub ops: OpsState,
     pub widget_dir: &'a Path,
     pub www_dir: &'a Path,
 }
@@ -66,6 +72,7 @@ pub fn router(parts: RouterParts<'_>) -> Router {
         .with_state(parts.state);
     let mut app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .merge(ops_routes(parts.ops.clone()))
         .merge(public)
         .merge(assets::routes(parts.widget_dir, parts.www_dir));
     if let Some(receiver) = parts.demo {
@@ -78,9 +85,17 @@ pub fn router(parts: RouterParts<'_>) -> Router {
             });
         app = app.merge(demo);
     }
-    app.layer(
-        TraceLayer::new_for_http()
-            .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-            .on_response(DefaultOnResponse::new().level(Level::INFO)),
-    )
+    app.layer(ops::HttpMetricsLayer::new(parts.ops.metrics))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+}
+
+fn ops_routes(ops: OpsState) -> Router {
+    Router::new()
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .with_state(ops)
 }

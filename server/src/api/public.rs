@@ -44,6 +44,24 @@ pub async fn post_entry(
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let answered = record_entry(&state, key, peer, body).await;
+    match &answered {
+        Ok(Recorded::Created(response)) => state.metrics.entry_accepted(&response.entry.entry_type),
+        Ok(Recorded::Replayed(_)) => state.metrics.entry_replayed(),
+        Err(error) => state.metrics.entry_refused(error.code()),
+    }
+    Ok(match answered? {
+        Recorded::Created(response) => (StatusCode::CREATED, Json(response)).into_response(),
+        Recorded::Replayed(response) => (StatusCode::OK, Json(response)).into_response(),
+    })
+}
+
+async fn record_entry(
+    state: &AppState,
+    key: String,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Recorded, ApiError> {
     let client_ip = peer.map(|Extension(ConnectInfo(address))| address.ip());
     let body = body.map_err(|rejection| match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(MAX_ENTRY_BODY_BYTES),
@@ -52,16 +70,10 @@ pub async fn post_entry(
     let key = CampaignKey::parse(&key).ok_or(ApiError::CampaignNotFound)?;
     let request: EntryRequest =
         serde_json::from_slice(&body).map_err(|error| ApiError::InvalidJson(error.to_string()))?;
-    Ok(
-        match state
-            .ingest
-            .record_entry(&key, &request, client_ip, clock::now_millis())
-            .await?
-        {
-            Recorded::Created(response) => (StatusCode::CREATED, Json(response)).into_response(),
-            Recorded::Replayed(response) => (StatusCode::OK, Json(response)).into_response(),
-        },
-    )
+    Ok(state
+        .ingest
+        .record_entry(&key, &request, client_ip, clock::now_millis())
+        .await?)
 }
 
 /// The campaign as the widget sees it, stamped with `now` (see `PublicCampaign::issued_at`).

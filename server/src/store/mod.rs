@@ -14,6 +14,7 @@ mod campaigns;
 mod deliveries;
 mod endpoints;
 mod entries;
+mod health;
 mod postgres;
 mod writer;
 
@@ -38,6 +39,7 @@ pub use entries::{
     ContestantRecord, EntryWrites, FRAUD_COUNT_CAP, FRAUD_HOURLY_COUNT_CAP, FraudCounts,
     FraudCountsQuery, NewContestant, NewDelivery, NewEntry, StoredEntry,
 };
+pub use health::ReadinessError;
 pub use postgres::PgWriteTx;
 pub use writer::{EntryWriter, WriteTx, run_ready};
 
