@@ -67,14 +67,25 @@ pub struct Application {
 pub struct ShutdownHandle {
     draining: Arc<watch::Sender<bool>>,
     stop_now: Arc<watch::Sender<bool>>,
+    /// The application's own `shutdown`: true once it stops accepting.
+    stopping: watch::Receiver<bool>,
 }
 
 impl ShutdownHandle {
-    fn new() -> Self {
+    fn new(stopping: watch::Receiver<bool>) -> Self {
         Self {
             draining: Arc::new(watch::Sender::new(false)),
             stop_now: Arc::new(watch::Sender::new(false)),
+            stopping,
         }
+    }
+
+    /// Waits until the server has been told to stop accepting connections (the delay is over),
+    /// or has stopped.
+    pub async fn stopping(&self) {
+        let mut stopping = self.stopping.clone();
+        // Errs once the application is gone, which is stopped too.
+        let _ = stopping.wait_for(|stopping| *stopping).await;
     }
 
     /// Starts stopping; called again, ends the delay. Returns at once (`/readyz` already
@@ -200,7 +211,7 @@ impl Application {
             Arc::clone(&metrics),
         )?;
         let (shutdown, shutdown_receiver) = watch::channel(false);
-        let shutdown_handle = ShutdownHandle::new();
+        let shutdown_handle = ShutdownHandle::new(shutdown.subscribe());
         let router = api::router(RouterParts {
             state: AppState {
                 store: store.clone(),

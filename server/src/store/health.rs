@@ -23,8 +23,8 @@ impl Store {
             if pool.is_closed() {
                 return Err(ReadinessError::Closed);
             }
-            sqlx::query_scalar::<_, i64>("SELECT 1")
-                .fetch_one(pool)
+            sqlx::query("SELECT 1")
+                .execute(pool)
                 .await
                 .map_err(|error| match error {
                     sqlx::Error::PoolClosed => ReadinessError::Closed,

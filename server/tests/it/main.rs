@@ -13,4 +13,5 @@ mod entries;
 mod errors;
 mod fraud;
 mod helpers;
+mod ops;
 mod startup;
