@@ -1,32 +1,44 @@
-//! The server's settings, read from the environment.
+//! The server's settings, read from the environment and an optional settings file.
 //!
 //! Owns every setting and its default. Nothing else in the server reads environment
-//! variables. Must not open files or sockets: checking a setting is parsing it.
+//! variables. Must not open sockets, nor any file but the settings file: checking a setting
+//! is parsing it.
 //!
-//! | variable | default | what |
-//! | --- | --- | --- |
-//! | `HOOKLINE_BIND` | `127.0.0.1:8080` | address and port to listen on (`0.0.0.0:8080` for all interfaces; port 0 picks a free one) |
-//! | `HOOKLINE_DATABASE_URL` | `sqlite://hookline.db` | the database: `sqlite://FILE` (created if missing) or `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE` (several servers may share one) |
-//! | `HOOKLINE_PUBLIC_URL` | `http://<bound address>` | the URL people and the demo webhook reach this server at, e.g. `https://hookline.example.com` |
-//! | `HOOKLINE_WIDGET_DIR` | `target/widget-dist` | the widget bundle (`cargo xtask widget` builds it there) |
-//! | `HOOKLINE_WWW_DIR` | `www` | the demo page and its assets |
-//! | `HOOKLINE_DEMO` | `true` | `true`/`false`: serve the built-in demo webhook receiver and send the demo campaign's webhooks to it |
-//! | `HOOKLINE_WEBHOOK_URL` | unset | one webhook endpoint to send events to (`http://` or `https://`) |
-//! | `HOOKLINE_WEBHOOK_SECRET` | generated | its signing secret, `whsec_` + base64 of 24 to 64 bytes; if unset, one is generated, stored and logged once |
-//! | `HOOKLINE_WEBHOOK_EVENTS` | `entry.created` | comma-separated event types that endpoint receives |
-//! | `HOOKLINE_DELIVERY_CONCURRENCY` | `64` | most webhooks sent at once by the background delivery loop |
-//! | `HOOKLINE_DELIVERY_CONCURRENCY_PER_ENDPOINT` | `8` | most webhooks sent at once to one endpoint, so a slow endpoint cannot hold every sender |
-//! | `HOOKLINE_DISABLE_AFTER_FAILURES` | `50` | an endpoint is disabled (reason `failing`, logged, stored in `endpoints`) after this many failed attempts in a row… |
-//! | `HOOKLINE_DISABLE_AFTER` | `5d` | …when the first of them was at least this long ago (`s`, `m`, `h` or `d`, e.g. `36h`). A success starts the count again; a `410 Gone` answer disables the endpoint at once (reason `gone`) |
-//! | `HOOKLINE_RATE_LIMIT_PER_IP` | `60/m` | most entries from one client address (`N/s`, `N/m` or `N/h`, all of which may come at once; `off` for none). Refused entries get 429 `rate_limited` with `Retry-After` and store nothing. Each server process counts its own |
-//! | `HOOKLINE_RATE_LIMIT_PER_CAMPAIGN` | `20000/s` | most entries into one campaign from everyone |
-//! | `HOOKLINE_RATE_LIMIT_PER_EMAIL` | `20/m` | most entries by one email address in one campaign |
-//! | `HOOKLINE_TRUSTED_PROXIES` | empty | comma-separated networks of the reverse proxies in front of Hookline, e.g. `10.0.0.0/8`; only from them is `X-Forwarded-For` believed for the client's address (the rightmost address in it that is not a trusted proxy). Empty: the connecting peer is the client |
-//! | `HOOKLINE_OPERATOR_KEY` | unset | a secret of at least 24 characters; its holder may create more workspaces (`POST /api/v1/workspaces` with `Authorization: Bearer <key>`). The first workspace is made by first-run setup (`POST /api/v1/setup`) |
-//! | `HOOKLINE_ALLOW_NETWORKS` | empty | comma-separated networks webhooks may reach although they are not public, e.g. `10.1.2.0/24,::1/128` (a bare address stands for itself). Webhooks are never sent to loopback, private, link-local, CGNAT, multicast or reserved addresses otherwise; `HOOKLINE_DEMO=true` adds loopback (`127.0.0.0/8,::1/128`) so the demo receiver on this server is reached |
+//! The settings file (TOML) is named by `--config PATH` or `HOOKLINE_CONFIG`; each setting
+//! has a key there (below). A variable set in the environment wins over the file; an empty one
+//! counts as unset. A key the file does not know is an error, as is a bad value (named by its
+//! key). Lists are TOML arrays of strings in the file, comma-separated in the environment.
+//!
+//! | variable | file key | default | what |
+//! | --- | --- | --- | --- |
+//! | `HOOKLINE_CONFIG` | — | unset | the settings file to read (`--config PATH` on the command line wins over it) |
+//! | `HOOKLINE_BIND` | `bind` | `127.0.0.1:8080` | address and port to listen on (`0.0.0.0:8080` for all interfaces; port 0 picks a free one) |
+//! | `HOOKLINE_DATABASE_URL` | `database_url` | `sqlite://hookline.db` | the database: `sqlite://FILE` (created if missing) or `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE` (several servers may share one) |
+//! | `HOOKLINE_PUBLIC_URL` | `public_url` | `http://<bound address>` | the URL people and the demo webhook reach this server at, e.g. `https://hookline.example.com` |
+//! | `HOOKLINE_WIDGET_DIR` | `widget_dir` | `target/widget-dist` | the widget bundle (`cargo xtask widget` builds it there) |
+//! | `HOOKLINE_WWW_DIR` | `www_dir` | `www` | the demo page and its assets |
+//! | `HOOKLINE_DEMO` | `demo` | `true` | `true`/`false`: serve the built-in demo webhook receiver and send the demo campaign's webhooks to it |
+//! | `HOOKLINE_WEBHOOK_URL` | `webhook.url` | unset | one webhook endpoint to send events to (`http://` or `https://`) |
+//! | `HOOKLINE_WEBHOOK_SECRET` | `webhook.secret` | generated | its signing secret, `whsec_` + base64 of 24 to 64 bytes; if unset, one is generated, stored and logged once |
+//! | `HOOKLINE_WEBHOOK_EVENTS` | `webhook.events` | `entry.created` | comma-separated event types that endpoint receives (an array in the file) |
+//! | `HOOKLINE_DELIVERY_CONCURRENCY` | `delivery.concurrency` | `64` | most webhooks sent at once by the background delivery loop |
+//! | `HOOKLINE_DELIVERY_CONCURRENCY_PER_ENDPOINT` | `delivery.concurrency_per_endpoint` | `8` | most webhooks sent at once to one endpoint, so a slow endpoint cannot hold every sender |
+//! | `HOOKLINE_DISABLE_AFTER_FAILURES` | `delivery.disable_after_failures` | `50` | an endpoint is disabled (reason `failing`, logged, stored in `endpoints`) after this many failed attempts in a row… |
+//! | `HOOKLINE_DISABLE_AFTER` | `delivery.disable_after` | `5d` | …when the first of them was at least this long ago (`s`, `m`, `h` or `d`, e.g. `36h`). A success starts the count again; a `410 Gone` answer disables the endpoint at once (reason `gone`) |
+//! | `HOOKLINE_ALLOW_NETWORKS` | `delivery.allow_networks` | empty | comma-separated networks (an array in the file) webhooks may reach although they are not public, e.g. `10.1.2.0/24,::1/128` (a bare address stands for itself). Webhooks are never sent to loopback, private, link-local, CGNAT, multicast or reserved addresses otherwise; `HOOKLINE_DEMO=true` adds loopback (`127.0.0.0/8,::1/128`) so the demo receiver on this server is reached |
+//! | `HOOKLINE_RATE_LIMIT_PER_IP` | `limits.per_ip` | `60/m` | most entries from one client address (`N/s`, `N/m` or `N/h`, all of which may come at once; `off` for none). Refused entries get 429 `rate_limited` with `Retry-After` and store nothing. Each server process counts its own |
+//! | `HOOKLINE_RATE_LIMIT_PER_CAMPAIGN` | `limits.per_campaign` | `20000/s` | most entries into one campaign from everyone |
+//! | `HOOKLINE_RATE_LIMIT_PER_EMAIL` | `limits.per_email` | `20/m` | most entries by one email address in one campaign |
+//! | `HOOKLINE_TRUSTED_PROXIES` | `limits.trusted_proxies` | empty | comma-separated networks (an array in the file) of the reverse proxies in front of Hookline, e.g. `10.0.0.0/8`; only from them is `X-Forwarded-For` believed for the client's address (the rightmost address in it that is not a trusted proxy). Empty: the connecting peer is the client |
+//! | `HOOKLINE_OPERATOR_KEY` | `operator_key` | unset | a secret of at least 24 characters; its holder may create more workspaces (`POST /api/v1/workspaces` with `Authorization: Bearer <key>`). The first workspace is made by first-run setup (`POST /api/v1/setup`) |
+//! | `RUST_LOG` | `log.filter` | `info` | which log lines are written, as a `tracing` filter: a level (`warn`) or per module (`info,server::delivery=debug`) |
+//! | `HOOKLINE_LOG_FORMAT` | `log.format` | `text` | `text` (one readable line per event) or `json` (one JSON object per line, for log collectors) |
+//! | `HOOKLINE_METRICS_TOKEN` | `metrics.token` | unset | if set, `GET /metrics` requires `Authorization: Bearer <token>` (visible ASCII, no spaces) |
+//! | `HOOKLINE_SHUTDOWN_DELAY` | `shutdown.delay` | `0s` | on SIGTERM or Ctrl-C, how long `/readyz` answers 503 while the server still serves, so a load balancer stops sending first (`s`, `m`, `h` or `d`); a second signal ends the wait |
 
+use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,6 +96,49 @@ pub struct Config {
     /// Turns webhook hosts into addresses before they are checked: the system resolver. Not an
     /// environment variable; tests put a fixed table here so no lookup leaves the machine.
     pub host_lookup: Arc<dyn HostLookup>,
+    /// `RUST_LOG`: which log lines are written (a `tracing_subscriber::EnvFilter` directive).
+    pub log_filter: String,
+    /// `HOOKLINE_LOG_FORMAT`: how each log line is written.
+    pub log_format: LogFormat,
+    /// `HOOKLINE_METRICS_TOKEN`: the bearer token `/metrics` requires, if any.
+    pub metrics_token: Option<MetricsToken>,
+    /// `HOOKLINE_SHUTDOWN_DELAY`: how long `/readyz` answers 503 before the server stops
+    /// accepting, once told to stop.
+    pub shutdown_delay: Duration,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per line: `timestamp`, `level`, `target`, the event's fields
+    /// (`message`…) and the request's span (`method`, `uri`) when there is one.
+    Json,
+}
+
+/// The token `/metrics` requires. Its `Debug` does not show it, so printing the settings
+/// does not leak it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    /// A token of visible ASCII characters (no spaces), as a header carries it.
+    pub fn parse(text: &str) -> Option<Self> {
+        (!text.is_empty() && text.bytes().all(|byte| byte.is_ascii_graphic()))
+            .then(|| Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MetricsToken(…)")
+    }
 }
 
 /// Bounds on one webhook try.
@@ -159,31 +214,257 @@ impl Default for Config {
             rate_limits: RateLimitSettings::default(),
             trusted_proxies: AllowList::default(),
             host_lookup: Arc::new(SystemLookup),
+            log_filter: "info".to_owned(),
+            log_format: LogFormat::Text,
+            metrics_token: None,
+            shutdown_delay: Duration::ZERO,
         }
     }
 }
 
-/// A setting that could not be used. Names the variable so the fix is obvious.
+/// A setting that could not be used. Names the variable, or the file and key it came from,
+/// so the fix is obvious.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{variable} is invalid: {problem}")]
 pub struct ConfigError {
+    /// The setting's environment variable (`HOOKLINE_CONFIG` for the settings file as a whole).
     pub variable: &'static str,
     pub problem: String,
+    /// Where the value was read, when it was not the environment.
+    pub in_file: Option<FilePlace>,
+}
+
+/// A place in the settings file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilePlace {
+    /// The file as it was named (`--config` or `HOOKLINE_CONFIG`).
+    pub path: String,
+    /// The dotted key (`delivery.concurrency`); `None` for the file as a whole.
+    pub key: Option<String>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.in_file {
+            None => write!(f, "{} is invalid: {}", self.variable, self.problem),
+            Some(FilePlace {
+                path,
+                key: Some(key),
+            }) => write!(
+                f,
+                "`{key}` in {path} is invalid: {} (or set {}, which wins over the file)",
+                self.problem, self.variable
+            ),
+            Some(FilePlace { path, key: None }) => {
+                write!(f, "the settings file {path} is invalid: {}", self.problem)
+            }
+        }
+    }
+}
+
+/// Each setting's environment variable and its key in the settings file.
+pub const SETTINGS: &[(&str, &str)] = &[
+    ("HOOKLINE_BIND", "bind"),
+    ("HOOKLINE_DATABASE_URL", "database_url"),
+    ("HOOKLINE_PUBLIC_URL", "public_url"),
+    ("HOOKLINE_WIDGET_DIR", "widget_dir"),
+    ("HOOKLINE_WWW_DIR", "www_dir"),
+    ("HOOKLINE_DEMO", "demo"),
+    ("HOOKLINE_WEBHOOK_URL", "webhook.url"),
+    ("HOOKLINE_WEBHOOK_SECRET", "webhook.secret"),
+    ("HOOKLINE_WEBHOOK_EVENTS", "webhook.events"),
+    ("HOOKLINE_DELIVERY_CONCURRENCY", "delivery.concurrency"),
+    (
+        "HOOKLINE_DELIVERY_CONCURRENCY_PER_ENDPOINT",
+        "delivery.concurrency_per_endpoint",
+    ),
+    (
+        "HOOKLINE_DISABLE_AFTER_FAILURES",
+        "delivery.disable_after_failures",
+    ),
+    ("HOOKLINE_DISABLE_AFTER", "delivery.disable_after"),
+    ("HOOKLINE_ALLOW_NETWORKS", "delivery.allow_networks"),
+    ("HOOKLINE_RATE_LIMIT_PER_IP", "limits.per_ip"),
+    ("HOOKLINE_RATE_LIMIT_PER_CAMPAIGN", "limits.per_campaign"),
+    ("HOOKLINE_RATE_LIMIT_PER_EMAIL", "limits.per_email"),
+    ("HOOKLINE_TRUSTED_PROXIES", "limits.trusted_proxies"),
+    ("HOOKLINE_OPERATOR_KEY", "operator_key"),
+    ("RUST_LOG", "log.filter"),
+    ("HOOKLINE_LOG_FORMAT", "log.format"),
+    ("HOOKLINE_METRICS_TOKEN", "metrics.token"),
+    ("HOOKLINE_SHUTDOWN_DELAY", "shutdown.delay"),
+];
+
+/// The variable naming the settings file.
+pub const CONFIG_VARIABLE: &str = "HOOKLINE_CONFIG";
+
+/// A parsed settings file: each value it sets, as the text its environment variable would
+/// hold, so both are checked by the same code.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsFile {
+    path: String,
+    /// Variable → value, for the keys the file sets.
+    values: Vec<(&'static str, String)>,
+}
+
+impl SettingsFile {
+    /// Parses `text`, the contents of the settings file `path` (named in errors only).
+    pub fn parse(path: &str, text: &str) -> Result<Self, ConfigError> {
+        let whole_file = |problem: String| ConfigError {
+            variable: CONFIG_VARIABLE,
+            problem,
+            in_file: Some(FilePlace {
+                path: path.to_owned(),
+                key: None,
+            }),
+        };
+        let table: toml::Table = toml::from_str(text).map_err(|error| {
+            let at = error
+                .span()
+                .map(|span| {
+                    let before = &text[..span.start.min(text.len())];
+                    let line = before.matches('\n').count() + 1;
+                    let column = before.len() - before.rfind('\n').map_or(0, |at| at + 1) + 1;
+                    format!("line {line}, column {column}: ")
+                })
+                .unwrap_or_default();
+            whole_file(format!("{at}{}", error.message().trim_end()))
+        })?;
+        let mut values = Vec::new();
+        let mut leaves = Vec::new();
+        flatten("", &table, &mut leaves);
+        for (key, value) in leaves {
+            let Some(&(variable, _)) = SETTINGS.iter().find(|(_, known)| *known == key) else {
+                let known: Vec<&str> = SETTINGS.iter().map(|(_, key)| *key).collect();
+                return Err(whole_file(format!(
+                    "unknown key `{key}`; the keys are {}",
+                    known.join(", ")
+                )));
+            };
+            let text = match value {
+                toml::Value::String(text) => text.clone(),
+                toml::Value::Integer(n) => n.to_string(),
+                toml::Value::Boolean(flag) => flag.to_string(),
+                toml::Value::Array(items) => {
+                    let mut texts = Vec::with_capacity(items.len());
+                    for item in items {
+                        match item {
+                            toml::Value::String(text) if !text.contains(',') => {
+                                texts.push(text.as_str())
+                            }
+                            _ => {
+                                return Err(whole_file(format!(
+                                    "`{key}` holds an array of something other than strings; a list is an array of strings without commas"
+                                )));
+                            }
+                        }
+                    }
+                    texts.join(",")
+                }
+                other => {
+                    return Err(whole_file(format!(
+                        "`{key}` must be a string, a number, true/false or an array of strings, not a {}",
+                        other.type_str()
+                    )));
+                }
+            };
+            values.push((variable, text));
+        }
+        Ok(Self {
+            path: path.to_owned(),
+            values,
+        })
+    }
+
+    fn value(&self, variable: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(name, _)| *name == variable)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// Every value below `table`, by dotted key; a table (section) is walked, anything else is a
+/// value.
+fn flatten<'t>(prefix: &str, table: &'t toml::Table, into: &mut Vec<(String, &'t toml::Value)>) {
+    for (name, value) in table {
+        let key = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}.{name}")
+        };
+        match value {
+            toml::Value::Table(section) => flatten(&key, section, into),
+            value => into.push((key, value)),
+        }
+    }
 }
 
 impl Config {
-    /// Reads the settings from the process environment.
+    /// Reads the settings from the process environment and the settings file: `config_file`
+    /// (from `--config`) if given, else the one `HOOKLINE_CONFIG` names, if any.
+    pub fn load(config_file: Option<&Path>) -> Result<Self, ConfigError> {
+        let env = |name: &str| std::env::var(name).ok();
+        let named = config_file
+            .map(Path::to_path_buf)
+            .or_else(|| nonempty(env(CONFIG_VARIABLE)).map(PathBuf::from));
+        let file = match named {
+            Some(path) => {
+                let shown = path.display().to_string();
+                let text = std::fs::read_to_string(&path).map_err(|error| ConfigError {
+                    variable: CONFIG_VARIABLE,
+                    problem: format!("cannot be read: {error}"),
+                    in_file: Some(FilePlace {
+                        path: shown.clone(),
+                        key: None,
+                    }),
+                })?;
+                Some(SettingsFile::parse(&shown, &text)?)
+            }
+            None => None,
+        };
+        Self::from_sources(file.as_ref(), env)
+    }
+
+    /// Reads the settings from the process environment only.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
     /// Reads the settings through `lookup` (variable name → value), so parsing is testable.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let read = |name: &str| {
-            lookup(name)
-                .map(|value| value.trim().to_owned())
-                .filter(|value| !value.is_empty())
+        Self::from_sources(None, lookup)
+    }
+
+    /// Reads the settings from `env` (variable name → value) over `file`: a variable set in
+    /// `env` wins. An error about a value from the file names its key there.
+    pub fn from_sources(
+        file: Option<&SettingsFile>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let from_env = |name: &str| nonempty(env(name));
+        let from_file = |name: &str| {
+            file.and_then(|file| file.value(name).map(|value| value.trim().to_owned()))
         };
+        Self::parse(|name| from_env(name).or_else(|| from_file(name))).map_err(|mut error| {
+            if let Some(file) = file
+                && from_env(error.variable).is_none()
+                && file.value(error.variable).is_some()
+            {
+                error.in_file = Some(FilePlace {
+                    path: file.path.clone(),
+                    key: SETTINGS
+                        .iter()
+                        .find(|(variable, _)| *variable == error.variable)
+                        .map(|(_, key)| (*key).to_owned()),
+                });
+            }
+            error
+        })
+    }
+
+    /// Parses every setting from `lookup` (variable name → value), defaults for the rest.
+    fn parse(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let read = |name: &str| nonempty(lookup(name));
         let defaults = Self::default();
         let bind = match read("HOOKLINE_BIND") {
             Some(text) => SocketAddr::from_str(&text).map_err(|_| {
@@ -242,7 +523,7 @@ impl Config {
             None if secret.is_some() => {
                 return Err(invalid(
                     "HOOKLINE_WEBHOOK_SECRET",
-                    "is set but HOOKLINE_WEBHOOK_URL is not",
+                    "is set but the webhook URL (HOOKLINE_WEBHOOK_URL, `webhook.url`) is not",
                 ));
             }
             None => None,
@@ -282,6 +563,43 @@ impl Config {
                 None => limits.disable_after,
             },
         };
+        let log_filter = match read("RUST_LOG") {
+            Some(filter) => {
+                tracing_subscriber::EnvFilter::try_new(&filter).map_err(|error| {
+                    invalid(
+                        "RUST_LOG",
+                        format!("{filter:?} is not a log filter like `info` or `warn,server=debug` ({error})"),
+                    )
+                })?;
+                filter
+            }
+            None => defaults.log_filter.clone(),
+        };
+        let log_format = match read("HOOKLINE_LOG_FORMAT").map(|text| text.to_ascii_lowercase()) {
+            Some(text) if text == "text" => LogFormat::Text,
+            Some(text) if text == "json" => LogFormat::Json,
+            Some(text) => {
+                return Err(invalid(
+                    "HOOKLINE_LOG_FORMAT",
+                    format!("expected text or json, got {text:?}"),
+                ));
+            }
+            None => defaults.log_format,
+        };
+        let metrics_token = read("HOOKLINE_METRICS_TOKEN")
+            .map(|token| {
+                MetricsToken::parse(&token).ok_or_else(|| {
+                    invalid(
+                        "HOOKLINE_METRICS_TOKEN",
+                        "expected visible ASCII characters without spaces",
+                    )
+                })
+            })
+            .transpose()?;
+        let shutdown_delay = match read("HOOKLINE_SHUTDOWN_DELAY") {
+            Some(text) => parse_duration("HOOKLINE_SHUTDOWN_DELAY", &text)?,
+            None => defaults.shutdown_delay,
+        };
         Ok(Self {
             bind,
             database_url,
@@ -317,6 +635,10 @@ impl Config {
                 }
                 key => key,
             },
+            log_filter,
+            log_format,
+            metrics_token,
+            shutdown_delay,
             ..defaults
         })
     }
@@ -326,7 +648,15 @@ fn invalid(variable: &'static str, problem: impl Into<String>) -> ConfigError {
     ConfigError {
         variable,
         problem: problem.into(),
+        in_file: None,
     }
+}
+
+/// `value` without surrounding blanks, `None` if nothing is left: an empty setting is unset.
+fn nonempty(value: Option<String>) -> Option<String> {
+    value
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
 }
 
 /// Accepts `http://` and `https://` URLs with a host, and drops a trailing slash.
@@ -563,6 +893,259 @@ mod tests {
                 ("HOOKLINE_WEBHOOK_EVENTS", " , "),
             ],
             "HOOKLINE_WEBHOOK_EVENTS",
+        );
+    }
+
+    fn from_file(text: &str, pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let file = SettingsFile::parse("hookline.toml", text)?;
+        let variables: HashMap<String, String> = pairs
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
+        Config::from_sources(Some(&file), |name| variables.get(name).cloned())
+    }
+
+    /// A file setting every key, each to something other than its default.
+    const FULL_FILE: &str = r#"
+        bind = "0.0.0.0:9090"
+        database_url = "postgres://hookline@db.internal/hookline"
+        public_url = "https://hookline.example.com/"
+        widget_dir = "/srv/widget"
+        www_dir = "/srv/www"
+        demo = false
+        operator_key = "operator-key-from-the-file-0123456789"
+
+        [webhook]
+        url = "https://example.com/hooks"
+        secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+        events = ["entry.created", "subscriber.created"]
+
+        [delivery]
+        concurrency = 128
+        concurrency_per_endpoint = 4
+        disable_after_failures = 10
+        disable_after = "36h"
+        allow_networks = ["10.1.2.0/24", "::1/128"]
+
+        [limits]
+        per_ip = "30/m"
+        per_campaign = "off"
+        per_email = "5/h"
+        trusted_proxies = ["10.0.0.0/8"]
+
+        [log]
+        filter = "warn,server=debug"
+        format = "json"
+
+        [metrics]
+        token = "s3cret-token"
+
+        [shutdown]
+        delay = "10s"
+    "#;
+
+    #[test]
+    fn every_setting_can_come_from_the_file() {
+        let config = from_file(FULL_FILE, &[]).expect("valid settings");
+        assert_eq!(config.bind, SocketAddr::from(([0, 0, 0, 0], 9090)));
+        assert_eq!(
+            config.database_url,
+            "postgres://hookline@db.internal/hookline"
+        );
+        assert_eq!(
+            config.public_url.as_deref(),
+            Some("https://hookline.example.com")
+        );
+        assert_eq!(config.widget_dir, PathBuf::from("/srv/widget"));
+        assert_eq!(config.www_dir, PathBuf::from("/srv/www"));
+        assert!(!config.demo);
+        let webhook = config.webhook.expect("an endpoint is configured");
+        assert_eq!(webhook.url, "https://example.com/hooks");
+        assert!(webhook.secret.is_some());
+        assert_eq!(
+            webhook.events,
+            vec![EventType::EntryCreated, EventType::SubscriberCreated]
+        );
+        assert_eq!(
+            config.delivery_limits,
+            DeliveryLimits {
+                concurrency: 128,
+                concurrency_per_endpoint: 4,
+                disable_after_failures: 10,
+                disable_after: Duration::from_secs(36 * 3600),
+            }
+        );
+        assert_eq!(config.allow_networks.to_string(), "10.1.2.0/24,::1/128");
+        assert_eq!(config.log_filter, "warn,server=debug");
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(
+            config.metrics_token.as_ref().map(MetricsToken::as_str),
+            Some("s3cret-token")
+        );
+        assert_eq!(config.shutdown_delay, Duration::from_secs(10));
+        assert_eq!(
+            config
+                .rate_limits
+                .per_ip
+                .map(|rate| rate.to_string())
+                .as_deref(),
+            Some("30/m")
+        );
+        assert_eq!(config.rate_limits.per_campaign, None);
+        assert_eq!(
+            config
+                .rate_limits
+                .per_email
+                .map(|rate| rate.to_string())
+                .as_deref(),
+            Some("5/h")
+        );
+        assert_eq!(config.trusted_proxies.to_string(), "10.0.0.0/8");
+        assert_eq!(
+            config.operator_key.as_deref(),
+            Some("operator-key-from-the-file-0123456789")
+        );
+        assert!(
+            !format!("{:?}", config.metrics_token).contains("s3cret"),
+            "the token is not printed"
+        );
+    }
+
+    #[test]
+    fn the_file_sets_every_key_the_table_lists() {
+        let file = SettingsFile::parse("hookline.toml", FULL_FILE).expect("valid file");
+        for (variable, key) in SETTINGS {
+            assert!(file.value(variable).is_some(), "FULL_FILE sets `{key}`");
+        }
+    }
+
+    #[test]
+    fn the_environment_wins_over_the_file() {
+        let config = from_file(
+            FULL_FILE,
+            &[
+                ("HOOKLINE_DELIVERY_CONCURRENCY", "7"),
+                ("HOOKLINE_LOG_FORMAT", "text"),
+                // Empty counts as unset: the file's value stays.
+                ("HOOKLINE_BIND", " "),
+            ],
+        )
+        .expect("valid settings");
+        assert_eq!(config.delivery_limits.concurrency, 7);
+        assert_eq!(config.delivery_limits.concurrency_per_endpoint, 4);
+        assert_eq!(config.log_format, LogFormat::Text);
+        assert_eq!(config.bind, SocketAddr::from(([0, 0, 0, 0], 9090)));
+        // A good variable covers a bad value in the file.
+        let config = from_file(
+            "[delivery]\nconcurrency = 0\n",
+            &[("HOOKLINE_DELIVERY_CONCURRENCY", "3")],
+        )
+        .expect("the variable wins");
+        assert_eq!(config.delivery_limits.concurrency, 3);
+    }
+
+    fn check_file_error(text: &str, expected: &str) {
+        let error = from_file(text, &[]).expect_err("the file should be refused");
+        assert_eq!(error.to_string(), expected);
+    }
+
+    #[test]
+    fn bad_files_are_refused_with_the_key_named() {
+        check_file_error(
+            "[delivery]\nconcurency = 64\n",
+            &format!(
+                "the settings file hookline.toml is invalid: unknown key `delivery.concurency`; the keys are {}",
+                SETTINGS
+                    .iter()
+                    .map(|(_, key)| *key)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+        check_file_error(
+            "[delivery]\nconcurrency = 0\n",
+            "`delivery.concurrency` in hookline.toml is invalid: expected a whole number above 0, \
+             got \"0\" (or set HOOKLINE_DELIVERY_CONCURRENCY, which wins over the file)",
+        );
+        check_file_error(
+            "bind = 8080\n",
+            "`bind` in hookline.toml is invalid: expected an address like 127.0.0.1:8080, \
+             got \"8080\" (or set HOOKLINE_BIND, which wins over the file)",
+        );
+        check_file_error(
+            "demo = [true]\n",
+            "the settings file hookline.toml is invalid: `demo` holds an array of something other than strings; \
+             a list is an array of strings without commas",
+        );
+        check_file_error(
+            "[webhook]\nevents = \"entry.created\"\nurl = { a = 1 }\n",
+            "the settings file hookline.toml is invalid: unknown key `webhook.url.a`; the keys are \
+             bind, database_url, public_url, widget_dir, www_dir, demo, webhook.url, webhook.secret, \
+             webhook.events, delivery.concurrency, delivery.concurrency_per_endpoint, \
+             delivery.disable_after_failures, delivery.disable_after, delivery.allow_networks, \
+             limits.per_ip, limits.per_campaign, limits.per_email, limits.trusted_proxies, \
+             operator_key, log.filter, log.format, metrics.token, shutdown.delay",
+        );
+        let error = from_file("bind = \"127.0.0.1:8080\"\ndemo = \n", &[])
+            .expect_err("a syntax error is refused");
+        assert_eq!(error.variable, CONFIG_VARIABLE);
+        assert!(
+            error
+                .to_string()
+                .starts_with("the settings file hookline.toml is invalid: line 2, column "),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn new_settings_are_checked() {
+        check_error(&[("HOOKLINE_LOG_FORMAT", "xml")], "HOOKLINE_LOG_FORMAT");
+        check_error(&[("RUST_LOG", "info,[")], "RUST_LOG");
+        check_error(
+            &[("HOOKLINE_METRICS_TOKEN", "two words")],
+            "HOOKLINE_METRICS_TOKEN",
+        );
+        check_error(
+            &[("HOOKLINE_SHUTDOWN_DELAY", "soon")],
+            "HOOKLINE_SHUTDOWN_DELAY",
+        );
+        let config = from(&[("HOOKLINE_LOG_FORMAT", "JSON"), ("RUST_LOG", "debug")])
+            .expect("valid settings");
+        assert_eq!(
+            (config.log_format, config.log_filter.as_str()),
+            (LogFormat::Json, "debug")
+        );
+    }
+
+    /// The rows of the first Markdown table in `text` whose header starts `| variable |`.
+    fn settings_table(text: &str) -> Vec<String> {
+        text.lines()
+            .map(|line| line.trim_start_matches("//!").trim())
+            .skip_while(|line| !line.starts_with("| variable |"))
+            .take_while(|line| line.starts_with('|'))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn the_readme_documents_every_setting_as_this_module_does() {
+        let here = settings_table(include_str!("config.rs"));
+        let readme = settings_table(include_str!("../../README.md"));
+        assert_eq!(
+            readme, here,
+            "README's Configuration table and config.rs's differ"
+        );
+        for (variable, key) in SETTINGS {
+            let row = format!("| `{variable}` | `{key}` |");
+            assert!(
+                here.iter().any(|line| line.starts_with(&row)),
+                "no row for {variable} / {key}"
+            );
+        }
+        assert_eq!(
+            here.len(),
+            SETTINGS.len() + 3,
+            "one row per setting, HOOKLINE_CONFIG and the header"
         );
     }
 }

@@ -29,6 +29,7 @@ use tracing::{error, info, warn};
 use crate::clock;
 use crate::config::{DeliveryLimits, DeliveryTimeouts};
 use crate::destination::{DestinationError, Destinations};
+use crate::metrics::{Metrics, TryOutcome};
 use crate::store::{
     AttemptOutcome, Claim, ClaimedDelivery, DeliveryNext, DisableRule, DisabledReason,
     FinishedAttempt, Store, StoreError,
@@ -127,6 +128,7 @@ pub struct DeliveryWorker {
     client: reqwest::Client,
     destinations: Destinations,
     limits: DeliveryLimits,
+    metrics: Arc<Metrics>,
 }
 
 /// A try that has been made, waiting to be recorded.
@@ -155,12 +157,14 @@ pub struct ClientError(#[from] reqwest::Error);
 impl DeliveryWorker {
     /// A worker whose client connects only where `destinations` allows: names are resolved
     /// by it (so the checked address is the one connected to), redirects are not followed
-    /// (a 3xx is a failure), no proxy is used, and every try is bounded by `timeouts`.
+    /// (a 3xx is a failure), no proxy is used, and every try is bounded by `timeouts`. Each
+    /// try is counted in `metrics`.
     pub fn new(
         store: Store,
         destinations: Destinations,
         timeouts: DeliveryTimeouts,
         limits: DeliveryLimits,
+        metrics: Arc<Metrics>,
     ) -> Result<Self, ClientError> {
         // Errs only when a provider is already installed (another worker, a test): that is fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -178,6 +182,7 @@ impl DeliveryWorker {
             client,
             destinations,
             limits,
+            metrics,
         })
     }
 
@@ -244,6 +249,16 @@ impl DeliveryWorker {
                 next = ?next, "webhook delivery failed"
             );
         }
+        let counted = match (succeeded, outcome.status_code) {
+            (true, _) => TryOutcome::Delivered,
+            (false, Some(status)) => TryOutcome::Failed(status),
+            (false, None) => TryOutcome::Error(outcome.error_kind.unwrap_or("request")),
+        };
+        let latency = Duration::from_millis(u64::try_from(outcome.latency_ms).unwrap_or(0));
+        self.metrics.delivery_attempted(counted, latency);
+        if next == DeliveryNext::GiveUp {
+            self.metrics.delivery_given_up();
+        }
         let disable_endpoint = (outcome.status_code == Some(410)).then_some(DisabledReason::Gone);
         Finished {
             delivery,
@@ -276,6 +291,7 @@ impl DeliveryWorker {
             );
         }
         for endpoint in recorded.disabled {
+            self.metrics.endpoint_disabled(endpoint.reason.as_str());
             error!(
                 endpoint = %endpoint.public_id, url = %endpoint.url, reason = endpoint.reason.as_str(),
                 consecutive_failures = endpoint.n_consecutive_failures, failing_since = endpoint.failing_since,

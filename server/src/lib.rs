@@ -15,6 +15,8 @@ pub mod fraud;
 pub mod inbound;
 pub mod ingest;
 pub mod limits;
+pub mod logs;
+pub mod metrics;
 pub mod outbound;
 pub mod secrets;
 pub mod social;

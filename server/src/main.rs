@@ -1,22 +1,50 @@
-//! The `server` binary: reads the settings from the environment and runs until Ctrl-C or
-//! SIGTERM. Everything else is in the library.
+//! The `server` binary: reads the settings (environment, and the file `--config PATH` or
+//! `HOOKLINE_CONFIG` names), sets up logging, and runs until Ctrl-C or SIGTERM. Everything
+//! else is in the library.
+
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 use server::{Application, Config};
-use tracing_subscriber::EnvFilter;
+
+const USAGE: &str = "usage: server [--config PATH]\n\n\
+Settings come from the environment (HOOKLINE_*) and the TOML file PATH (or HOOKLINE_CONFIG);\n\
+the environment wins. See README.md, Configuration.";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
-    let config = Config::from_env().context("failed to read the settings")?;
+    let Some(config_file) = config_file_argument(std::env::args().skip(1))? else {
+        eprintln!("{USAGE}");
+        return Ok(());
+    };
+    let config = Config::load(config_file.as_deref()).context("failed to read the settings")?;
+    server::logs::init(config.log_format, &config.log_filter)
+        .context("failed to set up logging")?;
     let application = Application::build(config)
         .await
         .context("failed to start")?;
     tracing::info!(url = %application.base_url(), "Hookline is listening");
     application.run_until_stopped().await
+}
+
+/// The settings file named on the command line (`--config PATH` or `--config=PATH`), or
+/// `None` when help was asked for.
+fn config_file_argument(
+    mut args: impl Iterator<Item = String>,
+) -> anyhow::Result<Option<Option<PathBuf>>> {
+    let mut config_file = None;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--help" | "-h" => return Ok(None),
+            "--config" => {
+                let path = args.next().context("--config needs a path")?;
+                config_file = Some(PathBuf::from(path));
+            }
+            other => match other.strip_prefix("--config=") {
+                Some(path) => config_file = Some(PathBuf::from(path)),
+                None => anyhow::bail!("unknown argument {other:?}\n\n{USAGE}"),
+            },
+        }
+    }
+    Ok(Some(config_file))
 }

@@ -21,7 +21,7 @@ use tokio::sync::{Notify, watch};
 use tracing::{info, warn};
 
 use crate::address::AllowList;
-use crate::api::{self, AppState, RouterParts};
+use crate::api::{self, AppState, OpsState, RouterParts};
 use crate::clock;
 use crate::config::Config;
 use crate::delivery::{self, DeliveryWorker};
@@ -29,6 +29,7 @@ use crate::demo::DemoReceiver;
 use crate::destination::{DestinationError, Destinations};
 use crate::ingest::Ingest;
 use crate::limits::RateLimits;
+use crate::metrics::Metrics;
 use crate::social::Activity;
 use crate::store::{EndpointRecord, ManagedEndpoint, NewCampaign, NewEntryMethod, Store};
 
@@ -50,7 +51,53 @@ pub struct Application {
     worker: DeliveryWorker,
     deliveries_queued: Arc<Notify>,
     deliver_in_background: bool,
+    metrics: Arc<Metrics>,
+    /// Ends serving: stop accepting, finish what is under way (the last phase of stopping).
     shutdown: watch::Sender<bool>,
+    /// Starts stopping (see [`ShutdownHandle`]).
+    shutdown_handle: ShutdownHandle,
+    /// `HOOKLINE_SHUTDOWN_DELAY`.
+    shutdown_delay: Duration,
+}
+
+/// Tells a running [`Application`] to stop, as SIGTERM or Ctrl-C does. The first call starts
+/// draining: `/readyz` answers 503 from then on while the server goes on serving for
+/// `HOOKLINE_SHUTDOWN_DELAY`, so a load balancer has time to notice. The second (or the end
+/// of the delay) stops it: no new connections, the requests and webhook tries under way
+/// finish and are recorded, and the database is closed.
+#[derive(Debug, Clone)]
+pub struct ShutdownHandle {
+    draining: Arc<watch::Sender<bool>>,
+    stop_now: Arc<watch::Sender<bool>>,
+    /// The application's own `shutdown`: true once it stops accepting.
+    stopping: watch::Receiver<bool>,
+}
+
+impl ShutdownHandle {
+    fn new(stopping: watch::Receiver<bool>) -> Self {
+        Self {
+            draining: Arc::new(watch::Sender::new(false)),
+            stop_now: Arc::new(watch::Sender::new(false)),
+            stopping,
+        }
+    }
+
+    /// Waits until the server has been told to stop accepting connections (the delay is over),
+    /// or has stopped.
+    pub async fn stopping(&self) {
+        let mut stopping = self.stopping.clone();
+        // Errs once the application is gone, which is stopped too.
+        let _ = stopping.wait_for(|stopping| *stopping).await;
+    }
+
+    /// Starts stopping; called again, ends the delay. Returns at once (`/readyz` already
+    /// answers 503 when it does).
+    pub fn shut_down(&self) {
+        if !self.draining.send_replace(true) {
+            return;
+        }
+        self.stop_now.send_replace(true);
+    }
 }
 
 impl Application {
@@ -160,13 +207,16 @@ impl Application {
         let activity = Activity::start(store.clone())
             .await
             .context("failed to start the social proof feed")?;
+        let metrics = Arc::new(Metrics::new());
         let worker = DeliveryWorker::new(
             store.clone(),
             destinations,
             config.delivery_timeouts,
             config.delivery_limits,
+            Arc::clone(&metrics),
         )?;
         let (shutdown, shutdown_receiver) = watch::channel(false);
+        let shutdown_handle = ShutdownHandle::new(shutdown.subscribe());
         let router = api::router(RouterParts {
             state: AppState {
                 store: store.clone(),
@@ -179,9 +229,16 @@ impl Application {
                 trusted_proxies: Arc::new(config.trusted_proxies.clone()),
                 activity: activity.clone(),
                 shutdown: shutdown_receiver.clone(),
+                metrics: Arc::clone(&metrics),
             },
             demo,
             shutdown: shutdown_receiver,
+            ops: OpsState {
+                store: store.clone(),
+                metrics: Arc::clone(&metrics),
+                metrics_token: config.metrics_token.clone(),
+                draining: shutdown_handle.draining.subscribe(),
+            },
             widget_dir: &config.widget_dir,
             www_dir: &config.www_dir,
             admin: api::admin::AdminState {
@@ -208,7 +265,10 @@ impl Application {
             worker,
             deliveries_queued,
             deliver_in_background: config.deliver_in_background,
+            metrics,
             shutdown,
+            shutdown_handle,
+            shutdown_delay: config.shutdown_delay,
         })
     }
 
@@ -232,13 +292,32 @@ impl Application {
         &self.store
     }
 
-    /// Serves until Ctrl-C or SIGTERM.
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.run_until(shutdown_signal()).await
+    /// The server's metrics, as `/metrics` renders them.
+    pub fn metrics(&self) -> Arc<Metrics> {
+        Arc::clone(&self.metrics)
     }
 
-    /// Serves until `stop` completes, then shuts down gracefully: stops accepting, lets open
-    /// requests and in-flight webhook sends finish, and closes the database.
+    /// A handle that stops the server once it runs, as a signal does.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.shutdown_handle.clone()
+    }
+
+    /// Serves until Ctrl-C or SIGTERM (each one is a [`ShutdownHandle::shut_down`]).
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let handle = self.shutdown_handle();
+        self.run_until(async move {
+            loop {
+                shutdown_signal().await;
+                handle.shut_down();
+            }
+        })
+        .await
+    }
+
+    /// Serves until `stop` completes or the [`ShutdownHandle`] is used, then shuts down
+    /// gracefully: `/readyz` answers 503, and after `HOOKLINE_SHUTDOWN_DELAY` (or a second
+    /// signal) the server stops accepting, lets open requests and in-flight webhook sends
+    /// finish, records them, and closes the database.
     pub async fn run_until(
         self,
         stop: impl Future<Output = ()> + Send + 'static,
@@ -252,12 +331,32 @@ impl Application {
         } else {
             Vec::new()
         };
-        let shutdown = self.shutdown;
-        let stopping = async move {
+        let handle = self.shutdown_handle.clone();
+        let told_to_stop = tokio::spawn(async move {
             stop.await;
-            info!("shutting down");
-            // Errs only when nobody listens any more, which is fine.
-            let _ = shutdown.send(true);
+            handle.shut_down();
+        });
+        let (shutdown, delay) = (self.shutdown, self.shutdown_delay);
+        let mut draining = self.shutdown_handle.draining.subscribe();
+        let mut stop_now = self.shutdown_handle.stop_now.subscribe();
+        let stopping = async move {
+            // Errs only if the handle's sender were dropped, which `self` prevents; stop then.
+            let _ = draining.wait_for(|draining| *draining).await;
+            if delay.is_zero() {
+                info!("shutting down: /readyz answers 503");
+            } else {
+                info!(
+                    delay_s = delay.as_secs_f64(),
+                    "shutting down: /readyz answers 503; still serving for HOOKLINE_SHUTDOWN_DELAY \
+                     (a second signal stops at once)"
+                );
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    _ = stop_now.wait_for(|stop_now| *stop_now) => {}
+                }
+            }
+            info!("no longer accepting connections; finishing the requests and webhooks under way");
+            shutdown.send_replace(true);
         };
         // With the peer address, which the fraud filter uses as the client's IP.
         let app = self
@@ -266,12 +365,14 @@ impl Application {
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(stopping)
             .await;
+        told_to_stop.abort();
         for worker in workers {
             if let Err(error) = worker.await {
                 warn!(%error, "a delivery loop ended abnormally");
             }
         }
         self.store.close().await;
+        info!("stopped");
         served.context("the HTTP server failed")
     }
 }

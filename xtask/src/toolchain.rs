@@ -84,7 +84,7 @@ pub fn setup(needs: Needs) -> Result<(), String> {
     Ok(())
 }
 
-fn which(program: &str) -> Option<PathBuf> {
+pub fn which(program: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")
         .map(|paths| {
             std::env::split_paths(&paths)
@@ -96,7 +96,8 @@ fn which(program: &str) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-fn apt_install(packages: &[&str]) -> Result<(), String> {
+/// Installs the Debian packages among `packages` that are missing (as root, or through sudo).
+pub fn apt_install(packages: &[&str]) -> Result<(), String> {
     let missing: Vec<&str> = packages
         .iter()
         .copied()
@@ -110,11 +111,7 @@ fn apt_install(packages: &[&str]) -> Result<(), String> {
     }
     println!("xtask: installing Debian packages: {}", missing.join(" "));
     let as_root = |program: &str| {
-        let is_root = Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|out| out.stdout.starts_with(b"0"));
-        let mut command = if is_root {
+        let mut command = if is_root() {
             Command::new(program)
         } else {
             let mut sudo = Command::new("sudo");
@@ -130,6 +127,14 @@ fn apt_install(packages: &[&str]) -> Result<(), String> {
             .args(["install", "-y", "-qq", "--no-install-recommends"])
             .args(&missing),
     )
+}
+
+/// Whether this process runs as root.
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
 }
 
 /// Where per-user tool installs live (outside the clone, so a clean clone reuses them).

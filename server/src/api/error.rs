@@ -212,6 +212,13 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The stable snake_case code of the body (`invalid_email`, `internal_error`…).
+    pub fn code(&self) -> &'static str {
+        self.parts().1
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, detail, field) = self.parts();

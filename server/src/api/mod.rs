@@ -9,6 +9,7 @@ pub mod console;
 mod demo;
 mod error;
 mod inbound;
+mod ops;
 mod public;
 
 use std::path::Path;
@@ -24,10 +25,12 @@ use tracing::Level;
 pub use assets::LOADER_FILE;
 pub use error::ApiError;
 pub use inbound::InboundState;
+pub use ops::OpsState;
 
 use crate::address::AllowList;
 use crate::demo::DemoReceiver;
 use crate::ingest::Ingest;
+use crate::metrics::Metrics;
 use crate::social::Activity;
 use crate::store::Store;
 
@@ -45,6 +48,7 @@ pub struct AppState {
     pub activity: Activity,
     /// Turns true when the server stops, to end open event streams.
     pub shutdown: watch::Receiver<bool>,
+    pub metrics: Arc<Metrics>,
 }
 
 /// Everything the router needs.
@@ -54,6 +58,8 @@ pub struct RouterParts<'a> {
     /// `Some` in demo mode only.
     pub demo: Option<Arc<DemoReceiver>>,
     pub shutdown: watch::Receiver<bool>,
+    /// `/readyz`, `/metrics` and the metrics middleware.
+    pub ops: OpsState,
     pub widget_dir: &'a Path,
     pub www_dir: &'a Path,
     pub admin: admin::AdminState,
@@ -77,6 +83,7 @@ pub fn router(parts: RouterParts<'_>) -> Router {
         .with_state(parts.state.clone());
     let mut app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .merge(ops_routes(parts.ops.clone()))
         .merge(public)
         .merge(admin::routes(parts.admin))
         .merge(console::routes(parts.console))
@@ -97,9 +104,17 @@ pub fn router(parts: RouterParts<'_>) -> Router {
             });
         app = app.merge(demo);
     }
-    app.layer(
-        TraceLayer::new_for_http()
-            .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-            .on_response(DefaultOnResponse::new().level(Level::INFO)),
-    )
+    app.layer(ops::HttpMetricsLayer::new(parts.ops.metrics))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+}
+
+fn ops_routes(ops: OpsState) -> Router {
+    Router::new()
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .with_state(ops)
 }

@@ -58,6 +58,25 @@ pub async fn post_entry(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let answered = record_entry(&state, key, peer, &headers, body).await;
+    match &answered {
+        Ok(Recorded::Created(response)) => state.metrics.entry_accepted(&response.entry.entry_type),
+        Ok(Recorded::Replayed(_)) => state.metrics.entry_replayed(),
+        Err(error) => state.metrics.entry_refused(error.code()),
+    }
+    Ok(match answered? {
+        Recorded::Created(response) => (StatusCode::CREATED, Json(response)).into_response(),
+        Recorded::Replayed(response) => (StatusCode::OK, Json(response)).into_response(),
+    })
+}
+
+async fn record_entry(
+    state: &AppState,
+    key: String,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Recorded, ApiError> {
     let forwarded_for = headers
         .get("x-forwarded-for")
         .and_then(|value| value.to_str().ok());
@@ -72,16 +91,10 @@ pub async fn post_entry(
     let key = CampaignKey::parse(&key).ok_or(ApiError::CampaignNotFound)?;
     let request: EntryRequest =
         serde_json::from_slice(&body).map_err(|error| ApiError::InvalidJson(error.to_string()))?;
-    Ok(
-        match state
-            .ingest
-            .record_entry(&key, &request, client_ip, origin, clock::now_millis())
-            .await?
-        {
-            Recorded::Created(response) => (StatusCode::CREATED, Json(response)).into_response(),
-            Recorded::Replayed(response) => (StatusCode::OK, Json(response)).into_response(),
-        },
-    )
+    Ok(state
+        .ingest
+        .record_entry(&key, &request, client_ip, origin, clock::now_millis())
+        .await?)
 }
 
 /// CORS for the public routes, per campaign: a page at an origin the campaign allows (any

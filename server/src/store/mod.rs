@@ -15,6 +15,7 @@ mod contestants;
 mod deliveries;
 mod endpoints;
 mod entries;
+mod health;
 mod postgres;
 mod streams;
 mod workspaces;
@@ -42,6 +43,7 @@ pub use entries::{
     ContestantRecord, EntryWrites, FRAUD_COUNT_CAP, FRAUD_HOURLY_COUNT_CAP, FraudCounts,
     FraudCountsQuery, NewContestant, NewDelivery, NewEntry, StoredEntry,
 };
+pub use health::ReadinessError;
 pub use postgres::PgWriteTx;
 pub use streams::{ConversionRow, NewConversion, NewStream, RecentEntry, Stored, StreamRecord};
 pub use workspaces::{API_KEY_PREFIX, ApiKeyRecord, Authenticated, CreatedApiKey, WorkspaceRecord};

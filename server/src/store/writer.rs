@@ -75,6 +75,24 @@ impl EntryWriter {
         answered.await.map_err(|_| StoreError::NotCommitted)?
     }
 
+    /// Whether the thread is running and its connection answers: `SELECT 1` on it, after the
+    /// writes queued before. [`StoreError::NotCommitted`] if the writer has stopped.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let (answer, answered) = oneshot::channel();
+        let work: Work = Box::new(move |connection| {
+            let answered = connection
+                .query_row("SELECT 1", [], |row| row.get::<_, i64>(0))
+                .map(|_| ())
+                .map_err(StoreError::from);
+            // The caller may have gone away (it gave up waiting): nothing to undo.
+            let _ = answer.send(answered);
+        });
+        self.messages
+            .send(Message::Write(work))
+            .map_err(|_| StoreError::NotCommitted)?;
+        answered.await.map_err(|_| StoreError::NotCommitted)?
+    }
+
     /// Lets the writes queued so far finish, then closes the connection and ends the thread.
     /// Writes asked for afterwards get [`StoreError::NotCommitted`].
     pub async fn stop(&self) {

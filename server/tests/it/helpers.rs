@@ -45,6 +45,13 @@ pub async fn spawn_app() -> TestApp {
 
 /// Like [`spawn_app`], with the config changed by `customise` first.
 pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
+    let (app, test_app) = build_app_with(customise).await;
+    tokio::spawn(app.run_until(std::future::pending()));
+    test_app
+}
+
+/// Like [`spawn_app_with`], but not yet running: for tests that run and stop it themselves.
+pub async fn build_app_with(customise: impl FnOnce(&mut Config)) -> (Application, TestApp) {
     let dir = tempfile::tempdir().unwrap();
     let widget_dir = dir.path().join("widget");
     let www_dir = dir.path().join("www");
@@ -87,8 +94,7 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
         widget_dir,
         _dir: dir,
     };
-    tokio::spawn(app.run_until(std::future::pending()));
-    test_app
+    (app, test_app)
 }
 
 /// The PostgreSQL server the tests run on, when they run on PostgreSQL: set by `cargo xtask

@@ -16,5 +16,6 @@ mod fraud;
 mod helpers;
 mod inbound;
 mod limits;
+mod ops;
 mod processes;
 mod startup;

@@ -6,7 +6,9 @@ use maud::{Markup, html};
 use protocol::campaign::{CampaignStatus, EntryMethodType};
 use serde_json::Value;
 
-use super::layout::{self, Page, Rendered, Section, checkbox, field, page, select, text_field, time};
+use super::layout::{
+    self, Page, Rendered, Section, checkbox, field, page, select, text_field, time,
+};
 use super::{ConsoleState, PageError, Viewer};
 use crate::social;
 use crate::store::{CampaignRecord, EntryMethodRecord};
@@ -35,7 +37,10 @@ const METHOD_TYPES: [(&str, &str); 7] = [
 ];
 
 /// `GET /admin/campaigns`.
-pub async fn list(State(state): State<ConsoleState>, viewer: Viewer) -> Result<Rendered, PageError> {
+pub async fn list(
+    State(state): State<ConsoleState>,
+    viewer: Viewer,
+) -> Result<Rendered, PageError> {
     let campaigns = state
         .store
         .workspace_campaigns(viewer.workspace.id, None, 200)
@@ -244,16 +249,26 @@ fn settings_form(campaign: &CampaignRecord, api: &str) -> Markup {
 }
 
 fn number_field(label: &str, name: &str, value: u32) -> Markup {
-    field(label, name, None, html! {
-        input #(layout::id(name)) name=(name) type="number" min="0" data-type="number" value=(value);
-    })
+    field(
+        label,
+        name,
+        None,
+        html! {
+            input #(layout::id(name)) name=(name) type="number" min="0" data-type="number" value=(value);
+        },
+    )
 }
 
 fn datetime_field(label: &str, name: &str, value: Option<i64>) -> Markup {
     let utc = value.map(crate::clock::rfc3339);
-    field(label, name, Some("Your local time. Empty: no limit."), html! {
-        input #(layout::id(name)) name=(name) type="datetime-local" data-type="datetime" data-utc=[utc];
-    })
+    field(
+        label,
+        name,
+        Some("Your local time. Empty: no limit."),
+        html! {
+            input #(layout::id(name)) name=(name) type="datetime-local" data-type="datetime" data-utc=[utc];
+        },
+    )
 }
 
 fn method_type_label(method_type: EntryMethodType) -> &'static str {
@@ -269,7 +284,11 @@ fn method_form(api: &str, method: &EntryMethodRecord) -> Markup {
         method
             .config
             .get(key)
-            .map(|value| value.as_str().map_or_else(|| value.to_string(), str::to_owned))
+            .map(|value| {
+                value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_owned)
+            })
             .unwrap_or_default()
     };
     let prefix = format!("m{}", method.id);

@@ -89,7 +89,11 @@ pub async fn list(
         .then(|| rows.last().map(|row| row.id.0))
         .flatten();
     let mut verdicts = vec![("", "Any verdict")];
-    verdicts.extend([("accepted", "Accepted"), ("flagged", "Flagged"), ("disqualified", "Disqualified")]);
+    verdicts.extend([
+        ("accepted", "Accepted"),
+        ("flagged", "Flagged"),
+        ("disqualified", "Disqualified"),
+    ]);
     Ok(page(
         Page::signed_in("Entries", &viewer.workspace.name, Section::Entries),
         html! {

@@ -93,10 +93,15 @@ pub fn form_status() -> Markup {
 
 /// A labelled text input named `name` (the admin API's field path).
 pub fn text_field(label: &str, name: &str, value: &str, hint: Option<&str>) -> Markup {
-    field(label, name, hint, html! {
-        input #(id(name)) name=(name) type="text" value=(value)
-            aria-describedby=[hint.map(|_| hint_id(name))];
-    })
+    field(
+        label,
+        name,
+        hint,
+        html! {
+            input #(id(name)) name=(name) type="text" value=(value)
+                aria-describedby=[hint.map(|_| hint_id(name))];
+        },
+    )
 }
 
 /// A labelled field around `control`, with a hint and a place for its error.
@@ -126,20 +131,31 @@ pub fn checkbox(label: &str, name: &str, checked: bool) -> Markup {
 
 /// A select named `name` over `(value, text)` options.
 pub fn select(label: &str, name: &str, options: &[(&str, &str)], selected: &str) -> Markup {
-    field(label, name, None, html! {
-        select #(id(name)) name=(name) {
-            @for (value, text) in options {
-                option value=(value) selected[*value == selected] { (text) }
+    field(
+        label,
+        name,
+        None,
+        html! {
+            select #(id(name)) name=(name) {
+                @for (value, text) in options {
+                    option value=(value) selected[*value == selected] { (text) }
+                }
             }
-        }
-    })
+        },
+    )
 }
 
 /// An element id for a field path (`entry_methods[0].action` → `f-entry_methods-0-action`).
 pub fn id(name: &str) -> String {
     let cleaned: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     format!("f-{cleaned}")
 }
