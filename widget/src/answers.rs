@@ -38,6 +38,7 @@ pub fn public_campaign(value: &JsValue) -> Option<PublicCampaign> {
         } else {
             integer(&issued_at)?
         },
+        social_proof: None,
     })
 }
 

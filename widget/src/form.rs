@@ -361,6 +361,7 @@ mod tests {
                 })
                 .collect(),
             issued_at: 0,
+            social_proof: None,
         }
     }
 
