@@ -38,6 +38,12 @@ pub fn public_campaign(value: &JsValue) -> Option<PublicCampaign> {
         } else {
             integer(&issued_at)?
         },
+        starts_at: None,
+        ends_at: None,
+        image_url: String::new(),
+        reward: None,
+        capture: None,
+        social_proof: false,
     })
 }
 
@@ -48,6 +54,12 @@ fn public_entry_method(value: &JsValue) -> Option<PublicEntryMethod> {
         action: string(value, "action")?,
         worth: unsigned(value, "worth")?,
         mandatory: field(value, "mandatory")?.as_bool()?,
+        daily: false,
+        custom_question: None,
+        visit_url: None,
+        secret_code: None,
+        social_follow: None,
+        upload: None,
     })
 }
 

@@ -40,6 +40,7 @@ pub fn App(props: &AppProps) -> Html {
                     campaign: key.as_deref().and_then(CampaignKey::parse),
                     code: CAMPAIGN_UNAVAILABLE_CODE.to_owned(),
                     detail: CAMPAIGN_UNAVAILABLE_MESSAGE.to_owned(),
+                    field: None,
                 };
                 host.dispatch(events::ERROR, &detail);
             }

@@ -358,9 +358,21 @@ mod tests {
                     action: "Do it".into(),
                     worth: 1,
                     mandatory: true,
+                    daily: false,
+                    custom_question: None,
+                    visit_url: None,
+                    secret_code: None,
+                    social_follow: None,
+                    upload: None,
                 })
                 .collect(),
             issued_at: 0,
+            starts_at: None,
+            ends_at: None,
+            image_url: String::new(),
+            reward: None,
+            capture: None,
+            social_proof: false,
         }
     }
 

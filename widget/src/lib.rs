@@ -131,6 +131,7 @@ fn install_panic_hook() {
                         .and_then(protocol::ids::CampaignKey::parse),
                     code: "internal".to_owned(),
                     detail: "Sorry, something went wrong.".to_owned(),
+                    field: None,
                 };
                 host.dispatch(events::ERROR, &detail);
             }

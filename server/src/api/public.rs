@@ -65,7 +65,9 @@ pub async fn post_entry(
 }
 
 /// The campaign as the widget sees it, stamped with `now` (see `PublicCampaign::issued_at`).
-fn public_campaign(campaign: CampaignRecord, now: i64) -> PublicCampaign {
+/// The store has no schedule, image, reward, capture display or per-method settings yet:
+/// those are answered with their defaults until it does.
+pub(super) fn public_campaign(campaign: CampaignRecord, now: i64) -> PublicCampaign {
     PublicCampaign {
         key: campaign.key,
         name: campaign.name,
@@ -82,8 +84,20 @@ fn public_campaign(campaign: CampaignRecord, now: i64) -> PublicCampaign {
                 action: method.action,
                 worth: method.worth,
                 mandatory: method.mandatory,
+                daily: false,
+                custom_question: None,
+                visit_url: None,
+                secret_code: None,
+                social_follow: None,
+                upload: None,
             })
             .collect(),
         issued_at: now,
+        starts_at: None,
+        ends_at: None,
+        image_url: String::new(),
+        reward: None,
+        capture: None,
+        social_proof: false,
     }
 }
