@@ -1,25 +1,28 @@
 //! `App`: one widget, mounted in one host element. Loads the campaign, reports that to the host
-//! page, and shows the campaign with its entry form.
+//! page, and shows it (`CampaignView`), in the language of the element's `data-lang`.
 
-use protocol::events::{self, ErrorDetail, ReadyDetail};
+use protocol::events::{self, ErrorDetail, ReadyDetail, error_codes};
 use protocol::ids::CampaignKey;
 use yew::prelude::*;
 
-use crate::components::EntryForm;
-use crate::form::{self, CAMPAIGN_UNAVAILABLE_CODE, CAMPAIGN_UNAVAILABLE_MESSAGE};
+use crate::components::{CampaignView, el};
+use crate::form;
 use crate::hooks::{CampaignState, use_campaign};
-use crate::host::{Host, HostState};
+use crate::host::{Commands, Host, HostState};
+use crate::i18n::{Lang, Text};
 
 #[derive(Debug, Properties, PartialEq)]
 pub struct AppProps {
     pub host: Host,
     /// The server's origin, e.g. `https://hookline.example`.
     pub api_base: AttrValue,
+    pub commands: Commands,
 }
 
 #[function_component]
 pub fn App(props: &AppProps) -> Html {
     let key = props.host.campaign_key();
+    let lang = Lang::from_attribute(props.host.attribute("data-lang").as_deref());
     let state = use_campaign(props.api_base.clone(), key.clone());
     {
         let host = props.host.clone();
@@ -38,8 +41,8 @@ pub fn App(props: &AppProps) -> Html {
                 host.set_state(HostState::Error);
                 let detail = ErrorDetail {
                     campaign: key.as_deref().and_then(CampaignKey::parse),
-                    code: CAMPAIGN_UNAVAILABLE_CODE.to_owned(),
-                    detail: CAMPAIGN_UNAVAILABLE_MESSAGE.to_owned(),
+                    code: error_codes::CAMPAIGN_UNAVAILABLE.to_owned(),
+                    detail: Lang::En.get(Text::Unavailable).to_owned(),
                     field: None,
                 };
                 host.dispatch(events::ERROR, &detail);
@@ -47,33 +50,19 @@ pub fn App(props: &AppProps) -> Html {
         });
     }
 
-    let body = match &state {
-        CampaignState::Loading => {
-            html! { <p class="hl-loading" aria-busy="true">{ "Loading…" }</p> }
-        }
-        CampaignState::Unavailable => html! {
-            <p class="hl-unavailable" role="alert">{ CAMPAIGN_UNAVAILABLE_MESSAGE }</p>
-        },
-        CampaignState::Loaded(campaign) => {
-            let form = match form::form_entry_method(campaign) {
-                Some(entry_method_id) => html! {
-                    <EntryForm campaign={campaign.clone()} {entry_method_id}
-                        host={props.host.clone()} api_base={props.api_base.clone()} />
-                },
-                None => {
-                    html! { <p class="hl-unavailable">{ "This campaign takes no entries yet." }</p> }
-                }
-            };
-            html! {
-                <>
-                    <h2 class="hl-name">{ &campaign.name }</h2>
-                    if !campaign.description.is_empty() {
-                        <p class="hl-description">{ &campaign.description }</p>
-                    }
-                    { form }
-                </>
-            }
-        }
+    let card = |class: &'static str, text: Text, role: &'static str| {
+        el("section", "hl-card")
+            .e(el("p", class)
+                .a(role, if role == "role" { "alert" } else { "true" })
+                .t(lang.get(text)))
+            .h()
     };
-    html! { <section class="hl-card" aria-label="Campaign">{ body }</section> }
+    match &state {
+        CampaignState::Loading => card("hl-loading", Text::Loading, "aria-busy"),
+        CampaignState::Unavailable => card("hl-unavailable", Text::Unavailable, "role"),
+        CampaignState::Loaded(campaign) => html! {
+            <CampaignView campaign={campaign.clone()} host={props.host.clone()}
+                api_base={props.api_base.clone()} commands={props.commands.clone()} {lang} />
+        },
+    }
 }

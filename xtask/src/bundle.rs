@@ -8,9 +8,10 @@ use crate::{root, run_command, toolchain};
 
 /// The loader must stay tiny: it is on every page before anything else.
 const LOADER_BUDGET_GZIP: u64 = 3 * 1024;
-/// Loader + glue + wasm, gzipped. CI fails above this. About 10% over the bundle's size when
-/// it was last cut down (84,733 B on the build-std route), so growth is a decision.
-const TOTAL_BUDGET_GZIP: u64 = 91 * 1024;
+/// Loader + glue + wasm, gzipped. CI fails above this: the product's hard limit is 100 KB.
+/// Every entry method, campaign type, the outbox and two languages came to about 95 KB
+/// (from 84.7 KB for the email-only widget); the rest is headroom, so growth is a decision.
+const TOTAL_BUDGET_GZIP: u64 = 100 * 1000;
 
 const LOADER: &str = "hookline.js";
 const GLUE: &str = "hookline_widget.js";
@@ -61,10 +62,37 @@ pub fn build() -> Result<PathBuf, String> {
         )?;
     }
     let loader_source = root().join("widget/loader").join(LOADER);
-    std::fs::copy(&loader_source, dist.join(LOADER))
-        .map_err(|e| format!("cannot copy the loader: {e}"))?;
+    let loader = std::fs::read_to_string(&loader_source)
+        .map_err(|e| format!("cannot read the loader: {e}"))?;
+    std::fs::write(dist.join(LOADER), minify_loader(&loader))
+        .map_err(|e| format!("cannot write the loader: {e}"))?;
     check_budget(&dist)?;
     Ok(dist)
+}
+
+/// The loader without its comments and indentation. Its comments stay on lines of their own
+/// (the loader says so), so dropping whole lines is safe with no JavaScript parser; line
+/// breaks are kept, so automatic semicolon insertion reads the code as written.
+fn minify_loader(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    let mut in_block = false;
+    for line in source.lines() {
+        let line = line.trim();
+        if in_block {
+            in_block = !line.ends_with("*/");
+            continue;
+        }
+        if line.starts_with("/*") {
+            in_block = !line.ends_with("*/");
+            continue;
+        }
+        if line.is_empty() || line.starts_with("//") {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 /// True when `output` is missing or older than `input`.
@@ -132,4 +160,18 @@ pub fn print_sizes(dist: &Path) -> Result<(), String> {
         "total"
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::minify_loader;
+
+    #[test]
+    fn the_loader_loses_comment_lines_and_indentation_only() {
+        let source = "/*\n * About.\n */\n(function () {\n  // Why.\n  var url = \"https://x\"; /* kept */\n\n  go(url);\n})();\n";
+        assert_eq!(
+            minify_loader(source),
+            "(function () {\nvar url = \"https://x\"; /* kept */\ngo(url);\n})();\n"
+        );
+    }
 }

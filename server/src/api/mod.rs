@@ -6,6 +6,7 @@
 mod assets;
 mod demo;
 mod error;
+mod hosted;
 mod public;
 
 use std::path::Path;
@@ -55,6 +56,7 @@ pub fn router(parts: RouterParts<'_>) -> Router {
         .allow_methods([Method::GET, Method::POST])
         .allow_headers(Any)
         .max_age(std::time::Duration::from_secs(24 * 60 * 60));
+    let hosted = hosted::routes(parts.state.store.clone(), parts.www_dir);
     let public = Router::new()
         .route("/api/v1/public/campaigns/{key}", get(public::get_campaign))
         .route(
@@ -66,8 +68,17 @@ pub fn router(parts: RouterParts<'_>) -> Router {
         .with_state(parts.state);
     let mut app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .merge(hosted)
         .merge(public)
-        .merge(assets::routes(parts.widget_dir, parts.www_dir));
+        // The loader imports the glue and fetches the wasm from the site's page: cross-origin
+        // module and `fetch` loads need CORS (no credentials).
+        .merge(
+            assets::routes(parts.widget_dir, parts.www_dir).layer(
+                CorsLayer::new()
+                    .allow_origin(Any)
+                    .allow_methods([Method::GET]),
+            ),
+        );
     if let Some(receiver) = parts.demo {
         let demo = Router::new()
             .route("/demo/receiver", post(demo::receive))
