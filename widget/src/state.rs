@@ -34,6 +34,8 @@ pub struct WidgetState {
     pub open: bool,
     /// It has been shown on this page already (exit intent opens it once).
     pub opened_before: bool,
+    /// The session was read from storage (from then on, the widget keeps it there).
+    pub restored: bool,
     /// The share link or code was just copied.
     pub copied: bool,
 }
@@ -89,6 +91,7 @@ impl Reducible for WidgetState {
             Action::Restore { session, waiting } => {
                 next.session = session;
                 next.waiting = waiting;
+                next.restored = true;
             }
             Action::Status(status) => {
                 if let Some(session) = &mut next.session {
@@ -103,6 +106,7 @@ impl Reducible for WidgetState {
                 next = Self {
                     open: next.open,
                     opened_before: next.opened_before,
+                    restored: next.restored,
                     ..Self::default()
                 };
             }

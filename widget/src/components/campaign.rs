@@ -1,11 +1,11 @@
-//! `CampaignView`: a loaded campaign, for one contestant. Owns the widget's state (`state.rs`)
-//! and its side effects: posting through the outbox, keeping the session, opening and
-//! closing a modal or bar, and firing `login`, `capture`, `entry`, `reward`, `open`, `close`
-//! and `error` on the host element.
+//! A loaded campaign, for one contestant: `Ctx`, the side effects of the widget's state
+//! (`state.rs`): posting through the outbox, keeping the session, opening and closing a
+//! modal or bar, firing `login`, `capture`, `entry`, `reward`, `open`, `close` and `error` on
+//! the host element; and `view`, what it shows.
 //!
-//! What it shows is drawn by the plain functions of `details.rs`, `methods.rs` and
-//! `totals.rs` (each component type costs its own copy of Yew's lifecycle code), with `El`
-//! (`el.rs`) rather than `html!`.
+//! Plain functions, not components: `App` is the widget's one component (each component type
+//! costs its own copy of Yew's lifecycle code). `details.rs`, `methods.rs` and `totals.rs`
+//! draw the parts, with `El` (`el.rs`) rather than `html!`.
 
 use std::cell::{Cell, RefCell};
 use std::ops::Deref;
@@ -38,40 +38,40 @@ use crate::session::Session;
 use crate::state::{Action, WidgetState};
 use crate::storage;
 
-#[derive(Debug, Properties)]
-pub struct CampaignViewProps {
-    pub campaign: Rc<PublicCampaign>,
-    pub host: Host,
-    pub api_base: AttrValue,
-    pub commands: Commands,
-    pub lang: Lang,
-}
-
-/// By identity: a loaded campaign never changes in place (a derived comparison would walk
-/// every field of it, and cost the bundle its code).
-impl PartialEq for CampaignViewProps {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.campaign, &other.campaign) && self.commands == other.commands
-    }
-}
-
 /// What the after-render effect watches: the session (by identity), the open panel, and
 /// whether the overlay is open.
 #[derive(Debug, Clone, Default)]
-struct Shown {
-    session: Option<Rc<Session>>,
-    expanded: Option<EntryMethodId>,
-    open: bool,
+pub struct Shown {
+    pub session: Option<Rc<Session>>,
+    pub expanded: Option<EntryMethodId>,
+    pub open: bool,
+    /// The session was read from storage: from then on it is written back.
+    pub restored: bool,
 }
 
 impl PartialEq for Shown {
     fn eq(&self, other: &Self) -> bool {
-        let same_session = match (&self.session, &other.session) {
-            (Some(a), Some(b)) => Rc::ptr_eq(a, b),
-            (a, b) => a.is_none() && b.is_none(),
-        };
-        same_session && self.expanded == other.expanded && self.open == other.open
+        same_session(&self.session, &other.session)
+            && self.expanded == other.expanded
+            && self.open == other.open
+            && self.restored == other.restored
     }
+}
+
+fn same_session(a: &Option<Rc<Session>>, b: &Option<Rc<Session>>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => Rc::ptr_eq(a, b),
+        (a, b) => a.is_none() && b.is_none(),
+    }
+}
+
+/// The inputs views bind, kept across renders.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refs {
+    pub details: DetailsRefs,
+    /// The open panel's input.
+    pub value: NodeRef,
+    pub dialog: NodeRef,
 }
 
 thread_local! {
@@ -106,6 +106,29 @@ impl Deref for Ctx {
 }
 
 impl Ctx {
+    pub fn new(
+        campaign: Rc<PublicCampaign>,
+        host: Host,
+        api_base: AttrValue,
+        lang: Lang,
+        dispatch: UseReducerDispatcher<WidgetState>,
+    ) -> Self {
+        Self(Rc::new(CtxInner {
+            campaign,
+            host,
+            api_base,
+            lang,
+            dispatch,
+            overlay: Cell::new((false, false)),
+            alive: Cell::new(true),
+        }))
+    }
+
+    /// The widget is going away: late timers and answers do nothing.
+    pub fn retire(&self) {
+        self.alive.set(false);
+    }
+
     fn info(&self) -> CampaignInfo {
         form::campaign_info(&self.campaign)
     }
@@ -374,117 +397,51 @@ fn waiting_methods(campaign: &PublicCampaign) -> Vec<EntryMethodId> {
         .collect()
 }
 
-#[function_component]
-pub fn CampaignView(props: &CampaignViewProps) -> Html {
-    let campaign = props.campaign.clone();
-    let state = use_reducer({
-        let campaign = campaign.clone();
-        move || WidgetState {
-            session: storage::load_session(&campaign.key).map(Rc::new),
-            waiting: waiting_methods(&campaign),
-            ..WidgetState::default()
-        }
-    });
-    let ctx = {
-        let (host, api_base, lang, dispatch) = (
-            props.host.clone(),
-            props.api_base.clone(),
-            props.lang,
-            state.dispatcher(),
-        );
-        let campaign = campaign.clone();
-        // Made once, so commands and timers registered at mount see every later change.
-        let inner = use_memo((), move |()| CtxInner {
-            campaign,
-            host,
-            api_base,
-            lang,
-            dispatch,
-            overlay: Cell::new((false, false)),
-            alive: Cell::new(true),
-        });
-        Ctx(inner)
-    };
-    let display = display::display(
-        &campaign,
-        props.host.attribute("data-display").as_deref(),
-        props.host.attribute("data-delay").as_deref(),
-    );
-    let refs = DetailsRefs {
-        email: use_node_ref(),
-        name: use_node_ref(),
-        consent: use_node_ref(),
-        honeypot: use_node_ref(),
-    };
-    let value_ref = use_node_ref();
-    let dialog_ref = use_node_ref();
-
-    {
-        let ctx = ctx.clone();
-        let commands = props.commands.clone();
-        let session = state.session.clone();
-        use_effect_with((), move |()| {
-            mount_effects(&ctx, &commands, session.as_deref(), display);
-            move || {
-                ctx.alive.set(false);
-                commands.unregister();
-            }
+/// After each render: the session is kept (once restored), a newly opened panel's input or
+/// a newly opened overlay gets the focus. `before` is what the last call saw.
+pub fn after_render(ctx: &Ctx, refs: &Refs, shown: &Shown, before: &Shown) {
+    if shown.restored && !same_session(&shown.session, &before.session) {
+        storage::save_session(&ctx.campaign.key, shown.session.as_deref());
+    }
+    if shown.expanded.is_some() && shown.expanded != before.expanded {
+        focus(&refs.value);
+    }
+    if shown.open && !before.open {
+        let email = &refs.details.email;
+        focus(if email.get().is_some() {
+            email
+        } else {
+            &refs.dialog
         });
     }
-    {
-        // One effect for what changes after a render: the session is kept, a newly opened
-        // panel's input or a newly opened overlay gets the focus.
-        let key = campaign.key.clone();
-        let before = use_mut_ref(Shown::default);
-        let (value_ref, dialog_ref, email_ref) =
-            (value_ref.clone(), dialog_ref.clone(), refs.email.clone());
-        let shown = Shown {
-            session: state.session.clone(),
-            expanded: state.expanded,
-            open: state.open,
-        };
-        use_effect_with(shown, move |shown| {
-            let before = before.replace(shown.clone());
-            if !before
-                .session
-                .as_ref()
-                .zip(shown.session.as_ref())
-                .is_some_and(|(a, b)| Rc::ptr_eq(a, b))
-            {
-                storage::save_session(&key, shown.session.as_deref());
-            }
-            if shown.expanded.is_some() && shown.expanded != before.expanded {
-                focus(&value_ref);
-            }
-            if shown.open && !before.open {
-                focus(if email_ref.get().is_some() {
-                    &email_ref
-                } else {
-                    &dialog_ref
-                });
-            }
-        });
-    }
+}
 
-    let lang = props.lang;
+/// The campaign as the contestant sees it: inline, or (modal, bar) only while open.
+pub fn view(ctx: &Ctx, state: &WidgetState, refs: &Refs) -> Html {
+    let campaign = &ctx.campaign;
+    let display = display_of(ctx);
+    if display.is_overlay() && !state.open {
+        return Html::default();
+    }
+    let lang = ctx.lang;
     let now = now_ms();
-    let schedule = rules::schedule(&campaign, now);
+    let schedule = rules::schedule(campaign, now);
     let body = match (schedule, &state.session) {
         (Schedule::NotStarted(at), _) => {
             notice(lang.with_date(Text::NotStarted, &format_date(at, lang)))
         }
         (Schedule::Closed, _) => notice(ctx.text(Text::Ended).to_owned()),
         _ if campaign.campaign_type == CampaignType::Capture => {
-            details::capture(&ctx, &state, &refs)
+            details::capture(ctx, state, &refs.details)
         }
         (_, None) if campaign.entry_methods.is_empty() => {
             notice(ctx.text(Text::NoEntryMethods).to_owned())
         }
-        (_, None) => details::details_form(&ctx, &state, &refs),
+        (_, None) => details::details_form(ctx, state, &refs.details),
         (_, Some(session)) => el("div", "hl-entered")
-            .c(details::who(&ctx, session))
-            .c(totals::totals(&ctx, &state, session))
-            .c(methods::methods(&ctx, &state, session, &value_ref, now))
+            .c(details::who(ctx, session))
+            .c(totals::totals(ctx, state, session))
+            .c(methods::methods(ctx, state, session, &refs.value, now))
             .h(),
     };
     let mut card = el("section", "hl-card")
@@ -517,13 +474,20 @@ pub fn CampaignView(props: &CampaignViewProps) -> Html {
             live
         })
         .h();
-    if !display.is_overlay() {
-        return card;
+    if display.is_overlay() {
+        overlay(ctx, display, card, &refs.dialog)
+    } else {
+        card
     }
-    if !state.open {
-        return Html::default();
-    }
-    overlay(&ctx, display, card, &dialog_ref)
+}
+
+/// How the widget appears: the element's `data-display`/`data-delay`, else the campaign's.
+fn display_of(ctx: &Ctx) -> Display {
+    display::display(
+        &ctx.campaign,
+        ctx.host.attribute("data-display").as_deref(),
+        ctx.host.attribute("data-delay").as_deref(),
+    )
 }
 
 fn notice(text: String) -> Html {
@@ -588,9 +552,17 @@ fn overlay(ctx: &Ctx, display: Display, card: Html, dialog_ref: &NodeRef) -> Htm
         .h()
 }
 
-/// At mount: a returning contestant is announced and checked with the server, the outbox is
-/// flushed, a modal or bar is timed, and the host page's commands are wired.
-fn mount_effects(ctx: &Ctx, commands: &Commands, session: Option<&Session>, display: Display) {
+/// Once the campaign has loaded: the session kept in storage is restored (and a returning
+/// contestant announced and checked with the server), the outbox is flushed, a modal or bar
+/// is timed, and the host page's commands are wired.
+pub fn on_loaded(ctx: &Ctx, commands: &Commands) {
+    let display = display_of(ctx);
+    let session = storage::load_session(&ctx.campaign.key).map(Rc::new);
+    ctx.act(Action::Restore {
+        session: session.clone(),
+        waiting: waiting_methods(&ctx.campaign),
+    });
+    let session = session.as_deref();
     if let Some(session) = session {
         ctx.host.dispatch(
             events::LOGIN,

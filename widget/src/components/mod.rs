@@ -7,5 +7,6 @@ mod error_message;
 mod methods;
 mod totals;
 
-pub use campaign::CampaignView;
+pub use campaign::{Ctx, Refs, Shown, after_render, on_loaded, view};
+pub use details::DetailsRefs;
 pub use el::el;
