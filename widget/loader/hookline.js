@@ -11,8 +11,7 @@
  * Content-Security-Policy forbids WebAssembly, it shows the campaign's hosted page instead
  * (an iframe and a link). It must never throw into the host page.
  *
- * Comments stay on lines of their own: the bundle drops those lines and the indentation
- * (xtask/src/bundle.rs), which keeps the loader under its 3 KB budget.
+ * The bundle serves it minified (xtask/src/bundle.rs), under its 3 KB gzipped budget.
  */
 (function () {
   "use strict";

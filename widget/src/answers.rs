@@ -18,10 +18,10 @@ use protocol::campaign::{
 };
 use protocol::entry::{
     ApiError, CompletedMethod, ContestantSession, ContestantStatus, EntryAnswer, EntryResponse,
-    EntrySummary, UnlockedReward, UploadAnswer,
+    EntrySummary, UnlockedReward,
 };
 use protocol::events::ContestantInfo;
-use protocol::ids::{CampaignKey, ContestantToken, EntryId, EntryMethodId, ReferralCode, UploadId};
+use protocol::ids::{CampaignKey, ContestantToken, EntryId, EntryMethodId, ReferralCode};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// `GET /api/v1/public/campaigns/{key}`.
@@ -183,16 +183,6 @@ pub fn contestant_status(value: &JsValue) -> Option<ContestantStatus> {
         actions_completed: unsigned(value, "actions_completed")?,
         total_entries: unsigned(value, "total_entries")?,
         reward: object(value, "reward").and_then(|reward| unlocked_reward(&reward)),
-    })
-}
-
-/// The 201 answer of the uploads route.
-pub fn upload_answer(value: &JsValue) -> Option<UploadAnswer> {
-    Some(UploadAnswer {
-        upload_id: UploadId::parse(&string(value, "upload_id")?)?,
-        url: string(value, "url")?,
-        thumb_url: text(value, "thumb_url"),
-        content_type: string(value, "content_type")?,
     })
 }
 

@@ -1,5 +1,5 @@
 //! Everything the widget asks of the browser that is not Yew's business: the page's URL and
-//! referrer, random bytes, the clock, `localStorage`, the clipboard, dates in the reader's
+//! referrer, random bytes, the clock, `localStorage`, dates in the reader's
 //! language, the console. The only file with `#[wasm_bindgen] extern` blocks.
 //!
 //! These functions never throw into the host page: every fallible browser call falls back to
@@ -17,9 +17,6 @@ extern "C" {
     #[wasm_bindgen(js_namespace = console, js_name = error)]
     pub fn console_error(message: &str);
 
-    /// `navigator.clipboard.writeText(text)`; throws where there is no clipboard API.
-    #[wasm_bindgen(catch, js_namespace = ["navigator", "clipboard"], js_name = writeText)]
-    fn clipboard_write_text(text: &str) -> Result<js_sys::Promise, JsValue>;
 }
 
 /// The host page's address and referrer, recorded with each entry.
@@ -79,12 +76,4 @@ pub fn format_date(unix_ms: i64, lang: Lang) -> String {
         let _ = js_sys::Reflect::set(&options, &name.into(), &value.into());
     }
     date.to_locale_date_string(lang.tag(), &options).into()
-}
-
-/// Copies `text` to the clipboard. Returns whether the browser took it.
-pub async fn copy_to_clipboard(text: &str) -> bool {
-    match clipboard_write_text(text) {
-        Ok(promise) => wasm_bindgen_futures::JsFuture::from(promise).await.is_ok(),
-        Err(_) => false,
-    }
 }

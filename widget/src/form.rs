@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use protocol::campaign::{
-    AnswerKind, CampaignType, EntryMethodType, PublicCampaign, PublicEntryMethod, UploadKind,
+    AnswerKind, CampaignType, EntryMethodType, PublicCampaign, PublicEntryMethod,
 };
 use protocol::entry::{ApiError, EntryAnswer, MAX_IDEMPOTENCY_KEY_LEN};
 use protocol::events::CampaignInfo;
@@ -201,15 +201,9 @@ pub fn action_value(method: &PublicEntryMethod, raw: &str, lang: Lang) -> Result
             }
         }
         EntryMethodType::SecretCode if value.is_empty() => refuse(Text::AnswerRequired),
-        EntryMethodType::Upload
-            if method
-                .upload
-                .as_ref()
-                .is_none_or(|upload| upload.accept == UploadKind::ImageUrl)
-                && !is_web_url(value) =>
-        {
-            refuse(Text::InvalidUrl)
-        }
+        // Both kinds take an image's address for now: files need the uploads route, which
+        // the server does not have yet (see ARCHITECTURE.md).
+        EntryMethodType::Upload if !is_web_url(value) => refuse(Text::InvalidUrl),
         _ => Ok(value.to_owned()),
     }
 }
@@ -330,11 +324,6 @@ pub fn contestant_url(api_base: &str, key: &str, token: &str) -> String {
     format!("{}/contestant?token={token}", campaign_url(api_base, key))
 }
 
-/// Where files for `upload` methods go.
-pub fn uploads_url(api_base: &str, key: &str) -> String {
-    format!("{}/uploads", campaign_url(api_base, key))
-}
-
 /// The campaign's hosted page.
 pub fn hosted_page_url(api_base: &str, key: &str) -> String {
     format!("{}/c/{key}", api_base.trim_end_matches('/'))
@@ -420,7 +409,7 @@ pub fn share_link(session: &Session, landing_url: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use protocol::campaign::{
-        CampaignStatus, QuestionSettings, SecretCodeSettings, UploadSettings,
+        CampaignStatus, QuestionSettings, SecretCodeSettings, UploadKind, UploadSettings,
     };
     use protocol::entry::{ContestantSession, EntryAction, EntryPost, EntryRequest, EntryResponse};
     use protocol::ids::CampaignKey;
@@ -640,7 +629,16 @@ mod tests {
             accept: UploadKind::File,
             max_bytes: 0,
         });
-        check(&file, "", Ok(""));
+        check(
+            &file,
+            "",
+            Err("Please enter a web address starting with https://."),
+        );
+        check(
+            &file,
+            "https://cdn.example/a.png",
+            Ok("https://cdn.example/a.png"),
+        );
         check(
             &question(AnswerKind::Text, false),
             &"x".repeat(MAX_VALUE_LEN + 1),
@@ -809,10 +807,6 @@ mod tests {
         assert_eq!(
             contestant_url("https://h.example/", "a1", "ctk_x"),
             "https://h.example/api/v1/public/campaigns/a1/contestant?token=ctk_x"
-        );
-        assert_eq!(
-            uploads_url("https://h.example", "a1"),
-            "https://h.example/api/v1/public/campaigns/a1/uploads"
         );
         assert_eq!(
             hosted_page_url("https://h.example/", "a1"),

@@ -36,8 +36,6 @@ pub struct WidgetState {
     pub opened_before: bool,
     /// The session was read from storage (from then on, the widget keeps it there).
     pub restored: bool,
-    /// The share link or code was just copied.
-    pub copied: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -75,7 +73,6 @@ pub enum Action {
     Toggle(EntryMethodId),
     Open,
     Close,
-    Copied,
 }
 
 fn without(list: &[EntryMethodId], method: EntryMethodId) -> Vec<EntryMethodId> {
@@ -160,14 +157,12 @@ impl Reducible for WidgetState {
             }
             Action::Toggle(method) => {
                 next.expanded = (next.expanded != Some(method)).then_some(method);
-                next.copied = false;
             }
             Action::Open => {
                 next.open = true;
                 next.opened_before = true;
             }
             Action::Close => next.open = false,
-            Action::Copied => next.copied = true,
         }
         Rc::new(next)
     }

@@ -18,7 +18,7 @@ use protocol::events::{
     ErrorDetail, LoginDetail, OpenDetail, OpenTrigger, RewardDetail,
 };
 use protocol::ids::EntryMethodId;
-use web_sys::{File, HtmlElement, KeyboardEvent};
+use web_sys::{HtmlElement, KeyboardEvent};
 use yew::platform::spawn_local;
 use yew::platform::time::sleep;
 use yew::prelude::*;
@@ -29,7 +29,7 @@ use super::{methods, totals};
 use crate::api;
 use crate::bindings::{format_date, now_ms, page_context, random_bytes};
 use crate::display::{self, AutoOpen, Display};
-use crate::form::{self, ActionInput, Field, FieldError, PostOutcome};
+use crate::form::{self, ActionInput, FieldError, PostOutcome};
 use crate::host::{Command, Commands, Host, HostState};
 use crate::i18n::{Lang, Text};
 use crate::outbox::Pending;
@@ -347,45 +347,6 @@ impl Ctx {
                 trigger,
             },
         );
-    }
-
-    pub fn copy(&self, text: AttrValue) {
-        let ctx = self.clone();
-        spawn_local(async move {
-            if crate::bindings::copy_to_clipboard(&text).await {
-                ctx.act(Action::Copied);
-            }
-        });
-    }
-
-    /// Uploads `file`, then posts the entry citing it. A failed upload is shown on the field.
-    pub fn upload_and_submit(&self, session: Rc<Session>, method: EntryMethodId, file: File) {
-        let ctx = self.clone();
-        ctx.act(Action::Posting(method));
-        spawn_local(async move {
-            match api::upload_file(&ctx.api_base, ctx.campaign.key.as_str(), &file).await {
-                Ok(upload) => {
-                    let input = ActionInput {
-                        value: upload.url,
-                        upload_id: Some(upload.upload_id),
-                        honeypot: String::new(),
-                    };
-                    ctx.submit(&session, method, &input);
-                }
-                Err(problem) => {
-                    let message = ctx.text(Text::UploadFailed);
-                    let (code, detail) = match problem {
-                        api::UploadError::Refused(error) => (error.code, error.detail),
-                        api::UploadError::Failed => (
-                            events::error_codes::UPLOAD_FAILED.to_owned(),
-                            message.to_owned(),
-                        ),
-                    };
-                    ctx.refused(method, FieldError::new(Field::Value, message));
-                    ctx.error_event(&code, &detail, Some("value".to_owned()));
-                }
-            }
-        });
     }
 }
 

@@ -6,8 +6,8 @@
 
 use std::rc::Rc;
 
-use protocol::campaign::{AnswerKind, EntryMethodType, PublicEntryMethod, UploadKind};
-use web_sys::{File, HtmlInputElement, HtmlSelectElement};
+use protocol::campaign::{AnswerKind, EntryMethodType, PublicEntryMethod};
+use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::campaign::{Ctx, focus};
@@ -171,27 +171,18 @@ fn item(
     row.h()
 }
 
-/// What the contestant typed, chose or picked in the open panel, and the file if one.
-fn read_value(node: &NodeRef) -> (String, Option<File>) {
+/// What the contestant typed or chose in the open panel.
+fn read_value(node: &NodeRef) -> String {
     if let Some(input) = node.cast::<HtmlInputElement>() {
-        return match input.type_().as_str() {
-            "checkbox" => (input.checked().to_string(), None),
-            "file" => (String::new(), input.files().and_then(|files| files.get(0))),
-            _ => (input.value(), None),
+        return if input.type_() == "checkbox" {
+            input.checked().to_string()
+        } else {
+            input.value()
         };
     }
-    let value = node
-        .cast::<HtmlSelectElement>()
-        .map(|select| select.value());
-    (value.unwrap_or_default(), None)
-}
-
-fn is_file_upload(method: &PublicEntryMethod) -> bool {
-    method.method_type == EntryMethodType::Upload
-        && method
-            .upload
-            .as_ref()
-            .is_some_and(|upload| upload.accept == UploadKind::File)
+    node.cast::<HtmlSelectElement>()
+        .map(|select| select.value())
+        .unwrap_or_default()
 }
 
 /// The input of a method's panel, labelled, bound to `value_ref`.
@@ -260,12 +251,6 @@ fn control(
             }
             block.e(value("text").a("autocomplete", "off").a("required", ""))
         }
-        EntryMethodType::Upload if is_file_upload(method) => field(
-            "hl-field",
-            "hl-value",
-            label(ctx.text(Text::ChooseFile).to_owned()),
-            value("file").a("accept", "image/*"),
-        ),
         EntryMethodType::Upload => field(
             "hl-field",
             "hl-value",
@@ -288,7 +273,7 @@ fn panel(
     posting: bool,
 ) -> Html {
     if method.method_type == EntryMethodType::Referral {
-        return referral(ctx, state, session, value_ref);
+        return referral(ctx, session, value_ref);
     }
     let errors: Vec<FieldError> = state
         .method_error
@@ -306,21 +291,7 @@ fn panel(
             if posting {
                 return;
             }
-            let (raw, file) = read_value(&value_ref);
-            let invalid = |message: &str| {
-                ctx.act(Action::MethodInvalid(
-                    id,
-                    FieldError::new(Field::Value, message),
-                ));
-                focus(&value_ref);
-            };
-            if is_file_upload(method) {
-                match file {
-                    Some(file) => ctx.upload_and_submit(session.clone(), id, file),
-                    None => invalid(ctx.text(Text::AnswerRequired)),
-                }
-                return;
-            }
+            let raw = read_value(&value_ref);
             match form::action_value(method, &raw, ctx.lang) {
                 Ok(value) => {
                     let input = ActionInput {
@@ -329,7 +300,13 @@ fn panel(
                     };
                     ctx.submit(&session, id, &input);
                 }
-                Err(message) => invalid(&message),
+                Err(message) => {
+                    ctx.act(Action::MethodInvalid(
+                        id,
+                        FieldError::new(Field::Value, message),
+                    ));
+                    focus(&value_ref);
+                }
             }
         })
     };
@@ -351,38 +328,23 @@ fn panel(
 }
 
 /// The contestant's share link, to copy, and how many friends entered through it.
-fn referral(ctx: &Ctx, state: &WidgetState, session: &Session, value_ref: &NodeRef) -> Html {
+fn referral(ctx: &Ctx, session: &Session, value_ref: &NodeRef) -> Html {
     let Some(link) = form::share_link(session, &page_context().landing_url) else {
         return el("p", "hl-panel hl-hint")
             .t(ctx.text(Text::ShareLinkPending))
             .h();
     };
-    let link = AttrValue::from(link);
-    let copy = {
-        let ctx = ctx.clone();
-        let link = link.clone();
-        Callback::from(move |_: MouseEvent| ctx.copy(link.clone()))
-    };
-    let mut block = el("div", "hl-panel")
-        .e(field(
-            "hl-field",
-            "hl-value",
-            el("label", "").t(ctx.text(Text::ShareLink)),
-            el("input", "")
-                .a("id", "hl-value")
-                .a("type", "text")
-                .a("readonly", "")
-                .value(link)
-                .r(value_ref),
-        ))
-        .e(el("button", "hl-secondary")
-            .a("type", "button")
-            .click(copy)
-            .t(ctx.text(if state.copied {
-                Text::Copied
-            } else {
-                Text::Copy
-            })));
+    let mut block = el("div", "hl-panel").e(field(
+        "hl-field",
+        "hl-value",
+        el("label", "").t(ctx.text(Text::ShareLink)),
+        el("input", "")
+            .a("id", "hl-value")
+            .a("type", "text")
+            .a("readonly", "")
+            .value(link.into())
+            .r(value_ref),
+    ));
     if session.referrals > 0 {
         block =
             block.e(el("p", "hl-hint").t_s(ctx.lang.with_n(Text::Referrals, session.referrals)));

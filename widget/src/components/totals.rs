@@ -42,7 +42,7 @@ pub fn totals(ctx: &Ctx, state: &WidgetState, session: &Session) -> Html {
         if let Some(given) = &session.reward {
             block = block
                 .e(el("p", "hl-unlocked").t(ctx.text(Text::RewardUnlocked)))
-                .c(reward_view(ctx, state, given));
+                .c(reward_view(ctx, given));
         } else if progress.unlocked() {
             block = block.e(el("p", "hl-unlocked").t(ctx.text(Text::RewardUnlocked)));
         }
@@ -51,27 +51,12 @@ pub fn totals(ctx: &Ctx, state: &WidgetState, session: &Session) -> Html {
     live.h()
 }
 
-fn reward_view(ctx: &Ctx, state: &WidgetState, reward: &UnlockedReward) -> Html {
+fn reward_view(ctx: &Ctx, reward: &UnlockedReward) -> Html {
     match reward {
-        UnlockedReward::Coupon { code, .. } => {
-            let copy = {
-                let ctx = ctx.clone();
-                let code = AttrValue::from(code.clone());
-                Callback::from(move |_: MouseEvent| ctx.copy(code.clone()))
-            };
-            el("div", "hl-coupon")
-                .e(el("p", "hl-label").t(ctx.text(Text::YourCode)))
-                .e(el("p", "hl-code").t_s(code.clone()))
-                .e(el("button", "hl-secondary")
-                    .a("type", "button")
-                    .click(copy)
-                    .t(ctx.text(if state.copied {
-                        Text::Copied
-                    } else {
-                        Text::Copy
-                    })))
-                .h()
-        }
+        UnlockedReward::Coupon { code, .. } => el("div", "hl-coupon")
+            .e(el("p", "hl-label").t(ctx.text(Text::YourCode)))
+            .e(el("p", "hl-code").t_s(code.clone()))
+            .h(),
         UnlockedReward::Download { url, .. } => el("a", "hl-submit hl-download")
             .a_s("href", url.clone())
             .a("target", "_blank")
