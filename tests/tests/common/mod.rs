@@ -56,7 +56,7 @@ pub async fn spawn_server() -> anyhow::Result<Server> {
 }
 
 /// Creates a running campaign with one email subscription (consent asked) and the given
-/// other methods.
+/// other methods (worth 2, not mandatory).
 pub async fn add_campaign(
     store: &Store,
     key: &str,
@@ -64,18 +64,37 @@ pub async fn add_campaign(
     campaign_type: CampaignType,
     others: &[(EntryMethodType, &str)],
 ) -> anyhow::Result<()> {
+    let others: Vec<(EntryMethodType, &str, bool)> = others
+        .iter()
+        .map(|(kind, action)| (*kind, *action, false))
+        .collect();
+    add_campaign_with(store, key, name, campaign_type, &others).await
+}
+
+/// Like [`add_campaign`], saying which other methods are mandatory.
+pub async fn add_campaign_with(
+    store: &Store,
+    key: &str,
+    name: &str,
+    campaign_type: CampaignType,
+    others: &[(EntryMethodType, &str, bool)],
+) -> anyhow::Result<()> {
     let mut entry_methods = vec![NewEntryMethod {
         method_type: EntryMethodType::EmailSubscribe,
         action: "Subscribe to our newsletter".to_owned(),
         worth: 1,
         mandatory: true,
     }];
-    entry_methods.extend(others.iter().map(|(method_type, action)| NewEntryMethod {
-        method_type: *method_type,
-        action: (*action).to_owned(),
-        worth: 2,
-        mandatory: false,
-    }));
+    entry_methods.extend(
+        others
+            .iter()
+            .map(|(method_type, action, mandatory)| NewEntryMethod {
+                method_type: *method_type,
+                action: (*action).to_owned(),
+                worth: 2,
+                mandatory: *mandatory,
+            }),
+    );
     let campaign = NewCampaign {
         key: CampaignKey::parse(key).context("a valid test key")?,
         name: name.to_owned(),
