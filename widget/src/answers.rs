@@ -147,9 +147,9 @@ fn contestant_session(value: &JsValue) -> ContestantSession {
             .iter()
             .filter_map(|done| {
                 Some(CompletedMethod {
-                    entry_method_id: EntryMethodId(integer(&field(&done, "entry_method_id")?)?),
-                    times: unsigned(&done, "times")?,
-                    last_completed_at: integer(&field(&done, "last_completed_at")?)?,
+                    entry_method_id: EntryMethodId(integer(&field(done, "entry_method_id")?)?),
+                    times: unsigned(done, "times")?,
+                    last_completed_at: integer(&field(done, "last_completed_at")?)?,
                 })
             })
             .collect(),

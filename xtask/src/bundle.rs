@@ -193,8 +193,11 @@ fn write_name(out: &mut Vec<u8>, name: &str) {
     out.extend_from_slice(name.as_bytes());
 }
 
-/// The wasm with the glue's imports renamed, and the names given (old, new).
-fn rename_imports(wasm: &[u8]) -> Result<(Vec<u8>, Vec<(String, String)>), String> {
+/// Import names given: (old, new).
+type Renames = Vec<(String, String)>;
+
+/// The wasm with the glue's imports renamed, and the names given.
+fn rename_imports(wasm: &[u8]) -> Result<(Vec<u8>, Renames), String> {
     if wasm.get(..8) != Some(b"\0asm\x01\0\0\0".as_slice()) {
         return Err("not a wasm module".into());
     }
