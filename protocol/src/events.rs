@@ -52,8 +52,9 @@ pub const ALL: [&str; 9] = [
 pub mod error_codes {
     /// The campaign could not be loaded: unknown key, or the server could not be reached.
     pub const CAMPAIGN_UNAVAILABLE: &str = "campaign_unavailable";
-    /// The server could not be reached after retries and the entry could not be kept for
-    /// later (no `localStorage`).
+    /// Reserved: the server could not be reached and the entry could not be kept for later.
+    /// The widget keeps every post in its outbox (in memory where `localStorage` is refused),
+    /// so it does not send this today.
     pub const NETWORK: &str = "network";
     /// The widget crashed.
     pub const INTERNAL: &str = "internal";

@@ -334,3 +334,62 @@ async fn a_capture_modal_opens_after_its_delay_and_follows_the_js_api() -> anyho
     browser.close().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn single_page_apps_mount_and_unmount_widgets_idempotently() -> anyhow::Result<()> {
+    let server = spawn_server().await?;
+    let site = HostSite::start([(
+        "/app",
+        Page::new(host_page(
+            &server.base_url,
+            RECORD_EVENTS,
+            "<main id=app></main>",
+        )),
+    )])
+    .await;
+    let browser = Browser::start().await?;
+    browser.goto(&site.url("/app")).await?;
+    // The app renders its view later, then asks for the widget (twice, as apps do).
+    browser
+        .eval(
+            r##"const view = document.createElement("div");
+               view.className = "hookline-campaign"; view.dataset.campaign = "demo"; view.id = "late";
+               document.getElementById("app").appendChild(view);
+               window.Hookline = window.Hookline || [];
+               Hookline.push(["mount", view], ["mount", "#late"]);"##,
+            vec![],
+        )
+        .await?;
+    wait_for_state(&browser, "#late", "ready").await?;
+    wait_in_shadow(&browser, "#late", "input[name=email]", None).await?;
+    let ready = wait_for_events(&browser, "ready", None, 1).await?;
+    assert_eq!(ready.len(), 1, "mounted once");
+
+    browser
+        .eval(
+            r##"Hookline.push(["unmount", "#late"], ["unmount", "#late"]);"##,
+            vec![],
+        )
+        .await?;
+    let after = browser
+        .eval(
+            r##"const view = document.getElementById("late");
+               return { state: view.getAttribute("data-hookline-state"), children: view.shadowRoot.childNodes.length };"##,
+            vec![],
+        )
+        .await?;
+    assert_eq!(
+        after,
+        json!({ "state": null, "children": 0 }),
+        "unmounted cleanly"
+    );
+
+    browser
+        .eval(r##"Hookline.push(["mount", "#late"]);"##, vec![])
+        .await?;
+    wait_for_state(&browser, "#late", "ready").await?;
+    wait_for_events(&browser, "ready", None, 2).await?;
+    wait_in_shadow(&browser, "#late", "input[name=email]", None).await?;
+    browser.close().await?;
+    Ok(())
+}
