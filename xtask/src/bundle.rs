@@ -51,6 +51,7 @@ pub fn build() -> Result<PathBuf, String> {
         &dist.join(LOADER),
         false,
     )?;
+    print_sizes(&dist)?;
     check_budget(&dist)?;
     Ok(dist)
 }
@@ -74,8 +75,12 @@ fn finish_wasm(compiled: &Path, dist: &Path) -> Result<(), String> {
     )?;
     run_command(
         Command::new(toolchain::wasm_opt())
+            // Flattening and re-looping before optimising for size comes out ~0.7 KB
+            // smaller gzipped than `-Oz` alone (measured; `-Os` beats `-Oz` after them).
             .args([
-                "-Oz",
+                "--flatten",
+                "--rereloop",
+                "-Os",
                 "--converge",
                 "--strip-debug",
                 "--strip-producers",
@@ -366,7 +371,7 @@ pub fn print_sizes(dist: &Path) -> Result<(), String> {
     let raw: u64 = sizes.iter().map(|(_, raw, _)| raw).sum();
     let gz: u64 = sizes.iter().map(|(_, _, gz)| gz).sum();
     println!(
-        "  {:<26} {raw:>10} {gz:>10}   (budget {TOTAL_BUDGET_GZIP} B gzipped)",
+        "  {:<26} {raw:>10} {gz:>10}   (budget {TOTAL_BUDGET_GZIP} B gzipped; loader {LOADER_BUDGET_GZIP} B)",
         "total"
     );
     Ok(())
