@@ -92,6 +92,19 @@ prefixed_id!(
     ApiKeyId,
     "key_"
 );
+prefixed_id!(
+    /// A returning visitor's proof of who they are in one campaign: minted by the server on
+    /// the contestant's first entry, kept by the widget in `localStorage` (never a cookie),
+    /// sent back with each later entry and to read the contestant's status. A bearer secret:
+    /// at least 128 random bits after the prefix.
+    ContestantToken,
+    "ctk_"
+);
+prefixed_id!(
+    /// A file a contestant uploaded for an `upload` entry method, before the entry cites it.
+    UploadId,
+    "upl_"
+);
 
 /// A campaign's short public key, as in `data-campaign="a1XyD"`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -119,6 +132,32 @@ impl fmt::Display for CampaignKey {
     }
 }
 
+/// A contestant's personal referral code, as in a share link's `?hl_ref=Xy12ab`. Public (it
+/// is in every link the contestant shares), so unprefixed and short.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ReferralCode(String);
+
+impl ReferralCode {
+    /// Query parameter of share links that carries the referrer's code.
+    pub const QUERY_PARAMETER: &'static str = "hl_ref";
+
+    /// Codes are 1 to 32 ASCII letters, digits, `-` or `_`, so they are safe in a URL.
+    pub fn parse(text: &str) -> Option<Self> {
+        CampaignKey::parse(text).map(|key| Self(key.0))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ReferralCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,5 +180,15 @@ mod tests {
         assert!(CampaignKey::parse("").is_none());
         assert!(CampaignKey::parse("a/b").is_none());
         assert!(CampaignKey::parse(&"a".repeat(33)).is_none());
+        assert_eq!(
+            ReferralCode::parse("Xy12-ab").map(|code| code.to_string()),
+            Some("Xy12-ab".into())
+        );
+        assert!(ReferralCode::parse("a&b=c").is_none());
+        assert_eq!(
+            ContestantToken::parse("ctk_9fK2").map(|token| token.to_string()),
+            Some("ctk_9fK2".into())
+        );
+        assert!(ContestantToken::parse("upl_9fK2").is_none());
     }
 }

@@ -111,6 +111,30 @@ impl Browser {
             .context("async script failed or timed out in the page")
     }
 
+    /// Runs a Chrome DevTools Protocol command (e.g. `Network.emulateNetworkConditions`)
+    /// through chromedriver's `goog/cdp/execute` endpoint and returns its result.
+    pub async fn cdp(&self, command: &str, params: Value) -> anyhow::Result<Value> {
+        self.client
+            .issue_cmd(DevToolsCommand {
+                command: command.to_owned(),
+                params,
+            })
+            .await
+            .with_context(|| format!("the DevTools command {command} failed"))
+    }
+
+    /// Takes the page offline (`true`) or back online, as the DevTools network panel does:
+    /// requests fail at once and `navigator.onLine` follows, with `offline`/`online` events.
+    pub async fn set_offline(&self, offline: bool) -> anyhow::Result<()> {
+        self.cdp("Network.enable", json!({})).await?;
+        self.cdp(
+            "Network.emulateNetworkConditions",
+            json!({ "offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 }),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// The element matching `selector` inside the open shadow root of the element matching
     /// `host_selector`.
     pub async fn find_in_shadow(
@@ -169,6 +193,31 @@ impl Drop for Browser {
         // Best effort on the way out of a failed test: the driver may already be gone.
         let _ = self.chromedriver.kill();
         let _ = self.chromedriver.wait();
+    }
+}
+
+/// chromedriver's vendor command that forwards one DevTools Protocol command.
+#[derive(Debug)]
+struct DevToolsCommand {
+    command: String,
+    params: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for DevToolsCommand {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.command, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
     }
 }
 

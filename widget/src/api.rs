@@ -1,40 +1,32 @@
-//! The widget's two HTTP calls to the public API, with retries.
+//! The widget's HTTP calls to the public API, with retries.
 //!
-//! Sends no cookies and triggers no CORS preflight: the entry post uses the safelisted
-//! `text/plain` content type. JSON is parsed and written by the browser (`Response.json()`,
-//! `JSON.stringify`), which keeps a JSON parser out of the bundle; `answers.rs` reads the parsed
-//! answers. Must not touch the DOM; what the answers mean is decided in `form.rs`.
+//! Sends no cookies and triggers no CORS preflight: the entry post's body is a string, which
+//! `fetch` sends as `text/plain;charset=UTF-8`, a CORS-safelisted type. JSON is parsed and
+//! written by the browser (`Response.json()`, `JSON.stringify`), which keeps a JSON parser out
+//! of the bundle; `answers.rs` reads the parsed answers. One `fetch` function serves every
+//! call (a client library's request builder would cost the bundle more). Must not touch the
+//! DOM; what the answers mean is decided in `form.rs`.
 
-use gloo_net::http::{Request, Response};
 use protocol::campaign::PublicCampaign;
-use protocol::entry::{ApiError, EntryRequest, EntryResponse};
-use serde::Serialize;
-use wasm_bindgen::JsValue;
+use protocol::entry::{ApiError, ContestantStatus, EntryAnswer};
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::RequestCredentials;
+use web_sys::{RequestCredentials, RequestInit, Response};
 use yew::platform::time::sleep;
 
 use crate::answers;
+use crate::bindings::is_online;
 use crate::form::{
-    AnswerBody, PostOutcome, RETRY_DELAYS, campaign_url, entries_url, read_post_answer,
+    AnswerBody, PostOutcome, RETRY_DELAYS, campaign_url, contestant_url, entries_url,
+    read_post_answer,
 };
 
 /// A response body as the browser parsed it (`undefined` if it was not JSON).
 struct JsBody(JsValue);
 
-impl JsBody {
-    async fn read(response: Response) -> Self {
-        let parsed = match web_sys::Response::from(response).json() {
-            Ok(promise) => JsFuture::from(promise).await.unwrap_or(JsValue::UNDEFINED),
-            Err(_) => JsValue::UNDEFINED,
-        };
-        Self(parsed)
-    }
-}
-
 impl AnswerBody for JsBody {
-    fn entry_response(&self) -> Option<EntryResponse> {
-        answers::entry_response(&self.0)
+    fn entry_answer(&self) -> Option<EntryAnswer> {
+        answers::entry_answer(&self.0)
     }
 
     fn api_error(&self) -> Option<ApiError> {
@@ -42,12 +34,30 @@ impl AnswerBody for JsBody {
     }
 }
 
-/// `value` as JSON text, by the browser's `JSON.stringify`.
-fn to_json(value: &impl Serialize) -> Option<String> {
-    let value = value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .ok()?;
-    js_sys::JSON::stringify(&value).ok()?.as_string()
+/// One request without cookies: `GET`, or `POST` of `body`. The status and the parsed JSON
+/// body (`undefined` if not JSON); `None` if no answer came (offline, refused, CORS).
+#[inline(never)]
+async fn fetch(url: &str, body: Option<&str>) -> Option<(u16, JsBody)> {
+    let init = RequestInit::new();
+    init.set_credentials(RequestCredentials::Omit);
+    if let Some(body) = body {
+        init.set_method("POST");
+        init.set_body(&JsValue::from_str(body));
+    }
+    let promise = web_sys::window()?.fetch_with_str_and_init(url, &init);
+    let response: Response = JsFuture::from(promise).await.ok()?.dyn_into().ok()?;
+    let parsed = match response.json() {
+        Ok(promise) => JsFuture::from(promise).await.unwrap_or(JsValue::UNDEFINED),
+        Err(_) => JsValue::UNDEFINED,
+    };
+    Some((response.status(), JsBody(parsed)))
+}
+
+/// The entry post as JSON text: written as a JS object (`wire.rs`), then `JSON.stringify`.
+pub fn to_json(post: &crate::form::Post) -> Option<String> {
+    js_sys::JSON::stringify(&crate::wire::to_js(post))
+        .ok()?
+        .as_string()
 }
 
 /// The first try at once, then one after each retry delay.
@@ -62,54 +72,44 @@ pub async fn fetch_campaign(api_base: &str, key: &str) -> Option<PublicCampaign>
         if let Some(delay) = delay {
             sleep(delay).await;
         }
-        let Ok(response) = Request::get(&url)
-            .credentials(RequestCredentials::Omit)
-            .send()
-            .await
-        else {
-            continue;
-        };
-        match response.status() {
-            200 => return answers::public_campaign(&JsBody::read(response).await.0),
-            408 | 429 | 500.. => continue,
-            _ => return None,
+        match fetch(&url, None).await {
+            Some((200, body)) => return answers::public_campaign(&body.0),
+            None | Some((408 | 429 | 500.., _)) => continue,
+            Some(_) => return None,
         }
     }
     None
 }
 
-/// Posts one entry, retrying with the same idempotency key while the server cannot be
-/// reached or answers 5xx. A final `Retry` means every try failed.
-pub async fn post_entry(api_base: &str, key: &str, request: &EntryRequest) -> PostOutcome {
+/// A returning contestant's status, in one try. `None` when the server does not know the
+/// token, has no such route yet, or cannot be reached: the widget then shows what it kept.
+pub async fn fetch_status(api_base: &str, key: &str, token: &str) -> Option<ContestantStatus> {
+    match fetch(&contestant_url(api_base, key, token), None).await? {
+        (200, body) => answers::contestant_status(&body.0),
+        _ => None,
+    }
+}
+
+/// Posts one entry body, retrying with the same body (and so the same idempotency key) while
+/// the server cannot be reached or answers 5xx. A final `Retry` means every try failed; when
+/// the browser knows it is offline, no try is made.
+pub async fn post_entry(api_base: &str, key: &str, body: &str) -> PostOutcome {
     let url = entries_url(api_base, key);
-    // Serialising a struct of strings, numbers and a string-keyed map does not fail.
-    let Some(body) = to_json(request) else {
-        return PostOutcome::Retry;
-    };
     let mut outcome = PostOutcome::Retry;
     for delay in tries() {
+        if !is_online() {
+            break;
+        }
         if let Some(delay) = delay {
             sleep(delay).await;
         }
-        outcome = post_once(&url, &body).await;
-        if outcome != PostOutcome::Retry {
+        outcome = match fetch(&url, Some(body)).await {
+            Some((status, answer)) => read_post_answer(status, &answer),
+            None => PostOutcome::Retry,
+        };
+        if !matches!(outcome, PostOutcome::Retry) {
             break;
         }
     }
     outcome
-}
-
-async fn post_once(url: &str, body: &str) -> PostOutcome {
-    let request = Request::post(url)
-        .credentials(RequestCredentials::Omit)
-        .header("content-type", "text/plain;charset=UTF-8")
-        .body(body);
-    let Ok(request) = request else {
-        return PostOutcome::Retry;
-    };
-    let Ok(response) = request.send().await else {
-        return PostOutcome::Retry;
-    };
-    let status = response.status();
-    read_post_answer(status, &JsBody::read(response).await)
 }

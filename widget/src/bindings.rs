@@ -1,18 +1,22 @@
 //! Everything the widget asks of the browser that is not Yew's business: the page's URL and
-//! referrer, random bytes, the console. The only file with `#[wasm_bindgen] extern` blocks.
+//! referrer, random bytes, the clock, `localStorage`, dates in the reader's
+//! language, the console. The only file with `#[wasm_bindgen] extern` blocks.
 //!
 //! These functions never throw into the host page: every fallible browser call falls back to
 //! a harmless default.
 
 use wasm_bindgen::prelude::*;
+use web_sys::Storage;
 
 use crate::form::PageContext;
+use crate::i18n::Lang;
 
 #[wasm_bindgen]
 extern "C" {
     /// `console.error(message)`.
     #[wasm_bindgen(js_namespace = console, js_name = error)]
     pub fn console_error(message: &str);
+
 }
 
 /// The host page's address and referrer, recorded with each entry.
@@ -45,4 +49,31 @@ pub fn random_bytes() -> [u8; 16] {
         }
     }
     bytes
+}
+
+/// The time, unix milliseconds.
+pub fn now_ms() -> i64 {
+    // Whole milliseconds since 1970 fit an i64 for the next 290 million years.
+    js_sys::Date::now() as i64
+}
+
+/// `navigator.onLine`: `false` only when the browser knows it is offline.
+pub fn is_online() -> bool {
+    web_sys::window().is_none_or(|window| window.navigator().on_line())
+}
+
+/// `localStorage`, where the page may use it (not in some sandboxed frames or private modes).
+pub fn local_storage() -> Option<Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// A date as people of `lang` write it, e.g. "22 November 2026".
+pub fn format_date(unix_ms: i64, lang: Lang) -> String {
+    let date = js_sys::Date::new(&JsValue::from_f64(unix_ms as f64));
+    let options = js_sys::Object::new();
+    for (name, value) in [("day", "numeric"), ("month", "long"), ("year", "numeric")] {
+        // Setting a property of a plain new object does not fail.
+        let _ = js_sys::Reflect::set(&options, &name.into(), &value.into());
+    }
+    date.to_locale_date_string(lang.tag(), &options).into()
 }

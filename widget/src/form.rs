@@ -1,25 +1,32 @@
-//! The widget's pure logic: checking what the contestant typed, building the entry request,
-//! reading the server's answer, and the retry schedule.
+//! The widget's pure form logic: checking the contestant's details and each action's input,
+//! building the entry post, reading the server's answer, share links and the retry schedule.
 //!
 //! Everything here is plain Rust over plain data, tested natively. It must not touch the DOM,
 //! the network or the clock: the app passes in what it read from the page.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use protocol::campaign::{EntryMethodType, PublicCampaign};
-use protocol::entry::{ApiError, EntryRequest, EntryResponse, MAX_IDEMPOTENCY_KEY_LEN};
-use protocol::events::{CampaignInfo, ContestantInfo};
-use protocol::ids::EntryMethodId;
-use protocol::validate::{MAX_NAME_LEN, normalize_email};
+use protocol::campaign::{
+    AnswerKind, CampaignType, EntryMethodType, PublicCampaign, PublicEntryMethod,
+};
+use protocol::entry::{ApiError, EntryAnswer, MAX_IDEMPOTENCY_KEY_LEN};
+use protocol::events::CampaignInfo;
+use protocol::ids::{ContestantToken, EntryMethodId, ReferralCode, UploadId};
+use protocol::validate::{EmailProblem, MAX_NAME_LEN, normalize_email};
+
+use crate::i18n::{Lang, Text, api_error_text};
+use crate::session::Session;
 
 /// Waits before each retry of a post that got no answer or a 5xx. Three retries, then the
-/// contestant is told; every retry carries the same idempotency key.
+/// post waits in the outbox; every retry carries the same idempotency key.
 pub const RETRY_DELAYS: [Duration; 3] = [
     Duration::from_millis(500),
     Duration::from_millis(1_500),
     Duration::from_millis(4_000),
 ];
+
+/// Longest answer, code or URL the widget sends (the body limit is 64 KiB).
+pub const MAX_VALUE_LEN: usize = 2_000;
 
 /// A place in the form an error message is shown; `data-field` on `.hl-error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +34,8 @@ pub enum Field {
     Email,
     Name,
     Consent,
+    /// The input of an entry method (answer, code, URL, file).
+    Value,
     /// The form as a whole (errors about no single field).
     Form,
 }
@@ -37,6 +46,7 @@ impl Field {
             Self::Email => "email",
             Self::Name => "name",
             Self::Consent => "consent",
+            Self::Value => "value",
             Self::Form => "form",
         }
     }
@@ -47,6 +57,7 @@ impl Field {
             Some("email") => Self::Email,
             Some("name") => Self::Name,
             Some("consent") => Self::Consent,
+            Some("value" | "upload_id") => Self::Value,
             _ => Self::Form,
         }
     }
@@ -68,7 +79,7 @@ impl FieldError {
     }
 }
 
-/// What the contestant typed, exactly as read from the form.
+/// What the contestant typed in the details form, exactly as read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FormInput {
     pub email: String,
@@ -78,7 +89,7 @@ pub struct FormInput {
     pub honeypot: String,
 }
 
-/// A form that passed the checks, with the email normalised and the name trimmed.
+/// Details that passed the checks, with the email normalised and the name trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidForm {
     pub email: String,
@@ -87,30 +98,37 @@ pub struct ValidForm {
     pub honeypot: String,
 }
 
-impl ValidForm {
-    pub fn contestant(&self) -> ContestantInfo {
-        ContestantInfo {
-            email: self.email.clone(),
-            name: self.name.clone(),
-        }
+fn email_text(problem: EmailProblem) -> Text {
+    match problem {
+        EmailProblem::Missing => Text::EmailMissing,
+        EmailProblem::TooLong => Text::EmailTooLong,
+        EmailProblem::Malformed => Text::EmailMalformed,
     }
 }
 
-pub const CONSENT_REQUIRED: &str = "Please tick the box to agree before entering.";
-
-/// Checks the form. Consent is required only when the campaign shows a consent statement.
-/// Errors come in form order (email, name, consent), so the first is the one to focus.
-pub fn validate(input: &FormInput, consent_required: bool) -> Result<ValidForm, Vec<FieldError>> {
+/// Checks the details form. Consent is required only when the campaign shows a consent
+/// statement. Errors come in form order (email, name, consent), so the first is the one to
+/// focus.
+pub fn validate(
+    input: &FormInput,
+    consent_required: bool,
+    lang: Lang,
+) -> Result<ValidForm, Vec<FieldError>> {
     let mut errors = Vec::new();
     let email = normalize_email(&input.email)
-        .map_err(|problem| errors.push(FieldError::new(Field::Email, problem.to_string())))
+        .map_err(|problem| {
+            errors.push(FieldError::new(Field::Email, lang.get(email_text(problem))))
+        })
         .unwrap_or_default();
     let name = input.name.trim();
     if name.chars().count() > MAX_NAME_LEN {
-        errors.push(FieldError::new(Field::Name, "That name is too long."));
+        errors.push(FieldError::new(Field::Name, lang.get(Text::NameTooLong)));
     }
     if consent_required && !input.consent {
-        errors.push(FieldError::new(Field::Consent, CONSENT_REQUIRED));
+        errors.push(FieldError::new(
+            Field::Consent,
+            lang.get(Text::ConsentRequired),
+        ));
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -128,14 +146,19 @@ pub fn consent_required(campaign: &PublicCampaign) -> bool {
     !campaign.consent_text.trim().is_empty()
 }
 
-/// The entry method the form completes: the campaign's email subscription, else its first.
-pub fn form_entry_method(campaign: &PublicCampaign) -> Option<EntryMethodId> {
-    campaign
-        .entry_methods
+/// The entry method the details form completes: the campaign's email subscription; for a
+/// Capture campaign without one, its first method. `None`: giving details enters nothing by
+/// itself (the first action will carry them).
+pub fn details_method(campaign: &PublicCampaign) -> Option<&PublicEntryMethod> {
+    let methods = &campaign.entry_methods;
+    methods
         .iter()
         .find(|method| method.method_type == EntryMethodType::EmailSubscribe)
-        .or_else(|| campaign.entry_methods.first())
-        .map(|method| method.id)
+        .or_else(|| {
+            (campaign.campaign_type == CampaignType::Capture)
+                .then(|| methods.first())
+                .flatten()
+        })
 }
 
 /// The campaign as events describe it.
@@ -147,6 +170,57 @@ pub fn campaign_info(campaign: &PublicCampaign) -> CampaignInfo {
     }
 }
 
+/// Checks what the contestant gave for `method` (typed, chosen, or the URL they clicked) and
+/// returns the entry's `value`. The message is for the method's field.
+pub fn action_value(method: &PublicEntryMethod, raw: &str, lang: Lang) -> Result<String, String> {
+    let value = raw.trim();
+    if value.chars().count() > MAX_VALUE_LEN {
+        return Err(lang.get(Text::Refused).to_owned());
+    }
+    let refuse = |text: Text| Err(lang.get(text).to_owned());
+    match method.method_type {
+        EntryMethodType::CustomQuestion => {
+            let Some(question) = &method.custom_question else {
+                return Ok(value.to_owned());
+            };
+            match question.kind {
+                AnswerKind::Checkbox => {
+                    let ticked = value == "true";
+                    if question.required && !ticked {
+                        return refuse(Text::AnswerRequired);
+                    }
+                    Ok(ticked.to_string())
+                }
+                AnswerKind::Choice
+                    if !value.is_empty() && !question.choices.iter().any(|c| c == value) =>
+                {
+                    refuse(Text::AnswerRequired)
+                }
+                _ if question.required && value.is_empty() => refuse(Text::AnswerRequired),
+                _ => Ok(value.to_owned()),
+            }
+        }
+        EntryMethodType::SecretCode if value.is_empty() => refuse(Text::AnswerRequired),
+        // Both kinds take an image's address for now: files need the uploads route, which
+        // the server does not have yet (see ARCHITECTURE.md).
+        EntryMethodType::Upload if !is_web_url(value) => refuse(Text::InvalidUrl),
+        _ => Ok(value.to_owned()),
+    }
+}
+
+/// `http://` or `https://` and something after.
+pub fn is_web_url(text: &str) -> bool {
+    let lower = text.get(..8).unwrap_or(text).to_ascii_lowercase();
+    let rest = if lower.starts_with("https://") {
+        &text[8..]
+    } else if lower.starts_with("http://") {
+        &text[7..]
+    } else {
+        return false;
+    };
+    !rest.is_empty() && !rest.contains(char::is_whitespace)
+}
+
 /// Where the page came from, as the entry records it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PageContext {
@@ -154,26 +228,69 @@ pub struct PageContext {
     pub referring_url: String,
 }
 
-/// The body of the entry post. `issued_at` is the campaign's `issued_at`, echoed so the server
-/// can tell how long the form was shown (0 means the server did not say).
-pub fn entry_request(
-    form: &ValidForm,
-    entry_method_id: EntryMethodId,
+/// What one action sends besides the contestant's details.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActionInput {
+    pub value: String,
+    pub upload_id: Option<UploadId>,
+    /// The honeypot of the details form, sent with the entry it makes.
+    pub honeypot: String,
+}
+
+/// The entry post's body: what [`protocol::entry::EntryPost`] carries, with `details` as the
+/// one answer the widget can give (a custom question's), so the bundle needs no map of JSON
+/// values. `wire.rs` writes it in `EntryPost`'s exact shape (tested against its serde).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Post {
+    pub idempotency_key: String,
+    pub entry_method_id: EntryMethodId,
+    pub email: String,
+    pub name: String,
+    pub consent: bool,
+    /// Question → answer, for `details` (`user.details` of the webhook).
+    pub answer: Option<(String, String)>,
+    pub landing_url: String,
+    pub referring_url: String,
+    pub honeypot: String,
+    pub form_issued_at: Option<i64>,
+    pub value: String,
+    pub upload_id: Option<UploadId>,
+    pub referrer_code: Option<ReferralCode>,
+    pub contestant_token: Option<ContestantToken>,
+}
+
+/// The body of the entry post for `method`, by the contestant of `session`. `issued_at` is
+/// the campaign's `issued_at`, echoed so the server can tell how long the form was shown
+/// (0 means the server did not say). A custom question's answer also goes into `details`,
+/// under the question's text.
+pub fn entry_post(
+    session: &Session,
+    method: &PublicEntryMethod,
+    input: &ActionInput,
     issued_at: i64,
     idempotency_key: &str,
     page: &PageContext,
-) -> EntryRequest {
-    EntryRequest {
+) -> Post {
+    let answer = method
+        .custom_question
+        .as_ref()
+        .filter(|_| method.method_type == EntryMethodType::CustomQuestion)
+        .map(|question| (question.question.clone(), input.value.clone()));
+    Post {
         idempotency_key: idempotency_key.to_owned(),
-        entry_method_id,
-        email: form.email.clone(),
-        name: form.name.clone(),
-        consent: form.consent,
-        details: BTreeMap::new(),
+        entry_method_id: method.id,
+        email: session.email.clone(),
+        name: session.name.clone(),
+        consent: session.consent,
+        answer,
         landing_url: page.landing_url.clone(),
         referring_url: page.referring_url.clone(),
-        honeypot: form.honeypot.clone(),
+        honeypot: input.honeypot.clone(),
         form_issued_at: (issued_at != 0).then_some(issued_at),
+        value: input.value.clone(),
+        upload_id: input.upload_id.clone(),
+        referrer_code: session.referred_by.clone(),
+        contestant_token: session.token.clone(),
     }
 }
 
@@ -202,11 +319,21 @@ pub fn entries_url(api_base: &str, key: &str) -> String {
     format!("{}/entries", campaign_url(api_base, key))
 }
 
+/// The returning contestant's status. Tokens are URL-safe (`ctk_` and letters, digits, `-`, `_`).
+pub fn contestant_url(api_base: &str, key: &str, token: &str) -> String {
+    format!("{}/contestant?token={token}", campaign_url(api_base, key))
+}
+
+/// The campaign's hosted page.
+pub fn hosted_page_url(api_base: &str, key: &str) -> String {
+    format!("{}/c/{key}", api_base.trim_end_matches('/'))
+}
+
 /// What one answer to the entry post means.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PostOutcome {
     /// 200 or 201: the entry is stored.
-    Accepted(EntryResponse),
+    Accepted(EntryAnswer),
     /// A 4xx: the server refused and stored nothing; retrying the same post cannot help.
     Refused(ApiError),
     /// A 5xx, 408, 429, or an answer that could not be read: worth retrying.
@@ -217,55 +344,74 @@ pub enum PostOutcome {
 /// widget (see `answers.rs`), `serde_json` in tests. (The widget links no JSON parser of its
 /// own.) Each is `None` if the body is not JSON of that shape.
 pub trait AnswerBody {
-    fn entry_response(&self) -> Option<EntryResponse>;
+    fn entry_answer(&self) -> Option<EntryAnswer>;
     fn api_error(&self) -> Option<ApiError>;
 }
 
 /// Reads the server's answer to the entry post.
 pub fn read_post_answer(status: u16, body: &impl AnswerBody) -> PostOutcome {
     match status {
-        200 | 201 => match body.entry_response() {
-            Some(response) => PostOutcome::Accepted(response),
+        200 | 201 => match body.entry_answer() {
+            Some(answer) => PostOutcome::Accepted(answer),
             None => PostOutcome::Retry,
         },
         408 | 429 => PostOutcome::Retry,
         400..=499 => PostOutcome::Refused(body.api_error().unwrap_or_else(|| ApiError {
             code: format!("http_{status}"),
-            detail: "Sorry, your entry could not be accepted.".to_owned(),
+            detail: Lang::En.get(Text::Refused).to_owned(),
             field: None,
         })),
         _ => PostOutcome::Retry,
     }
 }
 
-/// The error event code and message for a post that got no usable answer after all retries.
-pub const NETWORK_CODE: &str = "network";
-pub const NETWORK_MESSAGE: &str =
-    "We couldn't reach the server. Please check your connection and try again.";
-
-/// The error event code and message for a campaign that could not be loaded.
-pub const CAMPAIGN_UNAVAILABLE_CODE: &str = "campaign_unavailable";
-pub const CAMPAIGN_UNAVAILABLE_MESSAGE: &str = "This campaign isn't available right now.";
-
-/// Where to show a refused entry's message.
-pub fn refusal_error(error: &ApiError) -> FieldError {
-    FieldError::new(
-        Field::from_api(error.field.as_deref()),
-        error.detail.clone(),
-    )
+/// Where to show a refused entry's message, and in which words: the widget's own for the
+/// codes it knows when it speaks another language than the server's English, else the
+/// server's `detail`.
+pub fn refusal_error(error: &ApiError, lang: Lang) -> FieldError {
+    let message = match (lang, api_error_text(&error.code)) {
+        (Lang::En, _) | (_, None) => error.detail.clone(),
+        (_, Some(text)) => lang.get(text).to_owned(),
+    };
+    FieldError::new(Field::from_api(error.field.as_deref()), message)
 }
 
-/// The thank-you line after a confirmed entry.
-pub fn done_message(total_entries: u32) -> String {
-    match total_entries {
-        1 => "You're in! You have 1 entry.".to_owned(),
-        n => format!("You're in! You have {n} entries."),
+/// The referrer's code in a landing page URL (`?hl_ref=…`), if any.
+pub fn referrer_code(landing_url: &str) -> Option<ReferralCode> {
+    let query = landing_url.split('#').next()?.split_once('?')?.1;
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(name, _)| *name == ReferralCode::QUERY_PARAMETER)
+        .and_then(|(_, value)| ReferralCode::parse(value))
+}
+
+/// The contestant's share link: the server's, else the landing page (without its fragment
+/// and any earlier `hl_ref`) with their code. `None` until the server has given a code.
+pub fn share_link(session: &Session, landing_url: &str) -> Option<String> {
+    if !session.referral_url.is_empty() {
+        return Some(session.referral_url.clone());
     }
+    let code = session.referral_code.as_ref()?;
+    let page = landing_url.split('#').next().unwrap_or_default();
+    let (path, query) = page.split_once('?').unwrap_or((page, ""));
+    let mut kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            !pair.is_empty() && pair.split('=').next() != Some(ReferralCode::QUERY_PARAMETER)
+        })
+        .collect();
+    let parameter = format!("{}={code}", ReferralCode::QUERY_PARAMETER);
+    kept.push(&parameter);
+    Some(format!("{path}?{}", kept.join("&")))
 }
 
 #[cfg(test)]
 mod tests {
-    use protocol::campaign::{CampaignStatus, CampaignType, PublicEntryMethod};
+    use protocol::campaign::{
+        CampaignStatus, QuestionSettings, SecretCodeSettings, UploadKind, UploadSettings,
+    };
+    use protocol::entry::{ContestantSession, EntryAction, EntryPost, EntryRequest, EntryResponse};
     use protocol::ids::CampaignKey;
 
     use super::*;
@@ -281,7 +427,7 @@ mod tests {
 
     /// `expected` is the normalised email, or the fields with errors in order.
     fn check(input: FormInput, consent_required: bool, expected: Result<&str, &[Field]>) {
-        let actual = validate(&input, consent_required);
+        let actual = validate(&input, consent_required, Lang::En);
         let actual = actual
             .as_ref()
             .map(|form| form.email.as_str())
@@ -318,104 +464,321 @@ mod tests {
     }
 
     #[test]
-    fn validation_messages_are_for_people() {
-        let errors = validate(&input("", "", false), true)
+    fn validation_messages_are_for_people_in_their_language() {
+        let errors = validate(&input("", "", false), true, Lang::En)
             .err()
             .unwrap_or_default();
         assert_eq!(errors[0].message, "Please enter your email address.");
-        assert_eq!(errors[1].message, CONSENT_REQUIRED);
-    }
-
-    #[test]
-    fn valid_form_is_trimmed_and_keeps_the_honeypot() {
-        let mut form_input = input("joe@example.com", "  Joe Bloggs ", true);
-        form_input.honeypot = "spam".into();
-        let form = validate(&form_input, true).ok();
         assert_eq!(
-            form,
-            Some(ValidForm {
-                email: "joe@example.com".into(),
-                name: "Joe Bloggs".into(),
-                consent: true,
-                honeypot: "spam".into(),
-            })
+            errors[1].message,
+            "Please tick the box to agree before entering."
+        );
+        let errors = validate(&input("joe@", "", true), true, Lang::Fr)
+            .err()
+            .unwrap_or_default();
+        assert_eq!(
+            errors[0].message,
+            "Veuillez saisir une adresse e-mail valide, comme nom@exemple.fr."
         );
     }
 
-    fn campaign(consent_text: &str, methods: &[(i64, EntryMethodType)]) -> PublicCampaign {
+    #[test]
+    fn english_email_messages_are_the_servers() {
+        // The server refuses with `EmailProblem`'s text; the widget says the same before.
+        for problem in [
+            EmailProblem::Missing,
+            EmailProblem::TooLong,
+            EmailProblem::Malformed,
+        ] {
+            assert_eq!(Lang::En.get(email_text(problem)), problem.to_string());
+        }
+    }
+
+    fn method(id: i64, method_type: EntryMethodType) -> PublicEntryMethod {
+        PublicEntryMethod {
+            id: EntryMethodId(id),
+            method_type,
+            action: "Do it".into(),
+            worth: 1,
+            mandatory: true,
+            daily: false,
+            custom_question: None,
+            visit_url: None,
+            secret_code: None,
+            social_follow: None,
+            upload: None,
+        }
+    }
+
+    fn campaign(
+        campaign_type: CampaignType,
+        consent_text: &str,
+        methods: Vec<PublicEntryMethod>,
+    ) -> PublicCampaign {
         PublicCampaign {
             key: CampaignKey::parse("demo").unwrap_or_else(|| unreachable!()),
             name: "Demo".into(),
-            campaign_type: CampaignType::Competition,
+            campaign_type,
             status: CampaignStatus::Running,
             description: "Win".into(),
             consent_text: consent_text.into(),
-            entry_methods: methods
-                .iter()
-                .map(|&(id, method_type)| PublicEntryMethod {
-                    id: EntryMethodId(id),
-                    method_type,
-                    action: "Do it".into(),
-                    worth: 1,
-                    mandatory: true,
-                })
-                .collect(),
+            entry_methods: methods,
             issued_at: 0,
+            starts_at: None,
+            ends_at: None,
+            image_url: String::new(),
+            reward: None,
+            capture: None,
             social_proof: None,
         }
     }
 
     #[test]
-    fn entry_method_prefers_email_subscribe() {
+    fn the_details_form_completes_the_email_subscription() {
         use EntryMethodType::*;
-        let check = |methods: &[(i64, EntryMethodType)], expected: Option<i64>| {
-            assert_eq!(
-                form_entry_method(&campaign("", methods)),
-                expected.map(EntryMethodId)
-            );
+        let check = |campaign_type, methods: Vec<PublicEntryMethod>, expected: Option<i64>| {
+            let c = campaign(campaign_type, "", methods);
+            assert_eq!(details_method(&c).map(|m| m.id.0), expected);
         };
-        check(&[], None);
-        check(&[(7, VisitUrl)], Some(7));
-        check(&[(7, VisitUrl), (9, EmailSubscribe)], Some(9));
+        check(CampaignType::Competition, vec![], None);
+        check(CampaignType::Competition, vec![method(7, VisitUrl)], None);
+        check(
+            CampaignType::Competition,
+            vec![method(7, VisitUrl), method(9, EmailSubscribe)],
+            Some(9),
+        );
+        check(
+            CampaignType::Capture,
+            vec![method(7, CustomQuestion)],
+            Some(7),
+        );
     }
 
     #[test]
     fn consent_is_required_when_there_is_a_statement() {
-        assert!(consent_required(&campaign("I agree to the rules.", &[])));
-        assert!(!consent_required(&campaign("  ", &[])));
+        assert!(consent_required(&campaign(
+            CampaignType::Competition,
+            "I agree to the rules.",
+            vec![]
+        )));
+        assert!(!consent_required(&campaign(
+            CampaignType::Competition,
+            "  ",
+            vec![]
+        )));
+    }
+
+    fn question(kind: AnswerKind, required: bool) -> PublicEntryMethod {
+        let mut m = method(2, EntryMethodType::CustomQuestion);
+        m.custom_question = Some(QuestionSettings {
+            question: "How do you take it?".into(),
+            kind,
+            choices: vec!["Black".into(), "With milk".into()],
+            required,
+        });
+        m
     }
 
     #[test]
-    fn request_carries_form_page_and_key() {
-        let form = ValidForm {
-            email: "joe@example.com".into(),
-            name: "Joe".into(),
-            consent: true,
-            honeypot: String::new(),
+    fn action_values_by_method() {
+        let check = |m: &PublicEntryMethod, raw: &str, expected: Result<&str, &str>| {
+            let actual = action_value(m, raw, Lang::En);
+            assert_eq!(
+                actual.as_deref().map_err(String::as_str),
+                expected,
+                "{:?} {raw:?}",
+                m.method_type
+            );
         };
+        let required = "Please answer the question.";
+        check(&question(AnswerKind::Text, true), "  Great ", Ok("Great"));
+        check(&question(AnswerKind::Text, true), "  ", Err(required));
+        check(&question(AnswerKind::Text, false), "", Ok(""));
+        check(
+            &question(AnswerKind::Choice, true),
+            "With milk",
+            Ok("With milk"),
+        );
+        check(&question(AnswerKind::Choice, true), "Tea", Err(required));
+        check(&question(AnswerKind::Choice, true), "", Err(required));
+        check(&question(AnswerKind::Choice, false), "", Ok(""));
+        check(&question(AnswerKind::Checkbox, true), "true", Ok("true"));
+        check(
+            &question(AnswerKind::Checkbox, true),
+            "false",
+            Err(required),
+        );
+        check(&question(AnswerKind::Checkbox, false), "", Ok("false"));
+        let mut secret = method(4, EntryMethodType::SecretCode);
+        secret.secret_code = Some(SecretCodeSettings::default());
+        check(&secret, " BEANS ", Ok("BEANS"));
+        check(&secret, "", Err(required));
+        let image = method(7, EntryMethodType::Upload);
+        check(
+            &image,
+            "https://cdn.example/cup.jpg",
+            Ok("https://cdn.example/cup.jpg"),
+        );
+        check(
+            &image,
+            "cup.jpg",
+            Err("Please enter a web address starting with https://."),
+        );
+        let mut file = method(7, EntryMethodType::Upload);
+        file.upload = Some(UploadSettings {
+            accept: UploadKind::File,
+            max_bytes: 0,
+        });
+        check(
+            &file,
+            "",
+            Err("Please enter a web address starting with https://."),
+        );
+        check(
+            &file,
+            "https://cdn.example/a.png",
+            Ok("https://cdn.example/a.png"),
+        );
+        check(
+            &question(AnswerKind::Text, false),
+            &"x".repeat(MAX_VALUE_LEN + 1),
+            Err("Sorry, your entry could not be accepted."),
+        );
+    }
+
+    #[test]
+    fn web_urls() {
+        for (text, expected) in [
+            ("https://a.example/x", true),
+            ("HTTP://a.example", true),
+            ("https://", false),
+            ("ftp://a.example", false),
+            ("javascript:alert(1)", false),
+            ("https://a b", false),
+            ("", false),
+        ] {
+            assert_eq!(is_web_url(text), expected, "{text:?}");
+        }
+    }
+
+    fn session() -> Session {
+        let mut session = Session::new(
+            "joe@example.com",
+            "Joe",
+            true,
+            ReferralCode::parse("Fr13nd"),
+        );
+        session.token = ContestantToken::parse("ctk_abc");
+        session
+    }
+
+    #[test]
+    fn the_post_carries_details_action_page_and_key() {
         let page = PageContext {
-            landing_url: "https://shop.example/".into(),
+            landing_url: "https://shop.example/?hl_ref=Fr13nd".into(),
             referring_url: "https://search.example/".into(),
         };
-        let request = entry_request(&form, EntryMethodId(3), 1_700_000_000_000, "idem_ab", &page);
-        let json = serde_json::to_value(&request).unwrap_or_default();
+        let action = ActionInput {
+            value: "With milk".into(),
+            ..ActionInput::default()
+        };
+        let post = entry_post(
+            &session(),
+            &question(AnswerKind::Choice, true),
+            &action,
+            1_795_330_477_000,
+            "idem_0f3a9c1e5b7d4f2a8c6e0b1d3f5a7c9e",
+            &page,
+        );
+        let json = serde_json::to_value(post.to_protocol()).unwrap_or_default();
         assert_eq!(
             json,
             serde_json::json!({
-                "idempotency_key": "idem_ab",
-                "entry_method_id": 3,
+                "idempotency_key": "idem_0f3a9c1e5b7d4f2a8c6e0b1d3f5a7c9e",
+                "entry_method_id": 2,
                 "email": "joe@example.com",
                 "name": "Joe",
                 "consent": true,
-                "details": {},
-                "landing_url": "https://shop.example/",
+                "details": {"How do you take it?": "With milk"},
+                "landing_url": "https://shop.example/?hl_ref=Fr13nd",
                 "referring_url": "https://search.example/",
                 "honeypot": "",
-                "form_issued_at": 1_700_000_000_000_i64,
+                "form_issued_at": 1_795_330_477_000_i64,
+                "value": "With milk",
+                "referrer_code": "Fr13nd",
+                "contestant_token": "ctk_abc",
             })
         );
-        let unknown = entry_request(&form, EntryMethodId(3), 0, "idem_ab", &page);
-        assert_eq!(unknown.form_issued_at, None);
+        let first_visit = Session::new("joe@example.com", "", false, None);
+        let email = method(1, EntryMethodType::EmailSubscribe);
+        let post = entry_post(
+            &first_visit,
+            &email,
+            &ActionInput::default(),
+            0,
+            "idem_ab",
+            &page,
+        );
+        let json = serde_json::to_value(post.to_protocol()).unwrap_or_default();
+        assert_eq!(json["details"], serde_json::json!({}));
+        assert!(json.get("form_issued_at").is_none());
+        assert!(json.get("contestant_token").is_none() && json.get("referrer_code").is_none());
+    }
+
+    impl Post {
+        /// The protocol's type for this body, to compare shapes with its serde.
+        pub fn to_protocol(&self) -> EntryPost {
+            EntryPost {
+                request: EntryRequest {
+                    idempotency_key: self.idempotency_key.clone(),
+                    entry_method_id: self.entry_method_id,
+                    email: self.email.clone(),
+                    name: self.name.clone(),
+                    consent: self.consent,
+                    details: self
+                        .answer
+                        .iter()
+                        .map(|(question, answer)| (question.clone(), answer.clone().into()))
+                        .collect(),
+                    landing_url: self.landing_url.clone(),
+                    referring_url: self.referring_url.clone(),
+                    honeypot: self.honeypot.clone(),
+                    form_issued_at: self.form_issued_at,
+                },
+                action: EntryAction {
+                    value: self.value.clone(),
+                    upload_id: self.upload_id.clone(),
+                    referrer_code: self.referrer_code.clone(),
+                    contestant_token: self.contestant_token.clone(),
+                },
+            }
+        }
+
+        /// The body of a protocol post (its first `details` entry as the answer).
+        pub fn from_protocol(post: &EntryPost) -> Self {
+            let request = &post.request;
+            Self {
+                idempotency_key: request.idempotency_key.clone(),
+                entry_method_id: request.entry_method_id,
+                email: request.email.clone(),
+                name: request.name.clone(),
+                consent: request.consent,
+                answer: request.details.iter().next().map(|(question, answer)| {
+                    (
+                        question.clone(),
+                        answer.as_str().unwrap_or_default().to_owned(),
+                    )
+                }),
+                landing_url: request.landing_url.clone(),
+                referring_url: request.referring_url.clone(),
+                honeypot: request.honeypot.clone(),
+                form_issued_at: request.form_issued_at,
+                value: post.action.value.clone(),
+                upload_id: post.action.upload_id.clone(),
+                referrer_code: post.action.referrer_code.clone(),
+                contestant_token: post.action.contestant_token.clone(),
+            }
+        }
     }
 
     #[test]
@@ -441,10 +804,18 @@ mod tests {
             campaign_url("https://h.example", "a1"),
             "https://h.example/api/v1/public/campaigns/a1"
         );
+        assert_eq!(
+            contestant_url("https://h.example/", "a1", "ctk_x"),
+            "https://h.example/api/v1/public/campaigns/a1/contestant?token=ctk_x"
+        );
+        assert_eq!(
+            hosted_page_url("https://h.example/", "a1"),
+            "https://h.example/c/a1"
+        );
     }
 
     impl AnswerBody for &str {
-        fn entry_response(&self) -> Option<EntryResponse> {
+        fn entry_answer(&self) -> Option<EntryAnswer> {
             serde_json::from_str(self).ok()
         }
 
@@ -455,12 +826,15 @@ mod tests {
 
     #[test]
     fn post_answers() {
-        let accepted = r#"{"entry":{"id":1,"entry_method_id":3,"type":"email_subscribe",
-            "action":"Subscribe","worth":1,"created_at":"2025-01-01 00:00:00 UTC"},
-            "actions_completed":1,"total_entries":1}"#;
+        let accepted = include_str!("../../protocol/fixtures/entry_response_v1.json");
+        let full = include_str!("../../protocol/fixtures/entry_answer.json");
         let check = |status: u16, body: &str, expected: &str| {
             let outcome = match read_post_answer(status, &body) {
-                PostOutcome::Accepted(response) => format!("accepted {}", response.total_entries),
+                PostOutcome::Accepted(answer) => format!(
+                    "accepted {} {}",
+                    answer.response.total_entries,
+                    answer.session.contestant_token.is_some()
+                ),
                 PostOutcome::Refused(error) => {
                     format!("refused {} {:?} {}", error.code, error.field, error.detail)
                 }
@@ -468,8 +842,9 @@ mod tests {
             };
             assert_eq!(outcome, expected, "{status} {body}");
         };
-        check(201, accepted, "accepted 1");
-        check(200, accepted, "accepted 1");
+        check(201, accepted, "accepted 1 false");
+        check(200, accepted, "accepted 1 false");
+        check(201, full, "accepted 2 true");
         check(201, "not json", "retry");
         check(
             422,
@@ -494,20 +869,106 @@ mod tests {
     }
 
     #[test]
-    fn refusals_go_to_their_field() {
-        let check = |field: Option<&str>, expected: Field| {
+    fn refusals_go_to_their_field_in_the_widgets_language() {
+        let check = |code: &str, field: Option<&str>, lang: Lang, expected: (Field, &str)| {
             let error = ApiError {
-                code: "x".into(),
-                detail: "Shown.".into(),
+                code: code.into(),
+                detail: "From the server.".into(),
                 field: field.map(Into::into),
             };
-            assert_eq!(refusal_error(&error), FieldError::new(expected, "Shown."));
+            let shown = refusal_error(&error, lang);
+            assert_eq!((shown.field, shown.message.as_str()), expected);
         };
-        check(Some("email"), Field::Email);
-        check(Some("name"), Field::Name);
-        check(Some("consent"), Field::Consent);
-        check(Some("entry_method_id"), Field::Form);
-        check(None, Field::Form);
+        check(
+            "x",
+            Some("email"),
+            Lang::En,
+            (Field::Email, "From the server."),
+        );
+        check(
+            "x",
+            Some("name"),
+            Lang::Fr,
+            (Field::Name, "From the server."),
+        );
+        check(
+            "consent_required",
+            Some("consent"),
+            Lang::En,
+            (Field::Consent, "From the server."),
+        );
+        check(
+            "consent_required",
+            Some("consent"),
+            Lang::Fr,
+            (
+                Field::Consent,
+                "Veuillez cocher la case pour accepter avant de participer.",
+            ),
+        );
+        check(
+            "wrong_secret_code",
+            Some("value"),
+            Lang::En,
+            (Field::Value, "From the server."),
+        );
+        check(
+            "x",
+            Some("entry_method_id"),
+            Lang::En,
+            (Field::Form, "From the server."),
+        );
+        check("x", None, Lang::En, (Field::Form, "From the server."));
+    }
+
+    #[test]
+    fn referrer_codes_in_landing_urls() {
+        let check = |url: &str, expected: Option<&str>| {
+            assert_eq!(
+                referrer_code(url).as_ref().map(ReferralCode::as_str),
+                expected,
+                "{url}"
+            );
+        };
+        check("https://shop.example/?hl_ref=Fr13nd", Some("Fr13nd"));
+        check(
+            "https://shop.example/p?a=1&hl_ref=Fr13nd&b=2#top",
+            Some("Fr13nd"),
+        );
+        check("https://shop.example/p#?hl_ref=Fr13nd", None);
+        check("https://shop.example/p?xhl_ref=Fr13nd", None);
+        check("https://shop.example/p?hl_ref=bad%20code", None);
+        check("https://shop.example/", None);
+    }
+
+    #[test]
+    fn share_links() {
+        let mut s = session();
+        assert_eq!(share_link(&s, "https://shop.example/"), None, "no code yet");
+        s.referral_code = ReferralCode::parse("Jb82kd");
+        let check = |s: &Session, landing: &str, expected: &str| {
+            assert_eq!(
+                share_link(s, landing).as_deref(),
+                Some(expected),
+                "{landing}"
+            );
+        };
+        check(
+            &s,
+            "https://shop.example/p",
+            "https://shop.example/p?hl_ref=Jb82kd",
+        );
+        check(
+            &s,
+            "https://shop.example/p?a=1&hl_ref=Fr13nd#x",
+            "https://shop.example/p?a=1&hl_ref=Jb82kd",
+        );
+        s.referral_url = "https://h.example/c/demo?hl_ref=Jb82kd".into();
+        check(
+            &s,
+            "https://shop.example/p",
+            "https://h.example/c/demo?hl_ref=Jb82kd",
+        );
     }
 
     #[test]
@@ -521,8 +982,24 @@ mod tests {
     }
 
     #[test]
-    fn done_messages() {
-        assert_eq!(done_message(1), "You're in! You have 1 entry.");
-        assert_eq!(done_message(3), "You're in! You have 3 entries.");
+    fn an_answer_without_a_session_still_reads() {
+        let answer = EntryAnswer {
+            response: EntryResponse {
+                entry: protocol::entry::EntrySummary {
+                    id: protocol::ids::EntryId(1),
+                    entry_method_id: EntryMethodId(1),
+                    entry_type: "email_subscribe".into(),
+                    action: "Subscribe".into(),
+                    worth: 1,
+                    created_at: String::new(),
+                },
+                actions_completed: 1,
+                total_entries: 1,
+            },
+            session: ContestantSession::default(),
+            reward: None,
+        };
+        let json = serde_json::to_string(&answer).unwrap_or_default();
+        assert_eq!(json.as_str().entry_answer(), Some(answer));
     }
 }

@@ -4,11 +4,15 @@
 //!
 //! Must not throw into the host page: a failed dispatch is logged, never raised.
 
-use serde::Serialize;
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use wasm_bindgen::JsValue;
 use web_sys::{CustomEvent, CustomEventInit, Element};
+use yew::Callback;
 
 use crate::bindings::console_error;
+use crate::wire::{self, Write};
 
 /// `data-hookline-state` on the host element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,23 +48,21 @@ impl Host {
         self.0.get_attribute("data-campaign")
     }
 
+    /// Another attribute the site owner set: `data-lang`, `data-display`, `data-delay`.
+    pub fn attribute(&self, name: &str) -> Option<String> {
+        self.0.get_attribute(name)
+    }
+
     pub fn set_state(&self, state: HostState) {
         // Setting a `data-` attribute only fails for invalid names, and this one is valid.
         let _ = self.0.set_attribute("data-hookline-state", state.as_str());
     }
 
-    /// Dispatches `hookline:<name>` with `detail` as a plain JS object. The event bubbles and
-    /// is composed, so it reaches `document` and `window` once, from inside any shadow root.
-    pub fn dispatch(&self, name: &str, detail: &impl Serialize) {
-        // Generic only as far as serialising: one copy of the rest serves every event.
-        let detail = detail
-            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-            .map_err(JsValue::from);
-        self.dispatch_js(name, detail);
-    }
-
-    fn dispatch_js(&self, name: &str, detail: Result<JsValue, JsValue>) {
-        if let Err(error) = detail.and_then(|detail| self.try_dispatch(name, &detail)) {
+    /// Dispatches `hookline:<name>` with `detail` as a plain JS object (`wire.rs`). The event
+    /// bubbles and is composed, so it reaches `document` and `window` once, from inside any
+    /// shadow root.
+    pub fn dispatch(&self, name: &str, detail: &dyn Write) {
+        if let Err(error) = self.try_dispatch(name, &wire::to_js(detail)) {
             console_error(&format!(
                 "Hookline: could not dispatch {name}: {}",
                 error.as_string().unwrap_or_default()
@@ -78,5 +80,63 @@ impl Host {
         // Listeners' exceptions are reported by the browser, not returned here.
         self.0.dispatch_event(&event)?;
         Ok(())
+    }
+}
+
+/// What the host page (through the loader) asks of a mounted widget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// `Hookline.push(["open", key])`.
+    Open,
+    /// `Hookline.push(["close", key])`.
+    Close,
+    /// The browser is back online: send what waits in the outbox.
+    Online,
+    /// The pointer left the page through the top.
+    ExitIntent,
+}
+
+#[derive(Debug, Default)]
+struct CommandSlot {
+    callback: Option<Callback<Command>>,
+    waiting: Vec<Command>,
+}
+
+/// Where commands reach one mounted widget. The widget registers its callback once it has
+/// rendered the campaign; commands sent before wait for it.
+#[derive(Debug, Clone, Default)]
+pub struct Commands(Rc<RefCell<CommandSlot>>);
+
+impl PartialEq for Commands {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Commands {
+    pub fn send(&self, command: Command) {
+        // The callback runs with the slot released: it may send or register in turn.
+        let callback = self.0.borrow().callback.clone();
+        match callback {
+            Some(callback) => callback.emit(command),
+            None => self.0.borrow_mut().waiting.push(command),
+        }
+    }
+
+    /// Sets the widget's callback (replacing any earlier one) and runs what waited.
+    pub fn register(&self, callback: Callback<Command>) {
+        let waiting = {
+            let mut slot = self.0.borrow_mut();
+            slot.callback = Some(callback.clone());
+            std::mem::take(&mut slot.waiting)
+        };
+        for command in waiting {
+            callback.emit(command);
+        }
+    }
+
+    /// Drops the callback: the widget is going away.
+    pub fn unregister(&self) {
+        self.0.borrow_mut().callback = None;
     }
 }

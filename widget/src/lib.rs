@@ -1,19 +1,30 @@
 //! Hookline's embeddable widget: a Yew app compiled to WebAssembly, mounted by the loader
 //! (`loader/hookline.js`) into each `.hookline-campaign` element, inside a shadow root.
 //!
-//! `mount` and `unmount` are the whole JavaScript surface; the widget reports to the host page
-//! only through DOM events and `data-hookline-state` (see `host.rs`). Pure logic lives in
-//! `form.rs` and is tested natively. Must not depend on the server or throw into the host page.
+//! `mount`, `unmount`, `open`, `close`, `online` and `exit_intent` are the whole JavaScript
+//! surface, called by the loader; the widget reports to the host page only through DOM events
+//! and `data-hookline-state` (see `host.rs`). Pure logic lives in `form.rs`, `rules.rs`,
+//! `session.rs`, `outbox.rs`, `display.rs`, `state.rs`, `i18n.rs` and `codec.rs`, tested
+//! natively. Must not depend on the server or throw into the host page.
 
 mod answers;
 mod api;
 mod app;
 mod bindings;
+pub mod codec;
 mod components;
+pub mod display;
 pub mod form;
 mod hooks;
 mod host;
+pub mod i18n;
+pub mod outbox;
+pub mod rules;
+pub mod session;
+pub mod state;
+mod storage;
 mod style;
+mod wire;
 
 use std::cell::RefCell;
 
@@ -22,12 +33,14 @@ use web_sys::{Element, ShadowRoot, ShadowRootInit, ShadowRootMode};
 use yew::AppHandle;
 
 use crate::app::{App, AppProps};
-use crate::host::{Host, HostState};
+use crate::host::{Command, Commands, Host, HostState};
 
-/// A mounted widget: its host element and the Yew app rendering into its shadow root.
+/// A mounted widget: its host element, the Yew app rendering into its shadow root, and where
+/// the host page's commands reach it.
 struct Mounted {
     element: Element,
     app: AppHandle<App>,
+    commands: Commands,
 }
 
 /// Talc instead of the standard library's dlmalloc: the same kind of allocator (boundary tags,
@@ -61,13 +74,61 @@ pub fn mount(element: Element, api_base: String) -> Result<(), JsValue> {
 
     let host = Host::new(element.clone());
     host.set_state(HostState::Loading);
+    let commands = Commands::default();
     let props = AppProps {
         host,
         api_base: api_base.into(),
+        commands: commands.clone(),
     };
     let app = yew::Renderer::<App>::with_root_and_props(container, props).render();
-    MOUNTED.with_borrow_mut(|mounted| mounted.push(Mounted { element, app }));
+    MOUNTED.with_borrow_mut(|mounted| {
+        mounted.push(Mounted {
+            element,
+            app,
+            commands,
+        });
+    });
     Ok(())
+}
+
+/// Sends `command` to the widget in `element` (every widget when `None`). Commands reach a
+/// widget once it has shown its campaign; sent earlier, they wait.
+fn send(element: Option<&Element>, command: Command) {
+    let targets: Vec<Commands> = MOUNTED.with_borrow(|mounted| {
+        mounted
+            .iter()
+            .filter(|m| element.is_none_or(|element| m.element == *element))
+            .map(|m| m.commands.clone())
+            .collect()
+    });
+    for commands in targets {
+        commands.send(command);
+    }
+}
+
+/// Opens the modal or bar widget in `element` (`hookline:open`). Inline widgets are always
+/// open: nothing happens.
+#[wasm_bindgen]
+pub fn open(element: Element) {
+    send(Some(&element), Command::Open);
+}
+
+/// Closes the modal or bar widget in `element` (`hookline:close`).
+#[wasm_bindgen]
+pub fn close(element: Element) {
+    send(Some(&element), Command::Close);
+}
+
+/// The browser is back online: every widget sends what waits in the outbox.
+#[wasm_bindgen]
+pub fn online() {
+    send(None, Command::Online);
+}
+
+/// The pointer left the page through the top: exit-intent widgets open.
+#[wasm_bindgen]
+pub fn exit_intent() {
+    send(None, Command::ExitIntent);
 }
 
 /// Removes the widget from `element`, if it has one, empties its shadow root and removes
@@ -79,6 +140,7 @@ pub fn unmount(element: Element) {
         Some(mounted.swap_remove(index))
     });
     if let Some(removed) = removed {
+        removed.commands.unregister();
         removed.app.destroy();
     }
     if let Some(root) = element.shadow_root() {
@@ -129,8 +191,9 @@ fn install_panic_hook() {
                         .campaign_key()
                         .as_deref()
                         .and_then(protocol::ids::CampaignKey::parse),
-                    code: "internal".to_owned(),
+                    code: events::error_codes::INTERNAL.to_owned(),
                     detail: "Sorry, something went wrong.".to_owned(),
+                    field: None,
                 };
                 host.dispatch(events::ERROR, &detail);
             }

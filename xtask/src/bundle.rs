@@ -1,5 +1,6 @@
 //! Building the widget bundle into `target/widget-dist`: the wasm (through wasm-bindgen and
-//! wasm-opt), its JS glue, and the loader; and checking it against its size budget.
+//! wasm-opt), its JS glue and the loader (both minified by terser); and checking it against
+//! its size budget.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -8,9 +9,13 @@ use crate::{root, run_command, toolchain};
 
 /// The loader must stay tiny: it is on every page before anything else.
 const LOADER_BUDGET_GZIP: u64 = 3 * 1024;
-/// Loader + glue + wasm, gzipped. CI fails above this. About 10% over the bundle's size when
-/// it was last cut down (84,733 B on the build-std route), so growth is a decision.
-const TOTAL_BUDGET_GZIP: u64 = 91 * 1024;
+/// Loader + glue + wasm, gzipped. CI fails above this: the product's hard limit is 100 KB.
+/// Every entry method, campaign type, the outbox and two languages came to about 95 KB
+/// (from 84.7 KB for the email-only widget); the rest is headroom, so growth is a decision.
+const TOTAL_BUDGET_GZIP: u64 = 100 * 1000;
+
+/// The JavaScript minifier, from npm, installed beside wasm-opt.
+const TERSER: &str = "terser@5.51.4";
 
 const LOADER: &str = "hookline.js";
 const GLUE: &str = "hookline_widget.js";
@@ -33,38 +38,276 @@ pub fn build() -> Result<PathBuf, String> {
     let dist = dist_dir();
     let optimized = dist.join(WASM);
     if is_newer(&compiled, &optimized) {
-        run_command(
-            Command::new(toolchain::wasm_bindgen()?)
-                .args([
-                    "--target",
-                    "web",
-                    "--no-typescript",
-                    "--out-name",
-                    "hookline_widget",
-                    "--out-dir",
-                ])
-                .arg(&dist)
-                .arg(&compiled),
-        )?;
-        run_command(
-            Command::new(toolchain::wasm_opt())
-                .args([
-                    "-Oz",
-                    "--converge",
-                    "--strip-debug",
-                    "--strip-producers",
-                    "--strip-target-features",
-                    "-o",
-                ])
-                .arg(&optimized)
-                .arg(&optimized),
-        )?;
+        let built = finish_wasm(&compiled, &dist);
+        if built.is_err() {
+            // Half-done: make the next build start again from the compiled wasm. A file that
+            // is not there needs no removing.
+            let _ = std::fs::remove_file(&optimized);
+        }
+        built?;
     }
-    let loader_source = root().join("widget/loader").join(LOADER);
-    std::fs::copy(&loader_source, dist.join(LOADER))
-        .map_err(|e| format!("cannot copy the loader: {e}"))?;
+    minify(
+        &root().join("widget/loader").join(LOADER),
+        &dist.join(LOADER),
+        false,
+    )?;
+    print_sizes(&dist)?;
     check_budget(&dist)?;
     Ok(dist)
+}
+
+/// From the compiled wasm to the bundle's wasm and glue: wasm-bindgen, wasm-opt, terser, and
+/// short import names.
+fn finish_wasm(compiled: &Path, dist: &Path) -> Result<(), String> {
+    let optimized = dist.join(WASM);
+    run_command(
+        Command::new(toolchain::wasm_bindgen()?)
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-name",
+                "hookline_widget",
+                "--out-dir",
+            ])
+            .arg(dist)
+            .arg(compiled),
+    )?;
+    run_command(
+        Command::new(toolchain::wasm_opt())
+            // Flattening and re-looping before optimising for size comes out ~0.7 KB
+            // smaller gzipped than `-Oz` alone (measured; `-Os` beats `-Oz` after them).
+            .args([
+                "--flatten",
+                "--rereloop",
+                "-Os",
+                "--converge",
+                "--strip-debug",
+                "--strip-producers",
+                "--strip-target-features",
+                "-o",
+            ])
+            .arg(&optimized)
+            .arg(&optimized),
+    )?;
+    minify(&dist.join(GLUE), &dist.join(GLUE), true)?;
+    shorten_imports(&optimized, &dist.join(GLUE))
+}
+
+/// `terser`, installing it into the npm prefix of wasm-opt when missing.
+fn terser() -> Result<PathBuf, String> {
+    let bin = toolchain::wasm_opt().with_file_name("terser");
+    if bin.is_file() {
+        return Ok(bin);
+    }
+    // `<prefix>/node_modules/.bin/terser`.
+    let prefix = bin
+        .ancestors()
+        .nth(3)
+        .ok_or_else(|| format!("no npm prefix above {}", bin.display()))?;
+    println!("xtask: installing the JavaScript minifier ({TERSER} from npm)");
+    run_command(
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(prefix)
+            .arg(TERSER),
+    )?;
+    Ok(bin)
+}
+
+/// Minifies `input` into `output` (comments, whitespace, local names): the glue is an ES
+/// module, the loader a classic script. About 2 KB of the bundle's gzipped budget.
+fn minify(input: &Path, output: &Path, module: bool) -> Result<(), String> {
+    let mut command = Command::new(terser()?);
+    command
+        .arg(input)
+        .args(["--compress", "--mangle", "--comments", "false"]);
+    if module {
+        command.arg("--module");
+    }
+    run_command(command.arg("-o").arg(output))
+}
+
+/// The module name wasm-bindgen gives the glue's imports, and the one they get instead.
+const GLUE_MODULE: &str = "./hookline_widget_bg.js";
+const SHORT_MODULE: &str = "a";
+
+/// Renames the wasm's imports from the glue (`__wbg_set_bcb0ec2400cfa22e`, ~130 of them) to
+/// `a`, `b`, … `aa`, in the wasm and in the glue alike: the hashed names, written twice and
+/// hardly compressible, cost about 4.5 KB of the gzipped budget.
+fn shorten_imports(wasm_path: &Path, glue_path: &Path) -> Result<(), String> {
+    let wasm = std::fs::read(wasm_path).map_err(|e| format!("{}: {e}", wasm_path.display()))?;
+    let glue =
+        std::fs::read_to_string(glue_path).map_err(|e| format!("{}: {e}", glue_path.display()))?;
+    let (wasm, renamed) = rename_imports(&wasm)?;
+    let glue = rename_in_glue(&glue, &renamed);
+    std::fs::write(wasm_path, wasm).map_err(|e| format!("{}: {e}", wasm_path.display()))?;
+    std::fs::write(glue_path, glue).map_err(|e| format!("{}: {e}", glue_path.display()))
+}
+
+/// `a`…`z`, `ba`…: short, distinct names.
+fn short_name(mut index: usize) -> String {
+    let mut name = Vec::new();
+    loop {
+        name.push(b'a' + (index % 26) as u8);
+        index /= 26;
+        if index == 0 {
+            break;
+        }
+    }
+    name.reverse();
+    String::from_utf8(name).expect("ASCII letters")
+}
+
+fn read_leb(bytes: &[u8], at: &mut usize) -> Result<u64, String> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = *bytes.get(*at).ok_or("the wasm ends inside a number")?;
+        *at += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            return Ok(value);
+        }
+    }
+    Err("a number in the wasm is too long".into())
+}
+
+fn write_leb(out: &mut Vec<u8>, mut value: u64) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+fn read_name<'a>(bytes: &'a [u8], at: &mut usize) -> Result<&'a str, String> {
+    let len = read_leb(bytes, at)? as usize;
+    let name = bytes
+        .get(*at..*at + len)
+        .ok_or("the wasm ends inside a name")?;
+    *at += len;
+    std::str::from_utf8(name).map_err(|_| "a wasm name is not UTF-8".to_owned())
+}
+
+fn write_name(out: &mut Vec<u8>, name: &str) {
+    write_leb(out, name.len() as u64);
+    out.extend_from_slice(name.as_bytes());
+}
+
+/// Import names given: (old, new).
+type Renames = Vec<(String, String)>;
+
+/// The wasm with the glue's imports renamed, and the names given.
+fn rename_imports(wasm: &[u8]) -> Result<(Vec<u8>, Renames), String> {
+    if wasm.get(..8) != Some(b"\0asm\x01\0\0\0".as_slice()) {
+        return Err("not a wasm module".into());
+    }
+    let mut out = wasm[..8].to_vec();
+    let mut renamed = Vec::new();
+    let mut at = 8;
+    while at < wasm.len() {
+        let id = wasm[at];
+        at += 1;
+        let len = read_leb(wasm, &mut at)? as usize;
+        let body = wasm
+            .get(at..at + len)
+            .ok_or("the wasm ends inside a section")?;
+        at += len;
+        if id != 2 {
+            out.push(id);
+            write_leb(&mut out, len as u64);
+            out.extend_from_slice(body);
+            continue;
+        }
+        let mut section = Vec::new();
+        let mut pos = 0;
+        let count = read_leb(body, &mut pos)?;
+        write_leb(&mut section, count);
+        for _ in 0..count {
+            let module = read_name(body, &mut pos)?;
+            let name = read_name(body, &mut pos)?;
+            let start = pos;
+            skip_import_kind(body, &mut pos)?;
+            if module == GLUE_MODULE {
+                let short = short_name(renamed.len());
+                write_name(&mut section, SHORT_MODULE);
+                write_name(&mut section, &short);
+                renamed.push((name.to_owned(), short));
+            } else {
+                write_name(&mut section, module);
+                write_name(&mut section, name);
+            }
+            section.extend_from_slice(&body[start..pos]);
+        }
+        out.push(id);
+        write_leb(&mut out, section.len() as u64);
+        out.extend_from_slice(&section);
+    }
+    Ok((out, renamed))
+}
+
+/// Steps over an import's kind and type.
+fn skip_import_kind(body: &[u8], pos: &mut usize) -> Result<(), String> {
+    let kind = *body.get(*pos).ok_or("the wasm ends inside an import")?;
+    *pos += 1;
+    match kind {
+        // A function: its type index.
+        0 => {
+            read_leb(body, pos)?;
+        }
+        // A table: element type, then limits.
+        1 => {
+            *pos += 1;
+            skip_limits(body, pos)?;
+        }
+        2 => skip_limits(body, pos)?,
+        // A global: value type and mutability.
+        3 => *pos += 2,
+        // A tag: attribute and type index.
+        4 => {
+            *pos += 1;
+            read_leb(body, pos)?;
+        }
+        other => return Err(format!("unknown wasm import kind {other}")),
+    }
+    Ok(())
+}
+
+fn skip_limits(body: &[u8], pos: &mut usize) -> Result<(), String> {
+    let flags = read_leb(body, pos)?;
+    read_leb(body, pos)?;
+    if flags & 1 != 0 {
+        read_leb(body, pos)?;
+    }
+    Ok(())
+}
+
+/// The glue with the same renames: each old name as a whole identifier, and the module key.
+fn rename_in_glue(glue: &str, renamed: &[(String, String)]) -> String {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    let mut glue = glue.replace(&format!("\"{GLUE_MODULE}\""), SHORT_MODULE);
+    for (old, new) in renamed {
+        let mut out = String::with_capacity(glue.len());
+        let mut rest = glue.as_str();
+        while let Some(found) = rest.find(old.as_str()) {
+            let before = rest[..found].chars().next_back();
+            let after = rest[found + old.len()..].chars().next();
+            out.push_str(&rest[..found]);
+            if before.is_some_and(is_ident) || after.is_some_and(is_ident) {
+                out.push_str(old);
+            } else {
+                out.push_str(new);
+            }
+            rest = &rest[found + old.len()..];
+        }
+        out.push_str(rest);
+        glue = out;
+    }
+    glue
 }
 
 /// True when `output` is missing or older than `input`.
@@ -128,8 +371,69 @@ pub fn print_sizes(dist: &Path) -> Result<(), String> {
     let raw: u64 = sizes.iter().map(|(_, raw, _)| raw).sum();
     let gz: u64 = sizes.iter().map(|(_, _, gz)| gz).sum();
     println!(
-        "  {:<26} {raw:>10} {gz:>10}   (budget {TOTAL_BUDGET_GZIP} B gzipped)",
+        "  {:<26} {raw:>10} {gz:>10}   (budget {TOTAL_BUDGET_GZIP} B gzipped; loader {LOADER_BUDGET_GZIP} B)",
         "total"
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A module importing two functions from the glue and one from elsewhere.
+    fn module() -> Vec<u8> {
+        let mut section = Vec::new();
+        write_leb(&mut section, 3);
+        for (module, name) in [
+            (GLUE_MODULE, "__wbg_set_bcb0ec2400cfa22e"),
+            ("env", "memory_base"),
+            (GLUE_MODULE, "__wbg_set_bcb0ec2400cfa22f"),
+        ] {
+            write_name(&mut section, module);
+            write_name(&mut section, name);
+            section.extend_from_slice(&[0, 1]);
+        }
+        let mut wasm = b"\0asm\x01\0\0\0".to_vec();
+        wasm.extend_from_slice(&[1, 1, 0]);
+        wasm.push(2);
+        write_leb(&mut wasm, section.len() as u64);
+        wasm.extend_from_slice(&section);
+        wasm
+    }
+
+    #[test]
+    fn imports_get_short_names_in_the_wasm_and_the_glue() {
+        let (wasm, renamed) = rename_imports(&module()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            renamed,
+            [
+                ("__wbg_set_bcb0ec2400cfa22e".to_owned(), "a".to_owned()),
+                ("__wbg_set_bcb0ec2400cfa22f".to_owned(), "b".to_owned()),
+            ]
+        );
+        let text = String::from_utf8_lossy(&wasm);
+        assert!(
+            !text.contains("__wbg_set") && text.contains("memory_base"),
+            "{text}"
+        );
+        let (again, none) = rename_imports(&wasm).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((again, none.len()), (wasm, 0), "already short: unchanged");
+
+        let glue = r#"const e={__proto__:null,__wbg_set_bcb0ec2400cfa22e(t,n){x.__wbg_set_bcb0ec2400cfa22e_y=1},__wbg_set_bcb0ec2400cfa22f:function(){}};return{__proto__:null,"./hookline_widget_bg.js":e}"#;
+        assert_eq!(
+            rename_in_glue(glue, &renamed),
+            r#"const e={__proto__:null,a(t,n){x.__wbg_set_bcb0ec2400cfa22e_y=1},b:function(){}};return{__proto__:null,a:e}"#
+        );
+    }
+
+    #[test]
+    fn short_names_are_distinct() {
+        let names: std::collections::HashSet<String> = (0..2000).map(short_name).collect();
+        assert_eq!(names.len(), 2000);
+        assert_eq!(
+            (short_name(0), short_name(25), short_name(26)),
+            ("a".into(), "z".into(), "ba".into())
+        );
+    }
 }

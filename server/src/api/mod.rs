@@ -8,6 +8,7 @@ mod assets;
 pub mod console;
 mod demo;
 mod error;
+mod hosted;
 mod inbound;
 mod ops;
 mod public;
@@ -17,8 +18,10 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::Method;
 use axum::routing::{get, post};
 use tokio::sync::watch;
+use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -68,6 +71,7 @@ pub struct RouterParts<'a> {
 }
 
 pub fn router(parts: RouterParts<'_>) -> Router {
+    let hosted = hosted::routes(parts.state.store.clone(), parts.www_dir);
     let public = Router::new()
         .route("/api/v1/public/campaigns/{key}", get(public::get_campaign))
         .route(
@@ -93,7 +97,16 @@ pub fn router(parts: RouterParts<'_>) -> Router {
                 .layer(DefaultBodyLimit::max(inbound::MAX_INBOUND_BODY_BYTES))
                 .with_state(parts.inbound),
         )
-        .merge(assets::routes(parts.widget_dir, parts.www_dir));
+        .merge(hosted)
+        // The loader imports the glue and fetches the wasm from the site's page: cross-origin
+        // module and `fetch` loads need CORS (no credentials).
+        .merge(
+            assets::routes(parts.widget_dir, parts.www_dir).layer(
+                CorsLayer::new()
+                    .allow_origin(Any)
+                    .allow_methods([Method::GET]),
+            ),
+        );
     if let Some(receiver) = parts.demo {
         let demo = Router::new()
             .route("/demo/receiver", post(demo::receive))

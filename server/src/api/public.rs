@@ -15,7 +15,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use futures_util::{Stream, StreamExt as _, future, stream};
-use protocol::campaign::{PublicCampaign, PublicEntryMethod};
+use protocol::campaign::{CampaignType, EntryMethodType, PublicCampaign, PublicEntryMethod};
 use protocol::entry::EntryRequest;
 use protocol::ids::CampaignKey;
 use protocol::social::{NOTIFICATION_EVENT, PublicSocialProof, SUMMARY_EVENT};
@@ -29,7 +29,7 @@ use crate::clock;
 use crate::ingest::Recorded;
 use crate::limits;
 use crate::social;
-use crate::store::{CampaignRecord, Store};
+use crate::store::{CampaignRecord, EntryMethodRecord, Store};
 
 /// `GET /api/v1/public/campaigns/{key}`.
 pub async fn get_campaign(
@@ -137,10 +137,18 @@ fn campaign_key_of(path: &str) -> Option<CampaignKey> {
 }
 
 /// The campaign as the widget sees it, stamped with `now` (see `PublicCampaign::issued_at`).
-fn public_campaign(campaign: CampaignRecord, now: i64) -> PublicCampaign {
+pub(super) fn public_campaign(campaign: CampaignRecord, now: i64) -> PublicCampaign {
     let social_proof = Some(social::settings(&campaign))
         .filter(|settings| settings.enabled)
         .map(|settings| PublicSocialProof::from(&settings));
+    let reward = match campaign.campaign_type {
+        CampaignType::Reward => settings(campaign.settings.get("reward")),
+        _ => None,
+    };
+    let capture = match campaign.campaign_type {
+        CampaignType::Capture => settings(campaign.settings.get("capture")),
+        _ => None,
+    };
     PublicCampaign {
         key: campaign.key,
         name: campaign.name,
@@ -151,17 +159,50 @@ fn public_campaign(campaign: CampaignRecord, now: i64) -> PublicCampaign {
         entry_methods: campaign
             .entry_methods
             .into_iter()
-            .map(|method| PublicEntryMethod {
-                id: method.id,
-                method_type: method.method_type,
-                action: method.action,
-                worth: method.worth,
-                mandatory: method.mandatory,
-            })
+            .map(public_entry_method)
             .collect(),
         issued_at: now,
+        starts_at: campaign.starts_at,
+        ends_at: campaign.ends_at,
+        image_url: campaign.image_url,
+        reward,
+        capture,
         social_proof,
     }
+}
+
+/// Settings read as their public type; invalid ones (a hand edit) read as absent, never as an
+/// error, and fields the public type does not name (a secret code) are left behind.
+fn settings<T: serde::de::DeserializeOwned>(value: Option<&serde_json::Value>) -> Option<T> {
+    value.and_then(|value| T::deserialize(value).ok())
+}
+
+/// An entry method as the widget sees it: its settings from its `config`, read as its type's
+/// public settings (which leave out what stays on the server, like a secret code).
+fn public_entry_method(method: EntryMethodRecord) -> PublicEntryMethod {
+    let config = Some(&method.config);
+    let mut public = PublicEntryMethod {
+        id: method.id,
+        method_type: method.method_type,
+        action: method.action.clone(),
+        worth: method.worth,
+        mandatory: method.mandatory,
+        daily: method.daily,
+        custom_question: None,
+        visit_url: None,
+        secret_code: None,
+        social_follow: None,
+        upload: None,
+    };
+    match method.method_type {
+        EntryMethodType::CustomQuestion => public.custom_question = settings(config),
+        EntryMethodType::VisitUrl => public.visit_url = settings(config),
+        EntryMethodType::SecretCode => public.secret_code = settings(config),
+        EntryMethodType::SocialFollow => public.social_follow = settings(config),
+        EntryMethodType::Upload => public.upload = settings(config),
+        EntryMethodType::EmailSubscribe | EntryMethodType::Referral => {}
+    }
+    public
 }
 
 /// `GET /api/v1/public/campaigns/{key}/activity`: Server-Sent Events for the campaign's

@@ -101,6 +101,8 @@ pub fn EntryForm(props: &EntryFormProps) -> Html {
                 &CaptureDetail {
                     campaign: campaign_info.clone(),
                     user: valid.contestant(),
+                    entry_method_id,
+                    entry_type: protocol::campaign::EntryMethodType::EmailSubscribe,
                     idempotency_key: idempotency_key.clone(),
                 },
             );
@@ -126,6 +128,7 @@ pub fn EntryForm(props: &EntryFormProps) -> Html {
                     campaign: Some(campaign.key.clone()),
                     code,
                     detail,
+                    field: None,
                 };
                 match outcome {
                     PostOutcome::Accepted(response) => {
@@ -137,6 +140,7 @@ pub fn EntryForm(props: &EntryFormProps) -> Html {
                                 campaign: campaign_info,
                                 user: valid.contestant(),
                                 entry: response.entry.clone(),
+                                value: String::new(),
                                 idempotency_key,
                                 actions_completed: response.actions_completed,
                                 total_entries: response.total_entries,

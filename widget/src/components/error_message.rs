@@ -5,6 +5,7 @@
 
 use yew::prelude::*;
 
+use super::el::el;
 use crate::form::{Field, FieldError};
 
 /// The `id` of a field's error, for the input's `aria-describedby`. Ids are scoped to the
@@ -14,26 +15,20 @@ pub fn error_id(field: Field) -> &'static str {
         Field::Email => "hl-error-email",
         Field::Name => "hl-error-name",
         Field::Consent => "hl-error-consent",
+        Field::Value => "hl-error-value",
         Field::Form => "hl-error-form",
     }
 }
 
-/// The message for `field` among `errors`.
-pub fn error_for(errors: &[FieldError], field: Field) -> Option<&str> {
-    errors
-        .iter()
-        .find(|error| error.field == field)
-        .map(|error| error.message.as_str())
-}
-
 /// The error for `field` among all current `errors`, if it has one.
 pub fn error_message(field: Field, errors: &[FieldError]) -> Html {
-    match error_for(errors, field) {
-        Some(message) => html! {
-            <p class="hl-error" id={error_id(field)} data-field={field.as_str()} role="alert">
-                { message }
-            </p>
-        },
+    match errors.iter().find(|error| error.field == field) {
+        Some(error) => el("p", "hl-error")
+            .a("id", error_id(field))
+            .a("data-field", field.as_str())
+            .a("role", "alert")
+            .t_s(error.message.clone())
+            .h(),
         None => Html::default(),
     }
 }

@@ -10,12 +10,24 @@ use yew::prelude::*;
 use crate::api::fetch_campaign;
 
 /// Where loading the campaign has got to.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum CampaignState {
     Loading,
     Loaded(Rc<PublicCampaign>),
     /// Missing or malformed key, unknown campaign, or the server could not be reached.
     Unavailable,
+}
+
+/// By identity: a loaded campaign never changes in place (comparing every field would cost
+/// the bundle that code, on every render).
+impl PartialEq for CampaignState {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Loaded(a), Self::Loaded(b)) => Rc::ptr_eq(a, b),
+            (Self::Loading, Self::Loading) | (Self::Unavailable, Self::Unavailable) => true,
+            _ => false,
+        }
+    }
 }
 
 /// Fetches `GET {api_base}/api/v1/public/campaigns/{key}` when `key` changes.
