@@ -5,8 +5,12 @@
 //! the API can show the problem beside it.
 
 use protocol::admin;
-use protocol::campaign::CampaignStatus;
+use protocol::campaign::{
+    AnswerKind, CampaignStatus, CaptureSettings, EntryMethodType, QuestionSettings, RewardKind,
+    RewardUnlock, SecretCodeSettings, SocialFollowSettings, UploadSettings, VisitUrlSettings,
+};
 use protocol::ids::CampaignKey;
+use protocol::social::SocialProofSettings;
 use rand::distr::{Alphanumeric, SampleString as _};
 use serde_json::Value;
 
@@ -184,9 +188,139 @@ fn apply(campaign: &mut NewCampaign, changes: &admin::CampaignChanges) -> Result
         campaign.hold_window_ms = i64::from(seconds) * 1000;
     }
     if let Some(settings) = &changes.settings {
-        campaign.settings = object("settings", settings)?;
+        campaign.settings = campaign_settings(object("settings", settings)?)?;
     }
     Ok(())
+}
+
+/// The settings a campaign's `settings` object may hold, each checked against its type:
+/// `reward` (Reward campaigns: what unlocks it and what it gives), `capture` (Capture
+/// campaigns: how the form appears) and `social_proof`. Other keys are refused, so a typo
+/// is an error rather than a setting that silently does nothing.
+fn campaign_settings(settings: Value) -> Result<Value, Invalid> {
+    let Value::Object(map) = &settings else {
+        return Err(invalid("settings", "This must be a JSON object."));
+    };
+    for (key, value) in map {
+        let field = format!("settings.{key}");
+        let checked = match key.as_str() {
+            "reward" => check::<RewardSettings>(&field, value).and_then(|reward| {
+                if reward.title.trim().is_empty() {
+                    return Err(invalid(format!("{field}.title"), "This cannot be empty."));
+                }
+                match (reward.kind, reward.download_url.as_deref()) {
+                    (RewardKind::Download, url) => {
+                        http_url(&format!("{field}.download_url"), url.unwrap_or_default())
+                            .and_then(|url| {
+                                if url.is_empty() {
+                                    Err(invalid(
+                                        format!("{field}.download_url"),
+                                        "A download reward needs the file's https:// address.",
+                                    ))
+                                } else {
+                                    Ok(())
+                                }
+                            })
+                    }
+                    (RewardKind::Coupon, _) => Ok(()),
+                }
+            }),
+            "capture" => check::<CaptureSettings>(&field, value).map(|_| ()),
+            "social_proof" => check::<SocialProofSettings>(&field, value).map(|_| ()),
+            _ => Err(invalid(
+                field,
+                "Campaign settings are reward, capture and social_proof.",
+            )),
+        };
+        checked?;
+    }
+    Ok(settings)
+}
+
+/// What a Reward campaign's `settings.reward` holds: what the widget announces
+/// (`PublicReward`), and, for a download, the link it gives once unlocked (never public
+/// before). Coupons come from the campaign's pool.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RewardSettings {
+    #[serde(rename = "type")]
+    pub kind: RewardKind,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub unlock: RewardUnlock,
+    #[serde(default)]
+    pub download_url: Option<String>,
+}
+
+/// `value` read as `T`, or the reason it cannot be, on `field`.
+fn check<T: serde::de::DeserializeOwned>(field: &str, value: &Value) -> Result<T, Invalid> {
+    T::deserialize(value)
+        .map_err(|error| invalid(field, format!("This setting is not right: {error}.")))
+}
+
+/// An entry method's `config`, checked against its type's settings (what the widget reads)
+/// plus what stays on the server (a secret code's `code`).
+fn method_config(method_type: EntryMethodType, config: Value) -> Result<Value, Invalid> {
+    let config = object("config", &config)?;
+    let empty = config.as_object().is_none_or(serde_json::Map::is_empty);
+    match method_type {
+        EntryMethodType::EmailSubscribe | EntryMethodType::Referral => {}
+        EntryMethodType::CustomQuestion => {
+            if empty {
+                return Ok(config);
+            }
+            let question: QuestionSettings = check("config", &config)?;
+            if question.question.trim().is_empty() {
+                return Err(invalid("config.question", "Write the question."));
+            }
+            if question.kind == AnswerKind::Choice && question.choices.len() < 2 {
+                return Err(invalid(
+                    "config.choices",
+                    "A choice question needs at least two choices.",
+                ));
+            }
+        }
+        EntryMethodType::VisitUrl => {
+            if empty {
+                return Ok(config);
+            }
+            let visit: VisitUrlSettings = check("config", &config)?;
+            if http_url("config.url", &visit.url)?.is_empty() {
+                return Err(invalid("config.url", "Give the https:// address to visit."));
+            }
+        }
+        EntryMethodType::SecretCode => {
+            let code = config
+                .get("code")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if !empty && code.trim().is_empty() {
+                return Err(invalid(
+                    "config.code",
+                    "Give the secret code contestants must type.",
+                ));
+            }
+            check::<SecretCodeSettings>("config", &config)?;
+        }
+        EntryMethodType::SocialFollow => {
+            if empty {
+                return Ok(config);
+            }
+            let follow: SocialFollowSettings = check("config", &config)?;
+            if http_url("config.profile_url", &follow.profile_url)?.is_empty() {
+                return Err(invalid(
+                    "config.profile_url",
+                    "Give the profile's https:// address.",
+                ));
+            }
+        }
+        EntryMethodType::Upload => {
+            check::<UploadSettings>("config", &config)?;
+        }
+    }
+    Ok(config)
 }
 
 /// The entry method `input` asks for, and where it goes (`None`: at the end).
@@ -248,7 +382,7 @@ fn apply_method(
         method.daily = daily;
     }
     if let Some(config) = &changes.config {
-        method.config = object("config", config)?;
+        method.config = method_config(method.method_type, config.clone())?;
     }
     Ok(())
 }
@@ -500,6 +634,96 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(unlimited.ends_at, None);
+    }
+
+    #[test]
+    fn settings_and_configs_are_checked_against_their_types() {
+        check_invalid(
+            |c| c.settings = Some(serde_json::json!({"colour": "red"})),
+            "settings.colour",
+        );
+        check_invalid(
+            |c| {
+                c.settings =
+                    Some(serde_json::json!({"reward": {"type": "Download", "title": "Guide"}}))
+            },
+            "settings.reward.download_url",
+        );
+        check_invalid(
+            |c| c.settings = Some(serde_json::json!({"capture": {"display": "popup"}})),
+            "settings.capture",
+        );
+        check_invalid(
+            |c| c.settings = Some(serde_json::json!({"social_proof": {"enabeld": true}})),
+            "settings.social_proof",
+        );
+        let campaign = input(|c| {
+            c.settings = Some(serde_json::json!({
+                "reward": {"type": "Coupon", "title": "10% off", "unlock": {"rule": "actions", "count": 2}},
+                "capture": {"display": "modal", "delay_seconds": 5},
+                "social_proof": {"enabled": true}
+            }));
+        })
+        .expect("valid settings");
+        assert_eq!(campaign.settings["reward"]["unlock"]["count"], 2);
+
+        let method = |method_type, config| {
+            new_entry_method(&admin::NewEntryMethod {
+                method_type,
+                action: "Do it".to_owned(),
+                worth: None,
+                mandatory: false,
+                daily: false,
+                config: Some(config),
+                position: None,
+            })
+            .map(|(method, _)| method.config)
+            .map_err(|problem| problem.field)
+        };
+        use serde_json::json;
+        assert_eq!(
+            method(
+                EntryMethodType::CustomQuestion,
+                json!({"question": " ", "kind": "text"})
+            ),
+            Err("config.question".to_owned())
+        );
+        assert_eq!(
+            method(
+                EntryMethodType::CustomQuestion,
+                json!({"question": "Tea?", "kind": "choice", "choices": ["Yes"]})
+            ),
+            Err("config.choices".to_owned())
+        );
+        assert_eq!(
+            method(
+                EntryMethodType::VisitUrl,
+                json!({"url": "javascript:alert(1)"})
+            ),
+            Err("config.url".to_owned())
+        );
+        assert_eq!(
+            method(EntryMethodType::SecretCode, json!({"hint": "In the video"})),
+            Err("config.code".to_owned())
+        );
+        assert_eq!(
+            method(EntryMethodType::Upload, json!({"accept": "video"})),
+            Err("config".to_owned())
+        );
+        assert!(
+            method(
+                EntryMethodType::SecretCode,
+                json!({"code": "TEA", "hint": "In the video"})
+            )
+            .is_ok()
+        );
+        assert!(
+            method(
+                EntryMethodType::SocialFollow,
+                json!({"provider": "instagram", "profile_url": "https://instagram.com/x"})
+            )
+            .is_ok()
+        );
     }
 
     #[test]
