@@ -294,6 +294,24 @@ pub struct VerdictOverride {
     pub verdict: String,
 }
 
+/// `POST /api/v1/campaigns/{key}/coupons`: codes for a Reward campaign's pool, each handed to
+/// one contestant when their reward unlocks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCoupons {
+    pub codes: Vec<String>,
+}
+
+/// A campaign's coupon pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CouponPool {
+    /// Codes added by this request (repeats of codes in the pool are skipped).
+    #[serde(default)]
+    pub added: u64,
+    pub available: u64,
+    pub assigned: u64,
+}
+
 /// `POST /api/v1/streams`: an inbound conversion stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -143,6 +143,11 @@ impl Ingest {
         }
     }
 
+    /// The entry route's rate limits (the uploads route counts against them too).
+    pub fn limits(&self) -> &RateLimits {
+        &self.limits
+    }
+
     /// Validates `request` for the campaign `key`, sent from `client_ip` (the connecting
     /// peer, when known) by a page at `origin` (the `Origin` header, when sent), and records
     /// it at time `now` (unix ms).

@@ -175,6 +175,15 @@ impl RateLimits {
         Ok(())
     }
 
+    /// Counts one request from `ip` (when known) against the per-address limit only (uploads,
+    /// which come before the entry that cites them).
+    pub fn check_address(&self, ip: Option<IpAddr>) -> Result<(), Limited> {
+        match (&self.inner.per_ip, ip) {
+            (Some(limiter), Some(ip)) => check(limiter, &ip.to_canonical(), Scope::Ip),
+            _ => Ok(()),
+        }
+    }
+
     /// Forgets the keys that are back to a full burst (they behave as new keys), so memory
     /// follows the recent traffic, not all traffic ever.
     fn prune(&self) {

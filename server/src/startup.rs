@@ -230,6 +230,7 @@ impl Application {
                 activity: activity.clone(),
                 shutdown: shutdown_receiver.clone(),
                 metrics: Arc::clone(&metrics),
+                base_url: base_url.as_str().into(),
             },
             demo,
             shutdown: shutdown_receiver,

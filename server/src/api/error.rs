@@ -41,6 +41,9 @@ pub enum ApiError {
     /// A field of an admin request is not acceptable.
     #[error(transparent)]
     Invalid(#[from] Invalid),
+    /// An upload that could not be taken.
+    #[error(transparent)]
+    Upload(#[from] crate::api::uploads::UploadError),
     /// An inbound conversion that could not be taken.
     #[error(transparent)]
     Inbound(InboundError),
@@ -114,6 +117,24 @@ impl ApiError {
                 problem.to_string(),
                 problem.field(),
             ),
+            Self::Upload(problem) => {
+                use crate::api::uploads::UploadError as U;
+                let (status, code, field) = match problem {
+                    U::NoFile => (StatusCode::BAD_REQUEST, "invalid_upload", "file"),
+                    U::UnsupportedType => (
+                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                        "unsupported_upload_type",
+                        "file",
+                    ),
+                    U::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "file"),
+                    U::UnknownMethod(_) => (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "unknown_entry_method",
+                        "entry_method_id",
+                    ),
+                };
+                (status, code, problem.to_string(), Some(field.to_owned()))
+            }
             Self::InvalidSignature(detail) => (
                 StatusCode::UNAUTHORIZED,
                 "invalid_signature",

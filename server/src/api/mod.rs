@@ -12,6 +12,7 @@ mod hosted;
 mod inbound;
 mod ops;
 mod public;
+pub mod uploads;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -52,6 +53,8 @@ pub struct AppState {
     /// Turns true when the server stops, to end open event streams.
     pub shutdown: watch::Receiver<bool>,
     pub metrics: Arc<Metrics>,
+    /// This server's URL as people reach it (for uploads' addresses).
+    pub base_url: Arc<str>,
 }
 
 /// Everything the router needs.
@@ -83,7 +86,16 @@ pub fn router(parts: RouterParts<'_>) -> Router {
             get(public::activity),
         )
         .layer(DefaultBodyLimit::max(MAX_ENTRY_BODY_BYTES))
+        .merge(
+            Router::new()
+                .route(
+                    "/api/v1/public/campaigns/{key}/uploads",
+                    post(uploads::receive),
+                )
+                .layer(DefaultBodyLimit::max(uploads::MAX_UPLOAD_BYTES + 64 * 1024)),
+        )
         .layer(public::cors(parts.state.store.clone()))
+        .route("/uploads/{id}", get(uploads::serve))
         .with_state(parts.state.clone());
     let mut app = Router::new()
         .route("/healthz", get(|| async { "ok" }))

@@ -18,6 +18,7 @@ mod entries;
 mod health;
 mod postgres;
 mod streams;
+mod uploads;
 mod workspaces;
 mod writer;
 
@@ -46,6 +47,7 @@ pub use entries::{
 pub use health::ReadinessError;
 pub use postgres::PgWriteTx;
 pub use streams::{ConversionRow, NewConversion, NewStream, RecentEntry, Stored, StreamRecord};
+pub use uploads::{CouponCounts, UploadRow};
 pub use workspaces::{API_KEY_PREFIX, ApiKeyRecord, Authenticated, CreatedApiKey, WorkspaceRecord};
 pub use writer::{EntryWriter, WriteTx, run_ready};
 

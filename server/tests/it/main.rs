@@ -19,3 +19,4 @@ mod limits;
 mod ops;
 mod processes;
 mod startup;
+mod uploads;

@@ -5,14 +5,15 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use protocol::admin::{
-    Campaign, CampaignChanges, EntryMethod, EntryMethodChanges, NewCampaign, NewEntryMethod, Page,
+    Campaign, CampaignChanges, CouponPool, EntryMethod, EntryMethodChanges, NewCampaign,
+    NewCoupons, NewEntryMethod, Page,
 };
 use protocol::ids::EntryMethodId;
 use serde::Deserialize;
 
 use super::{AdminState, Body, Caller, PageRequest, Params};
 use crate::api::ApiError;
-use crate::campaigns;
+use crate::campaigns::{self, Invalid};
 use crate::clock;
 use crate::store::{CampaignRecord, EntryMethodRecord};
 
@@ -158,6 +159,70 @@ pub async fn remove_entry_method(
     } else {
         Err(ApiError::NotFound("entry method"))
     }
+}
+
+/// Longest coupon code.
+const MAX_COUPON_LEN: usize = 100;
+/// Most codes one request adds.
+const MAX_COUPONS_PER_REQUEST: usize = 10_000;
+
+/// `GET /api/v1/campaigns/{key}/coupons`: how many codes are free and handed out.
+pub async fn coupons(
+    State(state): State<AdminState>,
+    caller: Caller,
+    Path(key): Path<String>,
+) -> Result<Json<CouponPool>, ApiError> {
+    let campaign = find(&state, &caller, &key).await?;
+    let counts = state.store.coupon_counts(campaign.id).await?;
+    Ok(Json(CouponPool {
+        added: 0,
+        available: counts.available,
+        assigned: counts.assigned,
+    }))
+}
+
+/// `POST /api/v1/campaigns/{key}/coupons`: adds codes to the pool.
+pub async fn add_coupons(
+    State(state): State<AdminState>,
+    caller: Caller,
+    Path(key): Path<String>,
+    Body(new): Body<NewCoupons>,
+) -> Result<Json<CouponPool>, ApiError> {
+    let campaign = find(&state, &caller, &key).await?;
+    if new.codes.len() > MAX_COUPONS_PER_REQUEST {
+        return Err(Invalid {
+            field: "codes".to_owned(),
+            detail: format!("At most {MAX_COUPONS_PER_REQUEST} codes at a time."),
+        }
+        .into());
+    }
+    let mut codes: Vec<String> = Vec::with_capacity(new.codes.len());
+    for (index, code) in new.codes.iter().enumerate() {
+        let code = code.trim();
+        if code.is_empty() {
+            continue;
+        }
+        if code.chars().count() > MAX_COUPON_LEN || code.chars().any(char::is_control) {
+            return Err(Invalid {
+                field: format!("codes[{index}]"),
+                detail: format!(
+                    "A code is at most {MAX_COUPON_LEN} characters, without control characters."
+                ),
+            }
+            .into());
+        }
+        codes.push(code.to_owned());
+    }
+    let added = state
+        .store
+        .add_coupons(campaign.id, &codes, clock::now_millis())
+        .await?;
+    let counts = state.store.coupon_counts(campaign.id).await?;
+    Ok(Json(CouponPool {
+        added,
+        available: counts.available,
+        assigned: counts.assigned,
+    }))
 }
 
 /// The caller's campaign `key`, or 404.

@@ -77,6 +77,10 @@ pub fn routes(state: AdminState) -> Router {
             patch(campaigns::change_entry_method).delete(campaigns::remove_entry_method),
         )
         .route(
+            "/api/v1/campaigns/{key}/coupons",
+            get(campaigns::coupons).post(campaigns::add_coupons),
+        )
+        .route(
             "/api/v1/campaigns/{key}/contestants",
             get(entries::contestants),
         )
