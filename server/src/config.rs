@@ -23,6 +23,9 @@
 //! | `HOOKLINE_RATE_LIMIT_PER_EMAIL` | `20/m` | most entries by one email address in one campaign |
 //! | `HOOKLINE_TRUSTED_PROXIES` | empty | comma-separated networks of the reverse proxies in front of Hookline, e.g. `10.0.0.0/8`; only from them is `X-Forwarded-For` believed for the client's address (the rightmost address in it that is not a trusted proxy). Empty: the connecting peer is the client |
 //! | `HOOKLINE_OPERATOR_KEY` | unset | a secret of at least 24 characters; its holder may create more workspaces (`POST /api/v1/workspaces` with `Authorization: Bearer <key>`). The first workspace is made by first-run setup (`POST /api/v1/setup`) |
+//! | `HOOKLINE_ALLOW_HTTP_WEBHOOKS` | the value of `HOOKLINE_DEMO` | `true`/`false`: workspace endpoints may use `http://` URLs (else `https://` is required when saving and at every send). Endpoints from the settings may always |
+//! | `HOOKLINE_SECRET_KEY` | unset | base64 of 32 bytes (`openssl rand -base64 32`): the master key auth connector credentials are encrypted under. Several servers sharing one PostgreSQL must share it |
+//! | `HOOKLINE_SECRET_KEY_FILE` | `<SQLite file>.key`, or `hookline.key` on PostgreSQL | where the master key is kept when `HOOKLINE_SECRET_KEY` is unset: read if it exists, else created with mode 0600 |
 //! | `HOOKLINE_ALLOW_NETWORKS` | empty | comma-separated networks webhooks may reach although they are not public, e.g. `10.1.2.0/24,::1/128` (a bare address stands for itself). Webhooks are never sent to loopback, private, link-local, CGNAT, multicast or reserved addresses otherwise; `HOOKLINE_DEMO=true` adds loopback (`127.0.0.0/8,::1/128`) so the demo receiver on this server is reached |
 
 use std::net::SocketAddr;
@@ -67,6 +70,14 @@ pub struct Config {
     /// [`crate::address::classify`] refuses them (loopback, private…). Empty by default: only
     /// public addresses. Demo mode adds loopback at startup (the demo receiver is this server).
     pub allow_networks: AllowList,
+    /// `HOOKLINE_ALLOW_HTTP_WEBHOOKS`: workspace endpoints may use `http://`. Defaults to
+    /// `demo`.
+    pub allow_http_webhooks: bool,
+    /// `HOOKLINE_SECRET_KEY`: base64 of the 32-byte master key for connector credentials.
+    pub secret_key: Option<String>,
+    /// `HOOKLINE_SECRET_KEY_FILE`: where the master key is kept when `secret_key` is unset.
+    /// `None`: beside the SQLite database (`<file>.key`), or `hookline.key` on PostgreSQL.
+    pub secret_key_file: Option<PathBuf>,
     /// How long one webhook try may take. Not an environment variable; tests shorten it.
     pub delivery_timeouts: DeliveryTimeouts,
     /// `HOOKLINE_DELIVERY_CONCURRENCY…` and `HOOKLINE_DISABLE_AFTER…`: how many webhooks are
@@ -153,6 +164,9 @@ impl Default for Config {
             webhook: None,
             deliver_in_background: true,
             allow_networks: AllowList::default(),
+            allow_http_webhooks: true,
+            secret_key: None,
+            secret_key_file: None,
             delivery_timeouts: DeliveryTimeouts::default(),
             delivery_limits: DeliveryLimits::default(),
             operator_key: None,
@@ -282,10 +296,26 @@ impl Config {
                 None => limits.disable_after,
             },
         };
+        let allow_http_webhooks = match read("HOOKLINE_ALLOW_HTTP_WEBHOOKS") {
+            Some(text) => parse_flag("HOOKLINE_ALLOW_HTTP_WEBHOOKS", &text)?,
+            None => demo,
+        };
+        let secret_key = read("HOOKLINE_SECRET_KEY");
+        if let Some(key) = &secret_key {
+            crate::secrets::MasterKey::parse(key).map_err(|_| {
+                invalid(
+                    "HOOKLINE_SECRET_KEY",
+                    "expected base64 of exactly 32 bytes (openssl rand -base64 32)",
+                )
+            })?;
+        }
         Ok(Self {
             bind,
             database_url,
             public_url,
+            allow_http_webhooks,
+            secret_key,
+            secret_key_file: read("HOOKLINE_SECRET_KEY_FILE").map(PathBuf::from),
             widget_dir: read("HOOKLINE_WIDGET_DIR").map_or(defaults.widget_dir, PathBuf::from),
             www_dir: read("HOOKLINE_WWW_DIR").map_or(defaults.www_dir, PathBuf::from),
             demo,
@@ -431,6 +461,29 @@ mod tests {
         assert!(config.demo && config.webhook.is_none() && config.public_url.is_none());
         assert!(config.allow_networks.is_empty());
         assert_eq!(config.delivery_limits, DeliveryLimits::default());
+    }
+
+    #[test]
+    fn http_webhooks_follow_demo_unless_set_and_the_secret_key_is_checked() {
+        assert!(from(&[]).expect("valid").allow_http_webhooks);
+        assert!(!from(&[("HOOKLINE_DEMO", "false")]).expect("valid").allow_http_webhooks);
+        let config = from(&[
+            ("HOOKLINE_DEMO", "false"),
+            ("HOOKLINE_ALLOW_HTTP_WEBHOOKS", "true"),
+            ("HOOKLINE_SECRET_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+            ("HOOKLINE_SECRET_KEY_FILE", "/var/lib/hookline/key"),
+        ])
+        .expect("valid");
+        assert!(config.allow_http_webhooks && config.secret_key.is_some());
+        assert_eq!(
+            config.secret_key_file,
+            Some(PathBuf::from("/var/lib/hookline/key"))
+        );
+        check_error(
+            &[("HOOKLINE_ALLOW_HTTP_WEBHOOKS", "maybe")],
+            "HOOKLINE_ALLOW_HTTP_WEBHOOKS",
+        );
+        check_error(&[("HOOKLINE_SECRET_KEY", "c2hvcnQ=")], "HOOKLINE_SECRET_KEY");
     }
 
     #[test]

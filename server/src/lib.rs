@@ -9,6 +9,7 @@ pub mod campaigns;
 pub mod clock;
 pub mod config;
 pub mod delivery;
+pub mod endpoints;
 pub mod demo;
 pub mod destination;
 pub mod fraud;

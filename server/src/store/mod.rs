@@ -11,10 +11,12 @@
 //! other modules turn into `protocol` types.
 
 mod campaigns;
+mod connectors;
 mod contestants;
 mod deliveries;
 mod endpoints;
 mod entries;
+mod history;
 mod postgres;
 mod workspaces;
 mod writer;
@@ -36,11 +38,13 @@ pub use deliveries::{
     AttemptOutcome, Claim, ClaimedDelivery, DeliveryNext, DisableRule, DisabledEndpoint,
     DisabledReason, FinishedAttempt, Recorded, Released,
 };
-pub use endpoints::{EndpointRecord, ManagedEndpoint};
+pub use connectors::{AuthConnectorRecord, ConnectorWrite, DeleteConnector};
+pub use endpoints::{AttemptStats, EndpointRecord, EndpointSettings, ManagedEndpoint};
 pub use entries::{
     ContestantRecord, EntryWrites, FRAUD_COUNT_CAP, FRAUD_HOURLY_COUNT_CAP, FraudCounts,
-    FraudCountsQuery, NewContestant, NewDelivery, NewEntry, StoredEntry,
+    FraudCountsQuery, NewContestant, NewDelivery, NewEntry, StoredEntry, SubscribedEndpoint,
 };
+pub use history::{AttemptRecord, DeliveryFilter, DeliveryRecord};
 pub use postgres::PgWriteTx;
 pub use workspaces::{API_KEY_PREFIX, ApiKeyRecord, Authenticated, CreatedApiKey, WorkspaceRecord};
 pub use writer::{EntryWriter, WriteTx, run_ready};

@@ -25,7 +25,9 @@ use serde::de::DeserializeOwned;
 
 use super::ApiError;
 use crate::clock;
+use crate::delivery::DeliveryWorker;
 use crate::store::{Store, WorkspaceRecord};
+use tokio::sync::Notify;
 
 /// The admin API's description, kept beside the routes (a test checks they agree).
 pub const OPENAPI: &str = include_str!("../../../openapi.json");
@@ -43,6 +45,10 @@ pub struct AdminState {
     pub base_url: Arc<str>,
     /// `HOOKLINE_OPERATOR_KEY`: lets its holder create workspaces beyond the first.
     pub operator_key: Option<Arc<str>>,
+    /// Sends test requests, and holds the master key and the address rules.
+    pub delivery: DeliveryWorker,
+    /// Wakes the delivery loop when a retry makes deliveries due.
+    pub deliveries_queued: Arc<Notify>,
 }
 
 pub fn routes(state: AdminState) -> Router {
