@@ -9,7 +9,7 @@
 
 use super::campaigns::parse_column;
 use super::{DisabledReason, Store, StoreError, to_u32, with_pool};
-use protocol::ids::EndpointId;
+use protocol::ids::{CampaignKey, EndpointId};
 use protocol::payload::EventType;
 
 /// An endpoint as stored.
@@ -408,6 +408,22 @@ impl Store {
             .await?
         });
         row.map(EndpointRow::into_record).transpose()
+    }
+
+    /// Every campaign of workspace `workspace_id`: row id and key.
+    pub async fn workspace_campaign_keys(
+        &self,
+        workspace_id: i64,
+    ) -> Result<Vec<(i64, CampaignKey)>, StoreError> {
+        let rows: Vec<(i64, String)> = with_pool!(&self.pool, pool => {
+            sqlx::query_as("SELECT id, campaign_key FROM campaigns WHERE workspace_id = $1 ORDER BY id")
+                .bind(workspace_id)
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter()
+            .map(|(id, key)| Ok((id, parse_column("campaign_key", key, CampaignKey::parse)?)))
+            .collect()
     }
 
     /// Attempts to endpoint `id` started at or after `since`, and how many got a 2xx.
