@@ -10,6 +10,7 @@ mod campaign;
 mod delivery;
 mod delivery_health;
 mod demo;
+mod endpoints;
 mod entries;
 mod errors;
 mod fraud;
