@@ -18,6 +18,7 @@
 //! | `HOOKLINE_DELIVERY_CONCURRENCY_PER_ENDPOINT` | `8` | most webhooks sent at once to one endpoint, so a slow endpoint cannot hold every sender |
 //! | `HOOKLINE_DISABLE_AFTER_FAILURES` | `50` | an endpoint is disabled (reason `failing`, logged, stored in `endpoints`) after this many failed attempts in a row… |
 //! | `HOOKLINE_DISABLE_AFTER` | `5d` | …when the first of them was at least this long ago (`s`, `m`, `h` or `d`, e.g. `36h`). A success starts the count again; a `410 Gone` answer disables the endpoint at once (reason `gone`) |
+//! | `HOOKLINE_DELIVERY_LEASE` | `120s` | how long a claimed delivery is kept from other workers; after a crash, the claimed deliveries are sent again (same `webhook-id`) once it runs out |
 //! | `HOOKLINE_RATE_LIMIT_PER_IP` | `60/m` | most entries from one client address (`N/s`, `N/m` or `N/h`, all of which may come at once; `off` for none). Refused entries get 429 `rate_limited` with `Retry-After` and store nothing. Each server process counts its own |
 //! | `HOOKLINE_RATE_LIMIT_PER_CAMPAIGN` | `20000/s` | most entries into one campaign from everyone |
 //! | `HOOKLINE_RATE_LIMIT_PER_EMAIL` | `20/m` | most entries by one email address in one campaign |
@@ -130,6 +131,11 @@ pub struct DeliveryLimits {
     /// `HOOKLINE_DISABLE_AFTER`: and how long the run must have lasted. Five days (as Svix
     /// does) outlasts a long weekend's outage.
     pub disable_after: Duration,
+    /// `HOOKLINE_DELIVERY_LEASE`: how long a claim keeps other workers away, and so how long
+    /// the deliveries a crashed server had claimed wait before another server (or the
+    /// restarted one) takes them. Must outlast the rounds of sends claimed ahead (4 × the
+    /// 15 s try timeout).
+    pub lease: Duration,
 }
 
 impl Default for DeliveryLimits {
@@ -139,6 +145,7 @@ impl Default for DeliveryLimits {
             concurrency_per_endpoint: 8,
             disable_after_failures: 50,
             disable_after: Duration::from_secs(5 * 24 * 3600),
+            lease: Duration::from_secs(120),
         }
     }
 }
@@ -294,6 +301,10 @@ impl Config {
             disable_after: match read("HOOKLINE_DISABLE_AFTER") {
                 Some(text) => parse_duration("HOOKLINE_DISABLE_AFTER", &text)?,
                 None => limits.disable_after,
+            },
+            lease: match read("HOOKLINE_DELIVERY_LEASE") {
+                Some(text) => parse_duration("HOOKLINE_DELIVERY_LEASE", &text)?,
+                None => limits.lease,
             },
         };
         let allow_http_webhooks = match read("HOOKLINE_ALLOW_HTTP_WEBHOOKS") {
@@ -493,6 +504,7 @@ mod tests {
             ("HOOKLINE_DELIVERY_CONCURRENCY_PER_ENDPOINT", "4"),
             ("HOOKLINE_DISABLE_AFTER_FAILURES", "10"),
             ("HOOKLINE_DISABLE_AFTER", "36h"),
+            ("HOOKLINE_DELIVERY_LEASE", "30s"),
         ])
         .expect("valid settings");
         assert_eq!(
@@ -502,6 +514,7 @@ mod tests {
                 concurrency_per_endpoint: 4,
                 disable_after_failures: 10,
                 disable_after: Duration::from_secs(36 * 3600),
+                lease: Duration::from_secs(30),
             }
         );
         for (text, seconds) in [("90s", 90), ("30m", 1800), ("5d", 432_000), ("0s", 0)] {

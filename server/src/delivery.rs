@@ -51,10 +51,6 @@ use crate::store::{
 /// Tries before a delivery is given up (about a day and a half of retries), unless the
 /// endpoint sets its own.
 pub const MAX_ATTEMPTS: u32 = 40;
-/// How long a claim keeps other workers away: longer than the rounds of sends the background
-/// loop claims ahead for one endpoint ([`ROUNDS_CLAIMED`] × the 15 s default try timeout)
-/// take. Also how long deliveries claimed by a crashed server wait before another takes them.
-pub const LEASE_MS: i64 = 120_000;
 /// Rounds of an endpoint's sends (its concurrency cap each) the background loop claims at
 /// most: one sending and the next ones ready, so its pipeline does not drain while a claim
 /// commits, and each claim commits many deliveries at once.
@@ -357,6 +353,11 @@ impl DeliveryWorker {
         &self.master_key
     }
 
+    /// How long a claim lasts (`HOOKLINE_DELIVERY_LEASE`), in milliseconds.
+    fn lease_ms(&self) -> i64 {
+        i64::try_from(self.limits.lease.as_millis()).unwrap_or(i64::MAX)
+    }
+
     /// Whether workspace endpoints may use `http://`.
     pub fn allow_http(&self) -> bool {
         self.allow_http
@@ -413,7 +414,7 @@ impl DeliveryWorker {
             .store
             .claim_due_deliveries(&Claim {
                 now,
-                lease_until: now + LEASE_MS,
+                lease_until: now + self.lease_ms(),
                 limit: MAX_CLAIM,
                 per_endpoint: 1,
                 rounds: 1,
@@ -1004,7 +1005,7 @@ async fn claim(
         .store
         .claim_due_deliveries(&Claim {
             now,
-            lease_until: now + LEASE_MS,
+            lease_until: now + worker.lease_ms(),
             limit,
             per_endpoint: worker.limits.concurrency_per_endpoint,
             rounds: ROUNDS_CLAIMED,
