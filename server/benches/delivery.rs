@@ -93,7 +93,8 @@ impl Database {
         match self {
             Self::Sqlite => format!("sqlite://{}", dir.path().join(name).display()),
             Self::Postgres(server) => {
-                let database = format!("hl_bench_{}_{}", std::process::id(), name.replace('.', "_"));
+                let database =
+                    format!("hl_bench_{}_{}", std::process::id(), name.replace('.', "_"));
                 let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(server)
                     .await
                     .unwrap();
@@ -214,7 +215,14 @@ async fn throughput(db: &Database, n_endpoints: usize, n_entries: u64) -> (u64, 
     for _ in 0..n_endpoints {
         urls.push(start_receiver(Arc::clone(&seen)).await);
     }
-    let app = build(db, &dir, &format!("throughput{n_endpoints}.db"), urls[0].clone(), false).await;
+    let app = build(
+        db,
+        &dir,
+        &format!("throughput{n_endpoints}.db"),
+        urls[0].clone(),
+        false,
+    )
+    .await;
     for (n, url) in urls[1..].iter().enumerate() {
         server::with_pool!(app.store().pool(), pool => {
             sqlx::query(

@@ -477,11 +477,18 @@ mod tests {
     #[test]
     fn http_webhooks_follow_demo_unless_set_and_the_secret_key_is_checked() {
         assert!(from(&[]).expect("valid").allow_http_webhooks);
-        assert!(!from(&[("HOOKLINE_DEMO", "false")]).expect("valid").allow_http_webhooks);
+        assert!(
+            !from(&[("HOOKLINE_DEMO", "false")])
+                .expect("valid")
+                .allow_http_webhooks
+        );
         let config = from(&[
             ("HOOKLINE_DEMO", "false"),
             ("HOOKLINE_ALLOW_HTTP_WEBHOOKS", "true"),
-            ("HOOKLINE_SECRET_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+            (
+                "HOOKLINE_SECRET_KEY",
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            ),
             ("HOOKLINE_SECRET_KEY_FILE", "/var/lib/hookline/key"),
         ])
         .expect("valid");
@@ -494,7 +501,10 @@ mod tests {
             &[("HOOKLINE_ALLOW_HTTP_WEBHOOKS", "maybe")],
             "HOOKLINE_ALLOW_HTTP_WEBHOOKS",
         );
-        check_error(&[("HOOKLINE_SECRET_KEY", "c2hvcnQ=")], "HOOKLINE_SECRET_KEY");
+        check_error(
+            &[("HOOKLINE_SECRET_KEY", "c2hvcnQ=")],
+            "HOOKLINE_SECRET_KEY",
+        );
     }
 
     #[test]

@@ -300,7 +300,10 @@ fn request_webhook_id(deliveries: &[ClaimedDelivery]) -> MessageId {
                 hash.update(b"\n");
             }
             let digest = hash.finalize();
-            let hex: String = digest[..12].iter().map(|byte| format!("{byte:02x}")).collect();
+            let hex: String = digest[..12]
+                .iter()
+                .map(|byte| format!("{byte:02x}"))
+                .collect();
             MessageId::from_suffix(&format!("batch_{hex}"))
         }
     }
@@ -541,7 +544,10 @@ impl DeliveryWorker {
         for delivery in deliveries {
             let Some(event_type) = EventType::parse(&delivery.event_type) else {
                 return (
-                    failed("request", format!("unknown event type {}", delivery.event_type)),
+                    failed(
+                        "request",
+                        format!("unknown event type {}", delivery.event_type),
+                    ),
                     None,
                 );
             };
@@ -561,9 +567,7 @@ impl DeliveryWorker {
         };
         // Serialising a request record cannot fail: strings only.
         let recorded = serde_json::to_string(&request_record(&request)).ok();
-        let sent = self
-            .send_request(&request, sendable.https_only, now)
-            .await;
+        let sent = self.send_request(&request, sendable.https_only, now).await;
         (sent, recorded)
     }
 
@@ -590,7 +594,8 @@ impl DeliveryWorker {
         if https_only && url.scheme() != "https" {
             return failed(
                 INSECURE_URL,
-                "the operator does not allow http:// webhooks (HOOKLINE_ALLOW_HTTP_WEBHOOKS)".into(),
+                "the operator does not allow http:// webhooks (HOOKLINE_ALLOW_HTTP_WEBHOOKS)"
+                    .into(),
             );
         }
         // A host written as an IP address is connected to without the resolver: check it here.
@@ -1066,7 +1071,9 @@ async fn send_in_turn(
     senders: Arc<Semaphore>,
     recorder: mpsc::Sender<Finished>,
 ) -> (i64, u32) {
-    let endpoint_id = deliveries.first().map_or(0, |delivery| delivery.endpoint_id);
+    let endpoint_id = deliveries
+        .first()
+        .map_or(0, |delivery| delivery.endpoint_id);
     let n = u32::try_from(deliveries.len()).unwrap_or(u32::MAX);
     // The semaphores are never closed, so acquiring fails only if that changes; send anyway.
     let _turn = endpoint_turn.acquire_owned().await.ok();
@@ -1095,7 +1102,11 @@ async fn send_in_turn(
 /// Writes finished tries as they come, everything waiting in one transaction. Wakes the
 /// dispatcher after recording a strictly ordered endpoint's delivery: the next one of its
 /// queue may go now.
-async fn record_loop(worker: DeliveryWorker, mut finished: mpsc::Receiver<Finished>, wake: Arc<Notify>) {
+async fn record_loop(
+    worker: DeliveryWorker,
+    mut finished: mpsc::Receiver<Finished>,
+    wake: Arc<Notify>,
+) {
     let mut batch = Vec::with_capacity(MAX_RECORD_BATCH);
     while finished.recv_many(&mut batch, MAX_RECORD_BATCH).await > 0 {
         if let Err(error) = worker.record(&batch, clock::now_millis()).await {
@@ -1163,10 +1174,37 @@ mod tests {
             other => panic!("expected a retry, got {other:?}"),
         };
         let minute = Some(Duration::from_secs(60));
-        assert_eq!(at(next_after(false, 1, None, 0, 0.0, &RetrySchedule::default())), 60_000);
-        assert_eq!(at(next_after(false, 3, minute, 0, 0.0, &RetrySchedule::default())), 240_000);
         assert_eq!(
-            at(next_after(false, 1, Some(Duration::from_secs(600)), 0, 0.0, &RetrySchedule::default())),
+            at(next_after(
+                false,
+                1,
+                None,
+                0,
+                0.0,
+                &RetrySchedule::default()
+            )),
+            60_000
+        );
+        assert_eq!(
+            at(next_after(
+                false,
+                3,
+                minute,
+                0,
+                0.0,
+                &RetrySchedule::default()
+            )),
+            240_000
+        );
+        assert_eq!(
+            at(next_after(
+                false,
+                1,
+                Some(Duration::from_secs(600)),
+                0,
+                0.0,
+                &RetrySchedule::default()
+            )),
             600_000
         );
         assert_eq!(
@@ -1181,7 +1219,14 @@ mod tests {
             86_400_000
         );
         assert_eq!(
-            next_after(false, MAX_ATTEMPTS, minute, 0, 0.0, &RetrySchedule::default()),
+            next_after(
+                false,
+                MAX_ATTEMPTS,
+                minute,
+                0,
+                0.0,
+                &RetrySchedule::default()
+            ),
             DeliveryNext::GiveUp
         );
         assert_eq!(
@@ -1208,7 +1253,10 @@ mod tests {
         assert_eq!(default, RetrySchedule::default());
         assert_eq!(default.seconds(), [60, 120, 240, 480, 3600]);
         assert_eq!(default.max_attempts(), MAX_ATTEMPTS);
-        assert_eq!(RetrySchedule::from_settings(Some(&[]), Some(0)).max_attempts(), 1);
+        assert_eq!(
+            RetrySchedule::from_settings(Some(&[]), Some(0)).max_attempts(),
+            1
+        );
     }
 
     #[test]

@@ -83,7 +83,9 @@ pub fn new_connector_id() -> AuthConnectorId {
 /// The request settings of a stored endpoint.
 pub fn spec_of(record: &EndpointRecord) -> Result<EndpointSpec, String> {
     match &record.spec {
-        Some(spec) => serde_json::from_str(spec).map_err(|error| format!("stored settings: {error}")),
+        Some(spec) => {
+            serde_json::from_str(spec).map_err(|error| format!("stored settings: {error}"))
+        }
         None => Ok(EndpointSpec::new(record.url.clone())),
     }
 }
@@ -141,7 +143,8 @@ impl Sendable {
 
     /// The secrets that sign at `now`: the current one, and the previous one until it expires.
     pub fn signing_secrets(&self, now: i64) -> Result<Vec<SigningSecret>, String> {
-        let mut secrets = vec![SigningSecret::parse(&self.record.secret).map_err(|error| error.to_string())?];
+        let mut secrets =
+            vec![SigningSecret::parse(&self.record.secret).map_err(|error| error.to_string())?];
         if let (Some(previous), Some(until)) = (
             &self.record.previous_secret,
             self.record.previous_secret_expires_at,
@@ -241,10 +244,11 @@ impl Settings {
             problems.push(error);
             Method::Post
         });
-        let content_type = parse_content_type(new.content_type.as_deref()).unwrap_or_else(|error| {
-            problems.push(error);
-            ContentType::Json
-        });
+        let content_type =
+            parse_content_type(new.content_type.as_deref()).unwrap_or_else(|error| {
+                problems.push(error);
+                ContentType::Json
+            });
         if !problems.is_empty() {
             return Err(InvalidSettings(problems));
         }
@@ -395,11 +399,18 @@ pub struct Found {
 
 /// Checks every setting (pure: what needs the database arrives in `found`). `allow_http`:
 /// the operator allows `http://` webhooks.
-pub fn check(settings: &Settings, found: Found, allow_http: bool) -> Result<Checked, InvalidSettings> {
+pub fn check(
+    settings: &Settings,
+    found: Found,
+    allow_http: bool,
+) -> Result<Checked, InvalidSettings> {
     let mut problems = Vec::new();
     let name = settings.name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME {
-        problems.push(problem("name", format!("must be 1 to {MAX_NAME} characters")));
+        problems.push(problem(
+            "name",
+            format!("must be 1 to {MAX_NAME} characters"),
+        ));
     }
     if settings.description.chars().count() > MAX_DESCRIPTION {
         problems.push(problem(
@@ -479,14 +490,16 @@ pub fn check(settings: &Settings, found: Found, allow_http: bool) -> Result<Chec
     {
         problems.push(problem(
             "retry_schedule",
-            format!(
-                "give 1 to {MAX_RETRY_STEPS} waits in seconds, each 1 to {MAX_RETRY_SECONDS}"
-            ),
+            format!("give 1 to {MAX_RETRY_STEPS} waits in seconds, each 1 to {MAX_RETRY_SECONDS}"),
         ));
     }
     for (field, value, max) in [
         ("max_attempts", settings.max_attempts, MAX_ATTEMPTS_ALLOWED),
-        ("rate_limit_per_second", settings.rate_limit_per_second, MAX_RATE),
+        (
+            "rate_limit_per_second",
+            settings.rate_limit_per_second,
+            MAX_RATE,
+        ),
         ("max_concurrency", settings.max_concurrency, MAX_CONCURRENCY),
     ] {
         if value.is_some_and(|value| !(1..=max).contains(&value)) {
@@ -515,7 +528,10 @@ pub fn check(settings: &Settings, found: Found, allow_http: bool) -> Result<Chec
             spec_json: serde_json::to_string(&settings.spec).unwrap_or_default(),
             active,
             auth_connector_id: connector_id,
-            batch_max: settings.spec.batching.map_or(1, |batching| batching.max_events),
+            batch_max: settings
+                .spec
+                .batching
+                .map_or(1, |batching| batching.max_events),
             compiled,
         }),
         _ => Err(InvalidSettings(problems)),
@@ -559,7 +575,11 @@ pub fn connector_credentials(
     match EndpointSpec::new("https://example.com/").validate(Some(&auth)) {
         Ok(()) => Ok(auth),
         Err(errors) => Err(InvalidSettings(
-            errors.0.iter().map(|error| from_spec_error(error, true)).collect(),
+            errors
+                .0
+                .iter()
+                .map(|error| from_spec_error(error, true))
+                .collect(),
         )),
     }
 }
@@ -610,7 +630,11 @@ fn url_without_credentials(url: &str) -> (String, bool) {
         .map_or(url.len(), |end| authority_start + end);
     match url[authority_start..authority_end].rfind('@') {
         Some(at) => (
-            format!("{}{}", &url[..authority_start], &url[authority_start + at + 1..]),
+            format!(
+                "{}{}",
+                &url[..authority_start],
+                &url[authority_start + at + 1..]
+            ),
             true,
         ),
         None => (url.to_owned(), false),
@@ -626,7 +650,8 @@ pub fn endpoint_wire(
 ) -> wire::Endpoint {
     let spec = spec_of(record).unwrap_or_else(|_| EndpointSpec::new(record.url.clone()));
     let (url, url_has_credentials) = url_without_credentials(&spec.url);
-    let schedule = RetrySchedule::from_settings(record.retry_schedule.as_deref(), record.max_attempts);
+    let schedule =
+        RetrySchedule::from_settings(record.retry_schedule.as_deref(), record.max_attempts);
     wire::Endpoint {
         id: record.public_id.clone(),
         name: record.name.clone(),
@@ -659,8 +684,7 @@ pub fn endpoint_wire(
         max_concurrency: record.max_concurrency,
         previous_secret_expires_at: record.previous_secret_expires_at.map(clock::rfc3339),
         #[allow(clippy::cast_precision_loss)]
-        success_rate: (stats.attempts > 0)
-            .then(|| stats.successes as f64 / stats.attempts as f64),
+        success_rate: (stats.attempts > 0).then(|| stats.successes as f64 / stats.attempts as f64),
         attempts_last_24h: stats.attempts,
         consecutive_failures: record.n_consecutive_failures,
         created_at: clock::rfc3339(record.created_at),

@@ -382,9 +382,17 @@ macro_rules! endpoint_cap {
         concat!(
             "CASE WHEN ep.strict_order THEN ep.batch_max
                   WHEN ep.rate_limit_per_second IS NOT NULL
-                       AND ep.rate_limit_per_second * 10 < COALESCE(ep.max_concurrency, ", $per_endpoint, ") * ", $rounds, "
+                       AND ep.rate_limit_per_second * 10 < COALESCE(ep.max_concurrency, ",
+            $per_endpoint,
+            ") * ",
+            $rounds,
+            "
                   THEN ep.rate_limit_per_second * 10 * ep.batch_max
-                  ELSE COALESCE(ep.max_concurrency, ", $per_endpoint, ") * ", $rounds, " * ep.batch_max END"
+                  ELSE COALESCE(ep.max_concurrency, ",
+            $per_endpoint,
+            ") * ",
+            $rounds,
+            " * ep.batch_max END"
         )
     };
 }

@@ -507,7 +507,10 @@ impl SubscribedEndpoint {
             .transpose()?;
         Ok(Self {
             id,
-            events: names.iter().filter_map(|name| EventType::parse(name)).collect(),
+            events: names
+                .iter()
+                .filter_map(|name| EventType::parse(name))
+                .collect(),
             workspace_id,
             campaign_ids,
         })

@@ -33,12 +33,12 @@ use sqlx::sqlite::{
 
 use campaigns::CampaignCache;
 pub use campaigns::{CampaignRecord, EntryMethodRecord, KeyTaken, NewCampaign, NewEntryMethod};
+pub use connectors::{AuthConnectorRecord, ConnectorWrite, DeleteConnector};
 pub use contestants::{ContestantRow, EntryFilter, EntryRow, VerdictChanged};
 pub use deliveries::{
     AttemptOutcome, Claim, ClaimedDelivery, DeliveryNext, DisableRule, DisabledEndpoint,
     DisabledReason, FinishedAttempt, Recorded, Released,
 };
-pub use connectors::{AuthConnectorRecord, ConnectorWrite, DeleteConnector};
 pub use endpoints::{AttemptStats, EndpointRecord, EndpointSettings, ManagedEndpoint};
 pub use entries::{
     ContestantRecord, EntryWrites, FRAUD_COUNT_CAP, FRAUD_HOURLY_COUNT_CAP, FraudCounts,

@@ -424,9 +424,15 @@ async fn an_endpoint_saved_through_the_api_with_a_refused_destination_is_refused
         .map(|i| format!("http://blocked-{i}.test:{port}/hooks"))
         .collect();
     urls.extend(
-        ["127.0.0.1", "[::1]", "169.254.169.254", "[::ffff:10.0.0.1]", "2130706433"]
-            .iter()
-            .map(|host| format!("http://{host}:{port}/hooks")),
+        [
+            "127.0.0.1",
+            "[::1]",
+            "169.254.169.254",
+            "[::ffff:10.0.0.1]",
+            "2130706433",
+        ]
+        .iter()
+        .map(|host| format!("http://{host}:{port}/hooks")),
     );
     for url in &urls {
         let (status, body) = app
@@ -434,7 +440,9 @@ async fn an_endpoint_saved_through_the_api_with_a_refused_destination_is_refused
                 "POST",
                 "/api/v1/endpoints",
                 Some(&key),
-                Some(serde_json::json!({"name": "Inside", "events": ["entry.created"], "url": url})),
+                Some(
+                    serde_json::json!({"name": "Inside", "events": ["entry.created"], "url": url}),
+                ),
             )
             .await;
         assert_eq!(status, 422, "{url}: {body}");

@@ -121,7 +121,12 @@ async fn wait_ready(client: &reqwest::Client, port: u16) {
     let url = format!("http://127.0.0.1:{port}/healthz");
     let ready = async {
         loop {
-            if client.get(&url).send().await.is_ok_and(|response| response.status().is_success()) {
+            if client
+                .get(&url)
+                .send()
+                .await
+                .is_ok_and(|response| response.status().is_success())
+            {
                 return;
             }
             // Polling a process that is starting: nothing to wait on but its port.
@@ -206,7 +211,9 @@ async fn every_delivery_arrives_signed_although_the_server_is_killed_again_and_a
 
     assert_eq!(*seen.bad_signatures.lock().unwrap(), 0);
     let emails: HashSet<String> = seen.emails.lock().unwrap().values().cloned().collect();
-    let expected: HashSet<String> = (0..N_ENTRIES).map(|n| format!("crash{n}@example.com")).collect();
+    let expected: HashSet<String> = (0..N_ENTRIES)
+        .map(|n| format!("crash{n}@example.com"))
+        .collect();
     assert_eq!(emails, expected, "every entry's webhook arrived");
     let requests = *seen.requests.lock().unwrap();
     assert!(requests >= N_ENTRIES);

@@ -43,7 +43,10 @@ async fn create(app: &TestApp, key: &str, mut body: Value) -> Value {
 
 async fn post(app: &TestApp, n: usize) -> i64 {
     let (status, body) = app
-        .post_entry("demo", &entry_body(&format!("key-{n}"), &format!("joe{n}@example.com")))
+        .post_entry(
+            "demo",
+            &entry_body(&format!("key-{n}"), &format!("joe{n}@example.com")),
+        )
         .await;
     assert_eq!(status, 201, "{body}");
     body["entry"]["id"].as_i64().unwrap()
@@ -97,7 +100,11 @@ async fn an_endpoint_is_created_tested_on_save_shown_and_listed() {
     let requests = app.receiver.wait_for(1, PATIENCE).await;
     assert_eq!(requests[0].header("hookline-event"), Some("webhook.test"));
     assert_eq!(requests[0].header("x-source"), Some("hookline"));
-    assert_eq!(requests[0].json()["campaign"]["key"], "a1XyD", "the sample payload");
+    assert_eq!(
+        requests[0].json()["campaign"]["key"],
+        "a1XyD",
+        "the sample payload"
+    );
     assert!(verifies(&requests[0], &secret, clock::now_millis() / 1000));
 
     let endpoint = &saved["endpoint"];
@@ -111,17 +118,29 @@ async fn an_endpoint_is_created_tested_on_save_shown_and_listed() {
     assert_eq!(endpoint["campaigns"], Value::Null);
     assert!(endpoint.get("signing_secret").is_none() && !endpoint.to_string().contains(&secret));
 
-    let (status, got) = app.admin("GET", &format!("/api/v1/endpoints/{id}"), Some(&key), None).await;
+    let (status, got) = app
+        .admin("GET", &format!("/api/v1/endpoints/{id}"), Some(&key), None)
+        .await;
     assert_eq!((status, &got), (200, endpoint));
     let (_, revealed) = app
-        .admin("GET", &format!("/api/v1/endpoints/{id}/secret"), Some(&key), None)
+        .admin(
+            "GET",
+            &format!("/api/v1/endpoints/{id}/secret"),
+            Some(&key),
+            None,
+        )
         .await;
     assert_eq!(revealed["signing_secret"], secret.as_str());
 
     // An entry goes to it; the list shows the success rate of its attempts.
     post(&app, 1).await;
-    assert_eq!(app.worker.try_next(clock::now_millis()).await.unwrap(), Step::Delivered);
-    let (status, list) = app.admin("GET", "/api/v1/endpoints", Some(&key), None).await;
+    assert_eq!(
+        app.worker.try_next(clock::now_millis()).await.unwrap(),
+        Step::Delivered
+    );
+    let (status, list) = app
+        .admin("GET", "/api/v1/endpoints", Some(&key), None)
+        .await;
     assert_eq!(status, 200);
     assert_eq!(list["data"].as_array().unwrap().len(), 1);
     assert_eq!(list["data"][0]["success_rate"], 1.0);
@@ -181,9 +200,16 @@ async fn settings_are_refused_with_every_problem_named_and_template_positions() 
     field("rate_limit_per_second");
     field("headers.X Bad");
     assert_eq!(field("headers.X-Id").1, json!(1));
-    assert_eq!(field("body_template"), ("body_template".into(), json!(2), json!(15)));
+    assert_eq!(
+        field("body_template"),
+        ("body_template".into(), json!(2), json!(15))
+    );
     assert_eq!(refused["field"], "name");
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM endpoints").await, 0, "nothing stored");
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM endpoints").await,
+        0,
+        "nothing stored"
+    );
 
     // The template fixed, only the scheme is left: HTTPS is required here.
     let (status, refused) = app
@@ -196,7 +222,12 @@ async fn settings_are_refused_with_every_problem_named_and_template_positions() 
         .await;
     assert_eq!(status, 422);
     assert_eq!(refused["errors"][0]["field"], "url", "{refused}");
-    assert!(refused["errors"][0]["message"].as_str().unwrap().contains("https://"));
+    assert!(
+        refused["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("https://")
+    );
     // Wrong names of methods and content types.
     let (status, refused) = app
         .admin(
@@ -213,7 +244,8 @@ async fn settings_are_refused_with_every_problem_named_and_template_positions() 
 /// Creates an endpoint with `settings`, posts a hostile entry, delivers it; the request.
 async fn deliver_with(settings: Value) -> (Recorded, String) {
     let (app, key) = app().await;
-    let mut body = json!({"name": "Receiver", "events": ["entry.created"], "url": app.receiver.url()});
+    let mut body =
+        json!({"name": "Receiver", "events": ["entry.created"], "url": app.receiver.url()});
     for (name, value) in settings.as_object().unwrap() {
         body[name] = value.clone();
     }
@@ -297,7 +329,10 @@ async fn a_json_body_template_and_header_templates_escape_for_where_they_land() 
     }))
     .await;
     let body = request.json();
-    assert_eq!(body, json!({"email": "obrien+1@example.com", "comment": COMMENT, "postcode": 8282}));
+    assert_eq!(
+        body,
+        json!({"email": "obrien+1@example.com", "comment": COMMENT, "postcode": 8282})
+    );
     // A newline cannot be in a header: it becomes a space.
     assert_eq!(
         request.header("x-comment"),
@@ -319,7 +354,10 @@ async fn urls_and_headers_carry_hostile_values_escaped() {
     )
     .await;
     app.post_entry("demo", &hostile_entry(1)).await;
-    assert_eq!(app.worker.try_next(clock::now_millis()).await.unwrap(), Step::Delivered);
+    assert_eq!(
+        app.worker.try_next(clock::now_millis()).await.unwrap(),
+        Step::Delivered
+    );
     let request = &app.receiver.requests()[0];
     let (path, query) = request.path.split_once('?').unwrap();
     assert_eq!(path, "/hooks/obrien%2B1%40example.com");
@@ -333,7 +371,10 @@ async fn urls_and_headers_carry_hostile_values_escaped() {
 #[tokio::test]
 async fn text_sends_the_json_text_and_get_sends_the_data_in_the_query() {
     let (request, _) = deliver_with(json!({"content_type": "text"})).await;
-    assert_eq!(request.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(
+        request.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
     assert_eq!(request.json()["user"]["details"]["Comment"], COMMENT);
 
     let (request, _) = deliver_with(json!({"method": "GET"})).await;
@@ -341,7 +382,10 @@ async fn text_sends_the_json_text_and_get_sends_the_data_in_the_query() {
     assert!(request.body.is_empty() && request.header("content-type").is_none());
     let (_, query) = request.path.split_once('?').unwrap();
     let pairs = form_pairs(query);
-    assert!(pairs.contains(&("user.details.Comment".to_owned(), COMMENT.to_owned())), "{pairs:?}");
+    assert!(
+        pairs.contains(&("user.details.Comment".to_owned(), COMMENT.to_owned())),
+        "{pairs:?}"
+    );
     assert!(pairs.contains(&("campaign.key".to_owned(), "demo".to_owned())));
 }
 
@@ -350,17 +394,38 @@ async fn auth_connectors_sign_requests_and_never_show_their_secrets() {
     let (app, key) = app().await;
     let mut expected = Vec::new();
     for (connector, header, value) in [
-        (json!({"name": "Basic", "type": "basic", "username": "joe", "password": "s3cret-pw"}), "authorization", "Basic am9lOnMzY3JldC1wdw=="),
-        (json!({"name": "Bearer", "type": "bearer", "token": "t0ken-value"}), "authorization", "Bearer t0ken-value"),
-        (json!({"name": "Key", "type": "api_key", "header_name": "X-Api-Key", "key": "k3y-value"}), "x-api-key", "k3y-value"),
+        (
+            json!({"name": "Basic", "type": "basic", "username": "joe", "password": "s3cret-pw"}),
+            "authorization",
+            "Basic am9lOnMzY3JldC1wdw==",
+        ),
+        (
+            json!({"name": "Bearer", "type": "bearer", "token": "t0ken-value"}),
+            "authorization",
+            "Bearer t0ken-value",
+        ),
+        (
+            json!({"name": "Key", "type": "api_key", "header_name": "X-Api-Key", "key": "k3y-value"}),
+            "x-api-key",
+            "k3y-value",
+        ),
     ] {
         let (status, made) = app
-            .admin("POST", "/api/v1/auth-connectors", Some(&key), Some(connector))
+            .admin(
+                "POST",
+                "/api/v1/auth-connectors",
+                Some(&key),
+                Some(connector),
+            )
             .await;
         assert_eq!(status, 201, "{made}");
         let id = made["id"].as_str().unwrap().to_owned();
         assert!(id.starts_with("ac_"));
-        assert!(!made.to_string().contains("s3cret") && !made.to_string().contains("t0ken") && !made.to_string().contains("k3y"));
+        assert!(
+            !made.to_string().contains("s3cret")
+                && !made.to_string().contains("t0ken")
+                && !made.to_string().contains("k3y")
+        );
         create(&app, &key, json!({"name": "With auth", "events": ["entry.created"], "url": app.receiver.url(), "auth_connector_id": id})).await;
         expected.push((id, header, value));
     }
@@ -371,73 +436,153 @@ async fn auth_connectors_sign_requests_and_never_show_their_secrets() {
     assert_eq!(plain, 0);
     post(&app, 1).await;
     let steps = app.drain(clock::now_millis()).await;
-    assert_eq!(steps.iter().filter(|step| **step == Step::Delivered).count(), 3);
+    assert_eq!(
+        steps
+            .iter()
+            .filter(|step| **step == Step::Delivered)
+            .count(),
+        3
+    );
     let requests = app.receiver.requests();
     for (_, header, value) in &expected {
         assert!(
-            requests.iter().any(|request| request.header(header) == Some(*value)),
+            requests
+                .iter()
+                .any(|request| request.header(header) == Some(*value)),
             "no request with {header}: {value}"
         );
     }
     // The history and the example show them redacted.
-    let (_, deliveries) = app.admin("GET", "/api/v1/deliveries", Some(&key), None).await;
+    let (_, deliveries) = app
+        .admin("GET", "/api/v1/deliveries", Some(&key), None)
+        .await;
     let delivery_id = deliveries["data"][0]["id"].as_str().unwrap();
-    let (_, detail) = app.admin("GET", &format!("/api/v1/deliveries/{delivery_id}"), Some(&key), None).await;
+    let (_, detail) = app
+        .admin(
+            "GET",
+            &format!("/api/v1/deliveries/{delivery_id}"),
+            Some(&key),
+            None,
+        )
+        .await;
     let recorded = detail["attempts"][0]["request"].to_string();
     assert!(recorded.contains("[redacted]"), "{recorded}");
-    assert!(!recorded.contains("s3cret") && !recorded.contains("t0ken-value") && !recorded.contains("k3y-value"), "{recorded}");
+    assert!(
+        !recorded.contains("s3cret")
+            && !recorded.contains("t0ken-value")
+            && !recorded.contains("k3y-value"),
+        "{recorded}"
+    );
 
     // In use: not deleted. Changing its credentials takes effect at the next send.
     let (status, refused) = app
-        .admin("DELETE", &format!("/api/v1/auth-connectors/{}", expected[1].0), Some(&key), None)
+        .admin(
+            "DELETE",
+            &format!("/api/v1/auth-connectors/{}", expected[1].0),
+            Some(&key),
+            None,
+        )
         .await;
-    assert_eq!((status, refused["code"].as_str()), (409, Some("connector_in_use")));
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (409, Some("connector_in_use"))
+    );
     let (status, changed) = app
-        .admin("PATCH", &format!("/api/v1/auth-connectors/{}", expected[1].0), Some(&key), Some(json!({"token": "n3w-token"})))
+        .admin(
+            "PATCH",
+            &format!("/api/v1/auth-connectors/{}", expected[1].0),
+            Some(&key),
+            Some(json!({"token": "n3w-token"})),
+        )
         .await;
     assert_eq!(status, 200, "{changed}");
     assert_eq!(changed["endpoints"].as_array().unwrap().len(), 1);
     post(&app, 2).await;
     app.drain(clock::now_millis()).await;
-    assert!(app.receiver.requests().iter().any(|request| request.header("authorization") == Some("Bearer n3w-token")));
+    assert!(
+        app.receiver
+            .requests()
+            .iter()
+            .any(|request| request.header("authorization") == Some("Bearer n3w-token"))
+    );
     let (status, refused) = app
-        .admin("POST", "/api/v1/auth-connectors", Some(&key), Some(json!({"name": "Bad", "type": "bearer", "token": "two words"})))
+        .admin(
+            "POST",
+            "/api/v1/auth-connectors",
+            Some(&key),
+            Some(json!({"name": "Bad", "type": "bearer", "token": "two words"})),
+        )
         .await;
-    assert_eq!((status, refused["errors"][0]["field"].as_str()), (422, Some("token")));
+    assert_eq!(
+        (status, refused["errors"][0]["field"].as_str()),
+        (422, Some("token"))
+    );
 }
 
 #[tokio::test]
 async fn credentials_in_the_url_become_basic_auth_and_are_not_shown() {
     let (app, key) = app().await;
-    let url = app.receiver.url().replace("http://", "http://joe:s%3Acret@");
-    let saved = create(&app, &key, json!({"name": "Basic in URL", "events": ["entry.created"], "url": url})).await;
+    let url = app
+        .receiver
+        .url()
+        .replace("http://", "http://joe:s%3Acret@");
+    let saved = create(
+        &app,
+        &key,
+        json!({"name": "Basic in URL", "events": ["entry.created"], "url": url}),
+    )
+    .await;
     assert_eq!(saved["endpoint"]["url"], app.receiver.url());
     assert_eq!(saved["endpoint"]["url_has_credentials"], true);
     let id = saved["endpoint"]["id"].as_str().unwrap();
     let (status, example) = app
-        .admin("GET", &format!("/api/v1/endpoints/{id}/example?event=entry.created"), Some(&key), None)
+        .admin(
+            "GET",
+            &format!("/api/v1/endpoints/{id}/example?event=entry.created"),
+            Some(&key),
+            None,
+        )
         .await;
     assert_eq!(status, 200, "{example}");
     assert_eq!(example["method"], "POST");
     assert_eq!(example["url"], app.receiver.url());
     let headers = example["headers"].as_array().unwrap();
-    assert!(headers.contains(&json!({"name": "authorization", "value": "[redacted]"})), "{example}");
+    assert!(
+        headers.contains(&json!({"name": "authorization", "value": "[redacted]"})),
+        "{example}"
+    );
     assert!(headers.contains(&json!({"name": "hookline-event", "value": "entry.created"})));
-    assert_eq!(serde_json::from_str::<Value>(example["body"].as_str().unwrap()).unwrap()["campaign"]["key"], "a1XyD");
+    assert_eq!(
+        serde_json::from_str::<Value>(example["body"].as_str().unwrap()).unwrap()["campaign"]["key"],
+        "a1XyD"
+    );
     post(&app, 1).await;
     app.worker.try_next(clock::now_millis()).await.unwrap();
     let request = &app.receiver.requests()[0];
-    assert_eq!(request.header("authorization"), Some("Basic am9lOnM6Y3JldA=="));
+    assert_eq!(
+        request.header("authorization"),
+        Some("Basic am9lOnM6Y3JldA==")
+    );
 }
 
 #[tokio::test]
 async fn during_a_rotation_both_secrets_sign_and_afterwards_only_the_new_one() {
     let (app, key) = app().await;
-    let saved = create(&app, &key, json!({"name": "Rotating", "events": ["entry.created"], "url": app.receiver.url()})).await;
+    let saved = create(
+        &app,
+        &key,
+        json!({"name": "Rotating", "events": ["entry.created"], "url": app.receiver.url()}),
+    )
+    .await;
     let old = saved["signing_secret"].as_str().unwrap().to_owned();
     let id = saved["endpoint"]["id"].as_str().unwrap();
     let (status, rotated) = app
-        .admin("POST", &format!("/api/v1/endpoints/{id}/rotate-secret"), Some(&key), Some(json!({"grace_period_seconds": 3600})))
+        .admin(
+            "POST",
+            &format!("/api/v1/endpoints/{id}/rotate-secret"),
+            Some(&key),
+            Some(json!({"grace_period_seconds": 3600})),
+        )
         .await;
     assert_eq!(status, 200, "{rotated}");
     let new = rotated["signing_secret"].as_str().unwrap().to_owned();
@@ -448,20 +593,42 @@ async fn during_a_rotation_both_secrets_sign_and_afterwards_only_the_new_one() {
     let now = clock::now_millis();
     assert_eq!(app.worker.try_next(now).await.unwrap(), Step::Delivered);
     let during = app.receiver.requests()[0].clone();
-    assert_eq!(during.header("webhook-signature").unwrap().split(' ').count(), 2);
+    assert_eq!(
+        during
+            .header("webhook-signature")
+            .unwrap()
+            .split(' ')
+            .count(),
+        2
+    );
     assert!(verifies(&during, &new, now / 1000) && verifies(&during, &old, now / 1000));
 
     let later = now + 61 * MINUTE;
     post(&app, 2).await;
     assert_eq!(app.worker.try_next(later).await.unwrap(), Step::Delivered);
     let after = app.receiver.requests()[1].clone();
-    assert_eq!(after.header("webhook-signature").unwrap().split(' ').count(), 1);
+    assert_eq!(
+        after
+            .header("webhook-signature")
+            .unwrap()
+            .split(' ')
+            .count(),
+        1
+    );
     assert!(verifies(&after, &new, later / 1000));
-    assert!(!verifies(&after, &old, later / 1000), "the old secret has expired");
+    assert!(
+        !verifies(&after, &old, later / 1000),
+        "the old secret has expired"
+    );
 
     // A rotation without grace ends the old one at once.
     let (_, rotated) = app
-        .admin("POST", &format!("/api/v1/endpoints/{id}/rotate-secret"), Some(&key), Some(json!({"grace_period_seconds": 0})))
+        .admin(
+            "POST",
+            &format!("/api/v1/endpoints/{id}/rotate-secret"),
+            Some(&key),
+            Some(json!({"grace_period_seconds": 0})),
+        )
         .await;
     assert_eq!(rotated["previous_secret"], Value::Null);
 }
@@ -476,11 +643,29 @@ async fn strict_order_holds_later_deliveries_until_the_first_succeeds() {
     app.receiver.set_responses([500, 503]);
     let now = clock::now_millis();
     assert_eq!(app.worker.try_next(now).await.unwrap(), Step::Failed);
-    assert_eq!(app.worker.try_next(now).await.unwrap(), Step::Idle, "the others wait for the first");
-    assert_eq!(app.worker.try_next(now + 2 * MINUTE).await.unwrap(), Step::Failed);
-    assert_eq!(app.worker.try_next(now + 2 * MINUTE).await.unwrap(), Step::Idle);
+    assert_eq!(
+        app.worker.try_next(now).await.unwrap(),
+        Step::Idle,
+        "the others wait for the first"
+    );
+    assert_eq!(
+        app.worker.try_next(now + 2 * MINUTE).await.unwrap(),
+        Step::Failed
+    );
+    assert_eq!(
+        app.worker.try_next(now + 2 * MINUTE).await.unwrap(),
+        Step::Idle
+    );
     let recovered = now + 10 * MINUTE;
-    assert_eq!(app.drain(recovered).await, [Step::Delivered, Step::Delivered, Step::Delivered, Step::Idle]);
+    assert_eq!(
+        app.drain(recovered).await,
+        [
+            Step::Delivered,
+            Step::Delivered,
+            Step::Delivered,
+            Step::Idle
+        ]
+    );
     let emails: Vec<String> = app
         .receiver
         .requests()
@@ -489,7 +674,13 @@ async fn strict_order_holds_later_deliveries_until_the_first_succeeds() {
         .collect();
     assert_eq!(
         emails,
-        ["joe1@example.com", "joe1@example.com", "joe1@example.com", "joe2@example.com", "joe3@example.com"]
+        [
+            "joe1@example.com",
+            "joe1@example.com",
+            "joe1@example.com",
+            "joe2@example.com",
+            "joe3@example.com"
+        ]
     );
 }
 
@@ -525,19 +716,56 @@ async fn batching_sends_arrays_and_records_each_delivery_as_part_of_the_attempt(
         post(&app, n).await;
     }
     let now = clock::now_millis();
-    assert_eq!(app.drain(now).await, [Step::Delivered, Step::Delivered, Step::Idle]);
+    assert_eq!(
+        app.drain(now).await,
+        [Step::Delivered, Step::Delivered, Step::Idle]
+    );
     let requests = app.receiver.requests();
-    let sizes: Vec<usize> = requests.iter().map(|request| request.json().as_array().unwrap().len()).collect();
+    let sizes: Vec<usize> = requests
+        .iter()
+        .map(|request| request.json().as_array().unwrap().len())
+        .collect();
     assert_eq!(sizes, [3, 2]);
-    assert!(requests.iter().all(|request| verifies(request, &secret, now / 1000)));
-    assert!(requests[0].header("webhook-id").unwrap().starts_with("msg_batch_"));
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'delivered'").await, 5);
-    let (_, deliveries) = app.admin("GET", "/api/v1/deliveries", Some(&key), None).await;
+    assert!(
+        requests
+            .iter()
+            .all(|request| verifies(request, &secret, now / 1000))
+    );
+    assert!(
+        requests[0]
+            .header("webhook-id")
+            .unwrap()
+            .starts_with("msg_batch_")
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'delivered'")
+            .await,
+        5
+    );
+    let (_, deliveries) = app
+        .admin("GET", "/api/v1/deliveries", Some(&key), None)
+        .await;
     for delivery in deliveries["data"].as_array().unwrap() {
-        let (_, detail) = app.admin("GET", &format!("/api/v1/deliveries/{}", delivery["id"].as_str().unwrap()), Some(&key), None).await;
+        let (_, detail) = app
+            .admin(
+                "GET",
+                &format!("/api/v1/deliveries/{}", delivery["id"].as_str().unwrap()),
+                Some(&key),
+                None,
+            )
+            .await;
         let attempt = &detail["attempts"][0];
-        assert!(attempt["batch_size"] == 3 || attempt["batch_size"] == 2, "{attempt}");
-        assert!(attempt["request"]["body"].as_str().unwrap().starts_with('['), "every delivery of a batch shows its request");
+        assert!(
+            attempt["batch_size"] == 3 || attempt["batch_size"] == 2,
+            "{attempt}"
+        );
+        assert!(
+            attempt["request"]["body"]
+                .as_str()
+                .unwrap()
+                .starts_with('['),
+            "every delivery of a batch shows its request"
+        );
     }
 }
 
@@ -550,11 +778,23 @@ async fn an_endpoint_retry_schedule_and_most_attempts_are_its_own() {
     let now = clock::now_millis();
     assert_eq!(app.worker.try_next(now).await.unwrap(), Step::Failed);
     assert_eq!(app.worker.try_next(now + 4_000).await.unwrap(), Step::Idle);
-    assert_eq!(app.worker.try_next(now + 6_000).await.unwrap(), Step::Failed);
+    assert_eq!(
+        app.worker.try_next(now + 6_000).await.unwrap(),
+        Step::Failed
+    );
     assert_eq!(app.worker.try_next(now + 30_000).await.unwrap(), Step::Idle);
-    assert_eq!(app.worker.try_next(now + 40_000).await.unwrap(), Step::Failed);
-    assert_eq!(app.worker.try_next(now + 99 * MINUTE).await.unwrap(), Step::Idle, "given up after 3");
-    let (_, failed) = app.admin("GET", "/api/v1/deliveries?outcome=failed", Some(&key), None).await;
+    assert_eq!(
+        app.worker.try_next(now + 40_000).await.unwrap(),
+        Step::Failed
+    );
+    assert_eq!(
+        app.worker.try_next(now + 99 * MINUTE).await.unwrap(),
+        Step::Idle,
+        "given up after 3"
+    );
+    let (_, failed) = app
+        .admin("GET", "/api/v1/deliveries?outcome=failed", Some(&key), None)
+        .await;
     assert_eq!(failed["data"][0]["status"], "failed");
     assert_eq!(failed["data"][0]["n_attempts"], 3);
     assert_eq!(failed["data"][0]["last_status_code"], 500);
@@ -580,131 +820,314 @@ async fn the_history_filters_and_retries_one_or_every_failed_delivery() {
         let app = &app;
         let key = key.clone();
         async move {
-            let (status, page) = app.admin("GET", &format!("/api/v1/deliveries{query}"), Some(&key), None).await;
+            let (status, page) = app
+                .admin(
+                    "GET",
+                    &format!("/api/v1/deliveries{query}"),
+                    Some(&key),
+                    None,
+                )
+                .await;
             assert_eq!(status, 200, "{page}");
             page["data"].as_array().unwrap().clone()
         }
     };
     let _ = &second_id;
-    assert_eq!(list(String::new()).await.len(), 6, "2 entries × (2 entry.created + 1 held subscriber.created)");
+    assert_eq!(
+        list(String::new()).await.len(),
+        6,
+        "2 entries × (2 entry.created + 1 held subscriber.created)"
+    );
     assert_eq!(list(format!("?endpoint_id={first_id}")).await.len(), 2);
     assert_eq!(list("?event=subscriber.created".into()).await.len(), 2);
     assert_eq!(list(format!("?entry_id={entry}")).await.len(), 3);
     assert_eq!(list("?outcome=failed".into()).await.len(), 2);
     assert_eq!(list("?outcome=delivered".into()).await.len(), 2);
-    assert_eq!(list("?outcome=pending".into()).await.len(), 2, "the held ones");
+    assert_eq!(
+        list("?outcome=pending".into()).await.len(),
+        2,
+        "the held ones"
+    );
     assert_eq!(list("?until=2000-01-01T00:00:00Z".into()).await.len(), 0);
     let page = list("?limit=4".into()).await;
     assert_eq!(page.len(), 4);
-    let (_, paged) = app.admin("GET", "/api/v1/deliveries?limit=4", Some(&key), None).await;
+    let (_, paged) = app
+        .admin("GET", "/api/v1/deliveries?limit=4", Some(&key), None)
+        .await;
     let cursor = paged["next_cursor"].as_str().unwrap();
     assert_eq!(list(format!("?limit=4&cursor={cursor}")).await.len(), 2);
 
     let failed = list("?outcome=failed".into()).await;
-    let (_, detail) = app.admin("GET", &format!("/api/v1/deliveries/{}", failed[0]["id"].as_str().unwrap()), Some(&key), None).await;
+    let (_, detail) = app
+        .admin(
+            "GET",
+            &format!("/api/v1/deliveries/{}", failed[0]["id"].as_str().unwrap()),
+            Some(&key),
+            None,
+        )
+        .await;
     let attempt = &detail["attempts"][0];
     assert_eq!(attempt["status_code"], Value::Null);
     assert_eq!(attempt["error_kind"], "connect");
     assert_eq!(attempt["request"]["method"], "POST");
-    assert!(attempt["request"]["headers"].as_array().unwrap().iter().any(|header| header["name"] == "webhook-signature"));
-    assert_eq!(serde_json::from_str::<Value>(detail["body"].as_str().unwrap()).unwrap()["user"]["email"], "joe2@example.com");
+    assert!(
+        attempt["request"]["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|header| header["name"] == "webhook-signature")
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(detail["body"].as_str().unwrap()).unwrap()["user"]["email"],
+        "joe2@example.com"
+    );
 
     // The endpoint fixed, retry one: due now although it was given up.
     let (status, _) = app
-        .admin("PATCH", &format!("/api/v1/endpoints/{first_id}"), Some(&key), Some(json!({"url": app.receiver.url(), "test_on_save": false})))
+        .admin(
+            "PATCH",
+            &format!("/api/v1/endpoints/{first_id}"),
+            Some(&key),
+            Some(json!({"url": app.receiver.url(), "test_on_save": false})),
+        )
         .await;
     assert_eq!(status, 200);
-    let (status, retried) = app.admin("POST", &format!("/api/v1/deliveries/{}/retry", failed[0]["id"].as_str().unwrap()), Some(&key), None).await;
+    let (status, retried) = app
+        .admin(
+            "POST",
+            &format!(
+                "/api/v1/deliveries/{}/retry",
+                failed[0]["id"].as_str().unwrap()
+            ),
+            Some(&key),
+            None,
+        )
+        .await;
     assert_eq!((status, retried["status"].as_str()), (200, Some("pending")));
-    assert_eq!(app.drain(clock::now_millis()).await, [Step::Delivered, Step::Idle]);
+    assert_eq!(
+        app.drain(clock::now_millis()).await,
+        [Step::Delivered, Step::Idle]
+    );
     // Retry every failed one of the endpoint since a time: the other one.
     let (status, retried) = app
-        .admin("POST", &format!("/api/v1/endpoints/{first_id}/retry-failed"), Some(&key), Some(json!({"since": "2000-01-01T00:00:00Z"})))
+        .admin(
+            "POST",
+            &format!("/api/v1/endpoints/{first_id}/retry-failed"),
+            Some(&key),
+            Some(json!({"since": "2000-01-01T00:00:00Z"})),
+        )
         .await;
     assert_eq!((status, retried["retried"].as_u64()), (200, Some(1)));
-    assert_eq!(app.drain(clock::now_millis()).await, [Step::Delivered, Step::Idle]);
+    assert_eq!(
+        app.drain(clock::now_millis()).await,
+        [Step::Delivered, Step::Idle]
+    );
 }
 
 #[tokio::test]
 async fn inactive_endpoints_wait_and_deleted_ones_are_cancelled_listed_and_restored() {
     let (app, key) = app().await;
-    let saved = create(&app, &key, json!({"name": "Pausable", "events": ["entry.created"], "url": app.receiver.url()})).await;
+    let saved = create(
+        &app,
+        &key,
+        json!({"name": "Pausable", "events": ["entry.created"], "url": app.receiver.url()}),
+    )
+    .await;
     let id = saved["endpoint"]["id"].as_str().unwrap().to_owned();
     post(&app, 1).await;
-    let (status, _) = app.admin("PATCH", &format!("/api/v1/endpoints/{id}"), Some(&key), Some(json!({"status": "inactive", "test_on_save": false}))).await;
+    let (status, _) = app
+        .admin(
+            "PATCH",
+            &format!("/api/v1/endpoints/{id}"),
+            Some(&key),
+            Some(json!({"status": "inactive", "test_on_save": false})),
+        )
+        .await;
     assert_eq!(status, 200);
     post(&app, 2).await;
     let now = clock::now_millis();
-    assert_eq!(app.worker.try_next(now).await.unwrap(), Step::Idle, "nothing goes while inactive");
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM deliveries").await, 1, "and nothing new is queued");
-    let (_, saved) = app.admin("PATCH", &format!("/api/v1/endpoints/{id}"), Some(&key), Some(json!({"status": "active", "test_on_save": false}))).await;
+    assert_eq!(
+        app.worker.try_next(now).await.unwrap(),
+        Step::Idle,
+        "nothing goes while inactive"
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM deliveries").await,
+        1,
+        "and nothing new is queued"
+    );
+    let (_, saved) = app
+        .admin(
+            "PATCH",
+            &format!("/api/v1/endpoints/{id}"),
+            Some(&key),
+            Some(json!({"status": "active", "test_on_save": false})),
+        )
+        .await;
     assert_eq!(saved["endpoint"]["status"], "active");
-    assert_eq!(app.drain(now).await, [Step::Delivered, Step::Idle], "the waiting one goes once active");
+    assert_eq!(
+        app.drain(now).await,
+        [Step::Delivered, Step::Idle],
+        "the waiting one goes once active"
+    );
 
     post(&app, 3).await;
-    let (status, _) = app.admin("DELETE", &format!("/api/v1/endpoints/{id}"), Some(&key), None).await;
+    let (status, _) = app
+        .admin(
+            "DELETE",
+            &format!("/api/v1/endpoints/{id}"),
+            Some(&key),
+            None,
+        )
+        .await;
     assert_eq!(status, 204);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'cancelled'").await, 1);
-    let (_, live) = app.admin("GET", "/api/v1/endpoints", Some(&key), None).await;
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'cancelled'")
+            .await,
+        1
+    );
+    let (_, live) = app
+        .admin("GET", "/api/v1/endpoints", Some(&key), None)
+        .await;
     assert!(live["data"].as_array().unwrap().is_empty());
-    let (_, deleted) = app.admin("GET", "/api/v1/endpoints?deleted=true", Some(&key), None).await;
+    let (_, deleted) = app
+        .admin("GET", "/api/v1/endpoints?deleted=true", Some(&key), None)
+        .await;
     assert_eq!(deleted["data"][0]["id"], id.as_str());
     assert!(deleted["data"][0]["deleted_at"].is_string());
     post(&app, 4).await;
     assert_eq!(app.worker.try_next(now).await.unwrap(), Step::Idle);
-    let (status, refused) = app.admin("PATCH", &format!("/api/v1/endpoints/{id}"), Some(&key), Some(json!({"name": "x"}))).await;
-    assert_eq!((status, refused["code"].as_str()), (409, Some("endpoint_deleted")));
-    let (status, restored) = app.admin("POST", &format!("/api/v1/endpoints/{id}/restore"), Some(&key), None).await;
+    let (status, refused) = app
+        .admin(
+            "PATCH",
+            &format!("/api/v1/endpoints/{id}"),
+            Some(&key),
+            Some(json!({"name": "x"})),
+        )
+        .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (409, Some("endpoint_deleted"))
+    );
+    let (status, restored) = app
+        .admin(
+            "POST",
+            &format!("/api/v1/endpoints/{id}/restore"),
+            Some(&key),
+            None,
+        )
+        .await;
     assert_eq!(status, 200, "{restored}");
     assert_eq!(restored["deleted_at"], Value::Null);
     post(&app, 5).await;
-    assert_eq!(app.drain(clock::now_millis()).await, [Step::Delivered, Step::Idle], "only the new entry: the cancelled one stays so");
+    assert_eq!(
+        app.drain(clock::now_millis()).await,
+        [Step::Delivered, Step::Idle],
+        "only the new entry: the cancelled one stays so"
+    );
 }
 
 #[tokio::test]
 async fn gone_disables_an_endpoint_visibly_until_it_is_set_active_again() {
     let (app, key) = app().await;
-    let saved = create(&app, &key, json!({"name": "Gone", "events": ["entry.created"], "url": app.receiver.url()})).await;
+    let saved = create(
+        &app,
+        &key,
+        json!({"name": "Gone", "events": ["entry.created"], "url": app.receiver.url()}),
+    )
+    .await;
     let id = saved["endpoint"]["id"].as_str().unwrap().to_owned();
     app.receiver.set_responses([410]);
     post(&app, 1).await;
-    assert_eq!(app.worker.try_next(clock::now_millis()).await.unwrap(), Step::Failed);
-    let (_, endpoint) = app.admin("GET", &format!("/api/v1/endpoints/{id}"), Some(&key), None).await;
+    assert_eq!(
+        app.worker.try_next(clock::now_millis()).await.unwrap(),
+        Step::Failed
+    );
+    let (_, endpoint) = app
+        .admin("GET", &format!("/api/v1/endpoints/{id}"), Some(&key), None)
+        .await;
     assert_eq!(endpoint["disabled"]["reason"], "gone");
-    assert_eq!(endpoint["status"], "active", "the person's choice is unchanged");
-    let (_, saved) = app.admin("PATCH", &format!("/api/v1/endpoints/{id}"), Some(&key), Some(json!({"status": "active", "test_on_save": false}))).await;
+    assert_eq!(
+        endpoint["status"], "active",
+        "the person's choice is unchanged"
+    );
+    let (_, saved) = app
+        .admin(
+            "PATCH",
+            &format!("/api/v1/endpoints/{id}"),
+            Some(&key),
+            Some(json!({"status": "active", "test_on_save": false})),
+        )
+        .await;
     assert_eq!(saved["endpoint"]["disabled"], Value::Null);
-    assert_eq!(app.drain(clock::now_millis() + 2 * MINUTE).await, [Step::Delivered, Step::Idle]);
+    assert_eq!(
+        app.drain(clock::now_millis() + 2 * MINUTE).await,
+        [Step::Delivered, Step::Idle]
+    );
 }
 
 #[tokio::test]
 async fn an_endpoint_takes_only_its_events_and_campaigns_and_the_operators_takes_all() {
     let (app, key) = app().await;
     let (status, campaign) = app
-        .admin("POST", "/api/v1/campaigns", Some(&key), Some(json!({"name": "Spring", "type": "Competition", "key": "spring"})))
+        .admin(
+            "POST",
+            "/api/v1/campaigns",
+            Some(&key),
+            Some(json!({"name": "Spring", "type": "Competition", "key": "spring"})),
+        )
         .await;
     assert_eq!(status, 201, "{campaign}");
     create(&app, &key, json!({"name": "Spring only", "events": ["entry.created"], "url": app.receiver.url(), "campaigns": ["spring"]})).await;
     let all = create(&app, &key, json!({"name": "All", "events": ["entry.created"], "url": app.receiver.url(), "campaigns": null})).await;
     assert_eq!(all["endpoint"]["campaigns"], Value::Null);
-    create(&app, &key, json!({"name": "Subscribers", "events": ["subscriber.created"], "url": app.receiver.url()})).await;
+    create(
+        &app,
+        &key,
+        json!({"name": "Subscribers", "events": ["subscriber.created"], "url": app.receiver.url()}),
+    )
+    .await;
     post(&app, 1).await;
     let endpoints: Vec<String> = server::with_pool!(app.store.pool(), pool => sqlx::query_scalar(
         "SELECT e.name || ':' || d.event_type FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id ORDER BY e.id",
     ).fetch_all(pool).await.unwrap());
-    assert_eq!(endpoints, ["All:entry.created", "Subscribers:subscriber.created"]);
+    assert_eq!(
+        endpoints,
+        ["All:entry.created", "Subscribers:subscriber.created"]
+    );
 }
 
 #[tokio::test]
 async fn send_test_sends_the_sample_or_a_real_entry() {
     let (app, key) = app().await;
-    let saved = create(&app, &key, json!({"name": "Test me", "events": ["entry.created"], "url": app.receiver.url()})).await;
+    let saved = create(
+        &app,
+        &key,
+        json!({"name": "Test me", "events": ["entry.created"], "url": app.receiver.url()}),
+    )
+    .await;
     let id = saved["endpoint"]["id"].as_str().unwrap();
     let entry = post(&app, 7).await;
-    let (status, outcome) = app.admin("POST", &format!("/api/v1/endpoints/{id}/test"), Some(&key), None).await;
-    assert_eq!((status, outcome["succeeded"].as_bool()), (200, Some(true)), "{outcome}");
+    let (status, outcome) = app
+        .admin(
+            "POST",
+            &format!("/api/v1/endpoints/{id}/test"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, outcome["succeeded"].as_bool()),
+        (200, Some(true)),
+        "{outcome}"
+    );
     let (_, outcome) = app
-        .admin("POST", &format!("/api/v1/endpoints/{id}/test"), Some(&key), Some(json!({"entry_id": entry, "event": "entry.created"})))
+        .admin(
+            "POST",
+            &format!("/api/v1/endpoints/{id}/test"),
+            Some(&key),
+            Some(json!({"entry_id": entry, "event": "entry.created"})),
+        )
         .await;
     assert_eq!(outcome["status_code"], 204, "{outcome}");
     let requests = app.receiver.requests();
@@ -712,48 +1135,110 @@ async fn send_test_sends_the_sample_or_a_real_entry() {
     assert_eq!(requests[0].header("hookline-event"), Some("webhook.test"));
     assert_eq!(requests[1].json()["user"]["email"], "joe7@example.com");
     assert_eq!(requests[1].header("hookline-event"), Some("entry.created"));
-    assert!(requests[1].header("webhook-id").unwrap().starts_with("msg_test_"));
+    assert!(
+        requests[1]
+            .header("webhook-id")
+            .unwrap()
+            .starts_with("msg_test_")
+    );
     assert_eq!(app.counts().await.attempts, 0, "tests are not deliveries");
     // A test to a receiver that fails shows its status and answer.
     app.receiver.set_responses([422]);
-    let (_, outcome) = app.admin("POST", &format!("/api/v1/endpoints/{id}/test"), Some(&key), None).await;
-    assert_eq!((outcome["succeeded"].as_bool(), outcome["status_code"].as_u64()), (Some(false), Some(422)));
-    let (status, _) = app.admin("POST", &format!("/api/v1/endpoints/{id}/test"), Some(&key), Some(json!({"entry_id": 999_999}))).await;
+    let (_, outcome) = app
+        .admin(
+            "POST",
+            &format!("/api/v1/endpoints/{id}/test"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            outcome["succeeded"].as_bool(),
+            outcome["status_code"].as_u64()
+        ),
+        (Some(false), Some(422))
+    );
+    let (status, _) = app
+        .admin(
+            "POST",
+            &format!("/api/v1/endpoints/{id}/test"),
+            Some(&key),
+            Some(json!({"entry_id": 999_999})),
+        )
+        .await;
     assert_eq!(status, 404);
 }
 
 #[tokio::test]
 async fn another_workspaces_endpoints_connectors_and_deliveries_are_not_found() {
     let (app, key) = app().await;
-    let saved = create(&app, &key, json!({"name": "Mine", "events": ["entry.created"], "url": app.receiver.url()})).await;
+    let saved = create(
+        &app,
+        &key,
+        json!({"name": "Mine", "events": ["entry.created"], "url": app.receiver.url()}),
+    )
+    .await;
     let id = saved["endpoint"]["id"].as_str().unwrap().to_owned();
     let (_, connector) = app
-        .admin("POST", "/api/v1/auth-connectors", Some(&key), Some(json!({"name": "B", "type": "bearer", "token": "abc"})))
+        .admin(
+            "POST",
+            "/api/v1/auth-connectors",
+            Some(&key),
+            Some(json!({"name": "B", "type": "bearer", "token": "abc"})),
+        )
         .await;
     let connector = connector["id"].as_str().unwrap().to_owned();
     post(&app, 1).await;
     app.drain(clock::now_millis()).await;
-    let (_, deliveries) = app.admin("GET", "/api/v1/deliveries", Some(&key), None).await;
+    let (_, deliveries) = app
+        .admin("GET", "/api/v1/deliveries", Some(&key), None)
+        .await;
     let delivery = deliveries["data"][0]["id"].as_str().unwrap().to_owned();
 
     let (status, other) = app
-        .admin("POST", "/api/v1/workspaces", Some(OPERATOR_KEY), Some(json!({"name": "Other Co"})))
+        .admin(
+            "POST",
+            "/api/v1/workspaces",
+            Some(OPERATOR_KEY),
+            Some(json!({"name": "Other Co"})),
+        )
         .await;
     assert_eq!(status, 201, "{other}");
     let other = other["api_key"]["key"].as_str().unwrap().to_owned();
     for (method, path, body) in [
         ("GET", format!("/api/v1/endpoints/{id}"), None),
-        ("PATCH", format!("/api/v1/endpoints/{id}"), Some(json!({"name": "Theirs"}))),
+        (
+            "PATCH",
+            format!("/api/v1/endpoints/{id}"),
+            Some(json!({"name": "Theirs"})),
+        ),
         ("DELETE", format!("/api/v1/endpoints/{id}"), None),
         ("GET", format!("/api/v1/endpoints/{id}/secret"), None),
-        ("POST", format!("/api/v1/endpoints/{id}/rotate-secret"), None),
+        (
+            "POST",
+            format!("/api/v1/endpoints/{id}/rotate-secret"),
+            None,
+        ),
         ("POST", format!("/api/v1/endpoints/{id}/test"), None),
         ("GET", format!("/api/v1/endpoints/{id}/example"), None),
         ("POST", format!("/api/v1/endpoints/{id}/restore"), None),
-        ("POST", format!("/api/v1/endpoints/{id}/retry-failed"), Some(json!({"since": "2000-01-01T00:00:00Z"}))),
+        (
+            "POST",
+            format!("/api/v1/endpoints/{id}/retry-failed"),
+            Some(json!({"since": "2000-01-01T00:00:00Z"})),
+        ),
         ("GET", format!("/api/v1/auth-connectors/{connector}"), None),
-        ("PATCH", format!("/api/v1/auth-connectors/{connector}"), Some(json!({"name": "x"}))),
-        ("DELETE", format!("/api/v1/auth-connectors/{connector}"), None),
+        (
+            "PATCH",
+            format!("/api/v1/auth-connectors/{connector}"),
+            Some(json!({"name": "x"})),
+        ),
+        (
+            "DELETE",
+            format!("/api/v1/auth-connectors/{connector}"),
+            None,
+        ),
         ("GET", format!("/api/v1/deliveries/{delivery}"), None),
         ("POST", format!("/api/v1/deliveries/{delivery}/retry"), None),
         ("GET", format!("/api/v1/deliveries?endpoint_id={id}"), None),
@@ -761,15 +1246,22 @@ async fn another_workspaces_endpoints_connectors_and_deliveries_are_not_found() 
         let (status, body) = app.admin(method, &path, Some(&other), body).await;
         assert_eq!(status, 404, "{method} {path}: {body}");
     }
-    let (_, theirs) = app.admin("GET", "/api/v1/deliveries", Some(&other), None).await;
+    let (_, theirs) = app
+        .admin("GET", "/api/v1/deliveries", Some(&other), None)
+        .await;
     assert!(theirs["data"].as_array().unwrap().is_empty());
-    let (_, theirs) = app.admin("GET", "/api/v1/endpoints", Some(&other), None).await;
+    let (_, theirs) = app
+        .admin("GET", "/api/v1/endpoints", Some(&other), None)
+        .await;
     assert!(theirs["data"].as_array().unwrap().is_empty());
     // Nor can their endpoint use my connector.
     let (status, refused) = app
         .admin("POST", "/api/v1/endpoints", Some(&other), Some(json!({"name": "x", "events": ["entry.created"], "url": app.receiver.url(), "auth_connector_id": connector})))
         .await;
-    assert_eq!((status, refused["errors"][0]["field"].as_str()), (422, Some("auth_connector_id")));
+    assert_eq!(
+        (status, refused["errors"][0]["field"].as_str()),
+        (422, Some("auth_connector_id"))
+    );
 }
 
 #[tokio::test]
@@ -800,7 +1292,10 @@ async fn a_receiver_that_streams_forever_is_read_only_up_to_the_cap() {
     let (app, key) = app().await;
     create(&app, &key, json!({"name": "Firehose", "events": ["entry.created"], "url": format!("http://127.0.0.1:{port}/hooks")})).await;
     post(&app, 1).await;
-    assert_eq!(app.worker.try_next(clock::now_millis()).await.unwrap(), Step::Delivered);
+    assert_eq!(
+        app.worker.try_next(clock::now_millis()).await.unwrap(),
+        Step::Delivered
+    );
     let snippet: String = server::with_pool!(app.store.pool(), pool => sqlx::query_scalar("SELECT response_snippet FROM attempts").fetch_one(pool).await.unwrap());
     assert_eq!(snippet.len(), 4096, "the body is read only up to the cap");
     // The receiver could not push its whole answer: the connection was dropped.
@@ -829,7 +1324,10 @@ async fn a_receiver_that_hangs_times_out() {
     let key = app.setup().await;
     create(&app, &key, json!({"name": "Hangs", "events": ["entry.created"], "url": format!("http://127.0.0.1:{port}/hooks")})).await;
     post(&app, 1).await;
-    assert_eq!(app.worker.try_next(clock::now_millis()).await.unwrap(), Step::Failed);
+    assert_eq!(
+        app.worker.try_next(clock::now_millis()).await.unwrap(),
+        Step::Failed
+    );
     let kind: Option<String> = server::with_pool!(app.store.pool(), pool => sqlx::query_scalar("SELECT error_kind FROM attempts").fetch_one(pool).await.unwrap());
     assert_eq!(kind.as_deref(), Some("timeout"));
 }
@@ -849,5 +1347,9 @@ async fn a_rate_limit_spaces_requests_in_the_background_loop() {
     }
     app.receiver.wait_for(5, PATIENCE).await;
     // Five requests at ten a second take at least four intervals.
-    assert!(started.elapsed() >= Duration::from_millis(350), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(350),
+        "{:?}",
+        started.elapsed()
+    );
 }

@@ -7,7 +7,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use protocol::admin::Page;
-use protocol::admin::webhooks::{AuthConnector, AuthConnectorChanges, FieldProblem, NewAuthConnector};
+use protocol::admin::webhooks::{
+    AuthConnector, AuthConnectorChanges, FieldProblem, NewAuthConnector,
+};
 use serde::Deserialize;
 
 use super::{AdminState, Body, Caller, PageRequest, Params};
@@ -47,12 +49,14 @@ pub async fn list(
 fn check_name(name: &str) -> Result<&str, ApiError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME {
-        return Err(ApiError::InvalidSettings(InvalidSettings(vec![FieldProblem {
-            field: "name".into(),
-            message: format!("must be 1 to {MAX_NAME} characters"),
-            line: None,
-            column: None,
-        }])));
+        return Err(ApiError::InvalidSettings(InvalidSettings(vec![
+            FieldProblem {
+                field: "name".into(),
+                message: format!("must be 1 to {MAX_NAME} characters"),
+                line: None,
+                column: None,
+            },
+        ])));
     }
     Ok(name)
 }
@@ -203,9 +207,12 @@ async fn find(
 
 /// The credentials' JSON encrypted under the master key, bound to the connector's id.
 fn encrypt(state: &AdminState, auth: &Auth, public_id: &str) -> Result<String, ApiError> {
-    let plain = zeroize::Zeroizing::new(
-        serde_json::to_string(auth).map_err(|_| ApiError::Conflict("connector_unusable", "the credentials cannot be stored".into()))?,
-    );
+    let plain = zeroize::Zeroizing::new(serde_json::to_string(auth).map_err(|_| {
+        ApiError::Conflict(
+            "connector_unusable",
+            "the credentials cannot be stored".into(),
+        )
+    })?);
     state
         .delivery
         .master_key()

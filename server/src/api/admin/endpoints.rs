@@ -53,7 +53,11 @@ pub async fn list(
         let id = record.id;
         wired.push((id, wire(&state, &caller, &record).await?));
     }
-    Ok(Json(page.page(wired, |(id, _)| *id, |(_, endpoint)| endpoint)))
+    Ok(Json(page.page(
+        wired,
+        |(id, _)| *id,
+        |(_, endpoint)| endpoint,
+    )))
 }
 
 /// `POST /api/v1/endpoints`: 201 with the endpoint, its signing secret (this once) and the
@@ -78,7 +82,16 @@ pub async fn create(
         )
         .await?;
     let test = if new.test_on_save.unwrap_or(true) {
-        Some(test_request(&state, &record, &checked.compiled, EventType::WebhookTest, &outbound::sample_body()).await?)
+        Some(
+            test_request(
+                &state,
+                &record,
+                &checked.compiled,
+                EventType::WebhookTest,
+                &outbound::sample_body(),
+            )
+            .await?,
+        )
     } else {
         None
     };
@@ -125,7 +138,16 @@ pub async fn change(
         .await?
         .ok_or(ApiError::NotFound("endpoint"))?;
     let test = if changes.test_on_save.unwrap_or(true) {
-        Some(test_request(&state, &record, &checked.compiled, EventType::WebhookTest, &outbound::sample_body()).await?)
+        Some(
+            test_request(
+                &state,
+                &record,
+                &checked.compiled,
+                EventType::WebhookTest,
+                &outbound::sample_body(),
+            )
+            .await?,
+        )
     } else {
         None
     };
@@ -163,7 +185,10 @@ pub async fn restore(
         .restore_endpoint(record.id, clock::now_millis())
         .await?
         .ok_or_else(|| {
-            ApiError::Conflict("endpoint_not_deleted", "This endpoint is not deleted.".into())
+            ApiError::Conflict(
+                "endpoint_not_deleted",
+                "This endpoint is not deleted.".into(),
+            )
         })?;
     Ok(Json(wire(&state, &caller, &restored).await?))
 }
@@ -191,9 +216,8 @@ pub async fn rotate_secret(
         .and_then(|rotate| rotate.grace_period_seconds)
         .unwrap_or(DEFAULT_ROTATION_GRACE_SECONDS);
     let now = clock::now_millis();
-    let until = (grace > 0).then(|| {
-        now.saturating_add(i64::try_from(grace.saturating_mul(1000)).unwrap_or(i64::MAX))
-    });
+    let until = (grace > 0)
+        .then(|| now.saturating_add(i64::try_from(grace.saturating_mul(1000)).unwrap_or(i64::MAX)));
     let rotated = state
         .store
         .rotate_endpoint_secret(record.id, &endpoints::new_signing_secret(), until, now)
@@ -218,7 +242,10 @@ pub async fn send_test(
     };
     let sendable = state.delivery.sendable(record.clone()).await?;
     let compiled = sendable.compiled.as_ref().map_err(|problem| {
-        ApiError::Conflict("endpoint_unusable", format!("This endpoint cannot send: {problem}"))
+        ApiError::Conflict(
+            "endpoint_unusable",
+            format!("This endpoint cannot send: {problem}"),
+        )
     })?;
     let outcome = state
         .delivery
@@ -251,7 +278,10 @@ pub async fn example(
     };
     let sendable = state.delivery.sendable(record).await?;
     let compiled = sendable.compiled.as_ref().map_err(|problem| {
-        ApiError::Conflict("endpoint_unusable", format!("This endpoint cannot send: {problem}"))
+        ApiError::Conflict(
+            "endpoint_unusable",
+            format!("This endpoint cannot send: {problem}"),
+        )
     })?;
     let now = clock::now_millis();
     let signing = sendable
@@ -281,8 +311,12 @@ pub async fn retry_failed(
     Body(request): Body<RetryFailed>,
 ) -> Result<Json<Retried>, ApiError> {
     let record = find_live(&state, &caller, &id).await?;
-    let since = clock::parse_rfc3339(&request.since)
-        .ok_or_else(|| invalid("since", "must be an RFC 3339 time, like 2026-12-01T00:00:00Z"))?;
+    let since = clock::parse_rfc3339(&request.since).ok_or_else(|| {
+        invalid(
+            "since",
+            "must be an RFC 3339 time, like 2026-12-01T00:00:00Z",
+        )
+    })?;
     let retried = state
         .store
         .retry_failed_deliveries(record.id, since, clock::now_millis())
@@ -307,7 +341,9 @@ fn invalid(field: &str, message: &str) -> ApiError {
 fn parse_event(name: Option<&str>) -> Result<EventType, ApiError> {
     match name {
         None => Ok(EventType::WebhookTest),
-        Some(name) => EventType::parse(name).ok_or_else(|| invalid("event", "is not an event type")),
+        Some(name) => {
+            EventType::parse(name).ok_or_else(|| invalid("event", "is not an event type"))
+        }
     }
 }
 
@@ -375,7 +411,11 @@ async fn current_settings(
 
 /// Looks up what the settings name (campaigns, connector) and checks everything, including
 /// where the URL leads.
-async fn check(state: &AdminState, caller: &Caller, settings: &Settings) -> Result<Checked, ApiError> {
+async fn check(
+    state: &AdminState,
+    caller: &Caller,
+    settings: &Settings,
+) -> Result<Checked, ApiError> {
     let keys = state
         .store
         .workspace_campaign_keys(caller.workspace.id)
@@ -416,7 +456,10 @@ async fn check(state: &AdminState, caller: &Caller, settings: &Settings) -> Resu
 
 /// Refuses a URL whose host is, or resolves to, an address the rules refuse. A host that
 /// cannot be resolved now is left to the test request (and every send checks again).
-async fn check_destination(state: &AdminState, compiled: &CompiledEndpoint) -> Result<(), ApiError> {
+async fn check_destination(
+    state: &AdminState,
+    compiled: &CompiledEndpoint,
+) -> Result<(), ApiError> {
     let body = outbound::sample_body();
     let secret = protocol::signature::SigningSecret::from_bytes(&[0; 32]);
     let Ok(request) = compiled.build(
@@ -514,12 +557,18 @@ pub(super) async fn wire(
         .store
         .endpoint_attempt_stats(record.id, clock::now_millis() - STATS_WINDOW_MS)
         .await?;
-    Ok(endpoints::endpoint_wire(record, campaigns, connector, stats))
+    Ok(endpoints::endpoint_wire(
+        record, campaigns, connector, stats,
+    ))
 }
 
 /// The webhook body of entry `entry_id` of the caller's workspace: as queued for a
 /// delivery of it, or made afresh from the stored entry if none was.
-async fn entry_body(state: &AdminState, caller: &Caller, entry_id: i64) -> Result<String, ApiError> {
+async fn entry_body(
+    state: &AdminState,
+    caller: &Caller,
+    entry_id: i64,
+) -> Result<String, ApiError> {
     if let Some(body) = state
         .store
         .entry_webhook_body(caller.workspace.id, entry_id)
