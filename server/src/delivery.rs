@@ -565,8 +565,7 @@ impl DeliveryWorker {
             Ok(request) => request,
             Err(error) => return (failed("build", error.to_string()), None),
         };
-        // Serialising a request record cannot fail: strings only.
-        let recorded = serde_json::to_string(&request_record(&request)).ok();
+        let recorded = recorded_request(&request, deliveries);
         let sent = self.send_request(&request, sendable.https_only, now).await;
         (sent, recorded)
     }
@@ -759,6 +758,26 @@ impl DeliveryWorker {
         self.store.next_due_at().await
     }
 }
+
+/// The request as an attempt records it (JSON of a [`protocol::admin::webhooks::RequestRecord`]).
+/// A body that is the delivery's own frozen body (a single JSON or text delivery, the usual
+/// case) is not stored twice: it is left empty and marked [`SAME_BODY`], and the history
+/// fills it in from the delivery.
+fn recorded_request(request: &OutboundRequest, deliveries: &[ClaimedDelivery]) -> Option<String> {
+    let mut record = request_record(request);
+    let same = matches!(deliveries, [one] if one.body == request.body);
+    if same {
+        record.body.clear();
+    }
+    let mut value = serde_json::to_value(&record).ok()?;
+    if same && let Some(object) = value.as_object_mut() {
+        object.insert(SAME_BODY.to_owned(), serde_json::Value::Bool(true));
+    }
+    Some(value.to_string())
+}
+
+/// The key of a recorded request whose body is its delivery's.
+pub const SAME_BODY: &str = "body_is_delivery_body";
 
 /// Deliveries of one endpoint in the order they go: by id under strict ordering (the order
 /// they were made), else by due time.

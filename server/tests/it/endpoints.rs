@@ -870,6 +870,10 @@ async fn the_history_filters_and_retries_one_or_every_failed_delivery() {
     assert_eq!(attempt["status_code"], Value::Null);
     assert_eq!(attempt["error_kind"], "connect");
     assert_eq!(attempt["request"]["method"], "POST");
+    assert_eq!(
+        attempt["request"]["body"], detail["body"],
+        "the body sent is shown"
+    );
     assert!(
         attempt["request"]["headers"]
             .as_array()

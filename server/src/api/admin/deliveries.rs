@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::{AdminState, Caller, PageRequest, Params};
 use crate::api::ApiError;
 use crate::clock;
+use crate::delivery::SAME_BODY;
 use crate::store::{AttemptRecord, DeliveryFilter, DeliveryRecord};
 
 #[derive(Debug, Deserialize)]
@@ -83,10 +84,14 @@ pub async fn get(
         .await?
         .ok_or(ApiError::NotFound("delivery"))?;
     let attempts = state.store.delivery_attempts(id).await?;
+    let attempts = attempts
+        .into_iter()
+        .map(|attempt| attempt_wire(attempt, &body))
+        .collect();
     Ok(Json(DeliveryDetail {
         delivery: wire(delivery),
         body,
-        attempts: attempts.into_iter().map(attempt_wire).collect(),
+        attempts,
     }))
 }
 
@@ -153,7 +158,18 @@ fn wire(delivery: DeliveryRecord) -> Delivery {
     }
 }
 
-fn attempt_wire(attempt: AttemptRecord) -> Attempt {
+/// A recorded request, with the delivery's `body` put back where it was left out.
+fn request_wire(stored: &str, body: &str) -> Option<RequestRecord> {
+    let value: serde_json::Value = serde_json::from_str(stored).ok()?;
+    let same_body = value.get(SAME_BODY).and_then(serde_json::Value::as_bool) == Some(true);
+    let mut request: RequestRecord = serde_json::from_value(value).ok()?;
+    if same_body {
+        body.clone_into(&mut request.body);
+    }
+    Some(request)
+}
+
+fn attempt_wire(attempt: AttemptRecord, body: &str) -> Attempt {
     Attempt {
         id: AttemptId::from_suffix(&attempt.id.to_string()),
         started_at: clock::rfc3339(attempt.started_at),
@@ -164,6 +180,6 @@ fn attempt_wire(attempt: AttemptRecord) -> Attempt {
         batch_size: attempt.batch_size,
         request: attempt
             .request
-            .and_then(|request| serde_json::from_str::<RequestRecord>(&request).ok()),
+            .and_then(|request| request_wire(&request, body)),
     }
 }
