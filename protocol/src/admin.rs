@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::campaign::{CampaignStatus, CampaignType, EntryMethodType};
+pub mod webhooks;
+
 use crate::ids::{ApiKeyId, CampaignKey, EntryId, EntryMethodId, WorkspaceId};
 
 /// One page of a list, newest first.

@@ -88,6 +88,21 @@ prefixed_id!(
     "ws_"
 );
 prefixed_id!(
+    /// An auth connector: credentials (Basic, Bearer, API key) endpoints share.
+    AuthConnectorId,
+    "ac_"
+);
+prefixed_id!(
+    /// One delivery (one message to one endpoint) in the admin API: `dlv_` and its number.
+    DeliveryId,
+    "dlv_"
+);
+prefixed_id!(
+    /// One try of a delivery in the admin API: `att_` and its number.
+    AttemptId,
+    "att_"
+);
+prefixed_id!(
     /// An admin API key (its id, not the key itself, which is shown once).
     ApiKeyId,
     "key_"

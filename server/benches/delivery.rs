@@ -1,6 +1,8 @@
-//! Delivery benchmark: the real server in-process on a SQLite temp file (demo off), sending
-//! signed webhooks over loopback to lean local receivers that answer 204 at once. Prints a
-//! table; asserts nothing about timing.
+//! Delivery benchmark: the real server in-process on a SQLite temp file, and on PostgreSQL
+//! when `HOOKLINE_BENCH_POSTGRES_URL` (or `HOOKLINE_TEST_POSTGRES_URL`) names a server (a
+//! fresh database per scenario), demo off, sending signed webhooks over loopback to lean
+//! local receivers that answer 204 at once. Prints a table, and the process's resident memory
+//! at the start and end of each latency run; asserts nothing about timing.
 //!
 //! - throughput, 1 endpoint: entries are posted through the public API with delivery off,
 //!   then the background delivery loop is started on the backlog; deliveries per second from
@@ -71,10 +73,72 @@ async fn receive(State(seen): State<Arc<Seen>>, body: Bytes) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-async fn build(dir: &tempfile::TempDir, name: &str, url: String, background: bool) -> Application {
+/// Where a scenario's database lives.
+#[derive(Debug, Clone)]
+enum Database {
+    Sqlite,
+    /// A PostgreSQL server's URL (`…/postgres`); each scenario gets a database of its own.
+    Postgres(String),
+}
+
+impl Database {
+    fn label(&self) -> &'static str {
+        match self {
+            Self::Sqlite => "SQLite",
+            Self::Postgres(_) => "PostgreSQL",
+        }
+    }
+
+    async fn url(&self, dir: &tempfile::TempDir, name: &str) -> String {
+        match self {
+            Self::Sqlite => format!("sqlite://{}", dir.path().join(name).display()),
+            Self::Postgres(server) => {
+                let database =
+                    format!("hl_bench_{}_{}", std::process::id(), name.replace('.', "_"));
+                let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(server)
+                    .await
+                    .unwrap();
+                for statement in [
+                    format!("DROP DATABASE IF EXISTS {database}"),
+                    format!("CREATE DATABASE {database}"),
+                ] {
+                    sqlx::query(sqlx::AssertSqlSafe(statement))
+                        .execute(&mut admin)
+                        .await
+                        .unwrap();
+                }
+                let (base, _) = server.rsplit_once('/').unwrap();
+                format!("{base}/{database}")
+            }
+        }
+    }
+}
+
+/// The process's resident memory in MiB (Linux), or 0 where it cannot be read.
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("VmRSS:"))
+                .and_then(|line| line.split_whitespace().nth(1))
+                .and_then(|kib| kib.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+async fn build(
+    db: &Database,
+    dir: &tempfile::TempDir,
+    name: &str,
+    url: String,
+    background: bool,
+) -> Application {
     let config = Config {
         bind: "127.0.0.1:0".parse().unwrap(),
-        database_url: format!("sqlite://{}", dir.path().join(name).display()),
+        database_url: db.url(dir, name).await,
+        secret_key: Some("aG9va2xpbmUtYmVuY2gtbWFzdGVyLWtleS0zMi1ieXQ=".to_owned()),
         demo: false,
         webhook: Some(WebhookSetting {
             url,
@@ -144,14 +208,21 @@ async fn post_entries(base_url: &str, n_entries: u64) {
 }
 
 /// Deliveries per second when `n_endpoints` receivers each get every one of `n_entries`.
-async fn throughput(n_endpoints: usize, n_entries: u64) -> (u64, f64) {
+async fn throughput(db: &Database, n_endpoints: usize, n_entries: u64) -> (u64, f64) {
     let dir = tempfile::tempdir().unwrap();
     let seen = Arc::new(Seen::default());
     let mut urls = Vec::new();
     for _ in 0..n_endpoints {
         urls.push(start_receiver(Arc::clone(&seen)).await);
     }
-    let app = build(&dir, "throughput.db", urls[0].clone(), false).await;
+    let app = build(
+        db,
+        &dir,
+        &format!("throughput{n_endpoints}.db"),
+        urls[0].clone(),
+        false,
+    )
+    .await;
     for (n, url) in urls[1..].iter().enumerate() {
         server::with_pool!(app.store().pool(), pool => {
             sqlx::query(
@@ -195,11 +266,12 @@ async fn throughput(n_endpoints: usize, n_entries: u64) -> (u64, f64) {
 }
 
 /// Entry POST sent → webhook received, at `rate` entries/s for `seconds`.
-async fn latency(rate: u64, seconds: u64) -> (usize, Vec<Duration>) {
+async fn latency(db: &Database, rate: u64, seconds: u64) -> (usize, Vec<Duration>, f64, f64) {
     let dir = tempfile::tempdir().unwrap();
     let seen = Arc::new(Seen::default());
     let url = start_receiver(Arc::clone(&seen)).await;
-    let app = build(&dir, "latency.db", url, true).await;
+    let app = build(db, &dir, "latency.db", url, true).await;
+    let rss_start = rss_mib();
     let base_url = app.base_url();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async {
@@ -234,9 +306,10 @@ async fn latency(rate: u64, seconds: u64) -> (usize, Vec<Duration>) {
         .filter_map(|(at, email)| sent_at.get(email).map(|sent| *at - *sent))
         .collect();
     latencies.sort();
+    let rss_end = rss_mib();
     drop(stop);
     server.await.unwrap().unwrap();
-    (n_entries as usize, latencies)
+    (n_entries as usize, latencies, rss_start, rss_end)
 }
 
 fn main() {
@@ -247,32 +320,47 @@ async fn run() {
     let n_deliveries = setting("HOOKLINE_BENCH_DELIVERIES", 20_000);
     let rate = setting("HOOKLINE_BENCH_RATE", 200);
     let seconds = setting("HOOKLINE_BENCH_SECONDS", 10);
-    let (one, one_per_second) = throughput(1, n_deliveries).await;
-    let (ten, ten_per_second) = throughput(10, n_deliveries / 10).await;
-    let (n_latency, latencies) = latency(rate, seconds).await;
     let per_endpoint = setting("HOOKLINE_BENCH_PER_ENDPOINT", 8);
-    println!(
-        "delivery on SQLite (loopback, receivers answer 204 at once, everything in-process; {per_endpoint} in flight per endpoint)"
-    );
-    println!(
-        "  scenario                                   webhooks   deliveries/s   p50 ms   p99 ms"
-    );
-    println!(
-        "  backlog → 1 endpoint                       {one:>8}   {one_per_second:>12.0}        -        -"
-    );
-    println!(
-        "  backlog → 10 endpoints                     {ten:>8}   {ten_per_second:>12.0}        -        -"
-    );
-    println!(
-        "  {rate} entries/s × {seconds} s → 1 endpoint, POST→receiver {:>5}              -   {:>6.2}   {:>6.2}",
-        latencies.len(),
-        ms(percentile(&latencies, 0.50)),
-        ms(percentile(&latencies, 0.99)),
-    );
-    if latencies.len() != n_latency {
-        println!(
-            "  (latency: {} of {n_latency} webhooks matched an entry)",
-            latencies.len()
-        );
+    let mut databases = vec![Database::Sqlite];
+    if let Some(server) = ["HOOKLINE_BENCH_POSTGRES_URL", "HOOKLINE_TEST_POSTGRES_URL"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|url| !url.is_empty()))
+    {
+        databases.push(Database::Postgres(server));
     }
+    println!(
+        "delivery (loopback, receivers answer 204 at once, everything in-process; {per_endpoint} in flight per endpoint); RSS at start {:.1} MiB",
+        rss_mib()
+    );
+    for db in &databases {
+        let (one, one_per_second) = throughput(db, 1, n_deliveries).await;
+        let (ten, ten_per_second) = throughput(db, 10, n_deliveries / 10).await;
+        let (n_latency, latencies, rss_start, rss_end) = latency(db, rate, seconds).await;
+        println!("  {}", db.label());
+        println!(
+            "    scenario                                   webhooks   deliveries/s   p50 ms   p99 ms"
+        );
+        println!(
+            "    backlog → 1 endpoint                       {one:>8}   {one_per_second:>12.0}        -        -"
+        );
+        println!(
+            "    backlog → 10 endpoints                     {ten:>8}   {ten_per_second:>12.0}        -        -"
+        );
+        println!(
+            "    {rate} entries/s × {seconds} s → 1 endpoint, POST→receiver {:>5}              -   {:>6.2}   {:>6.2}",
+            latencies.len(),
+            ms(percentile(&latencies, 0.50)),
+            ms(percentile(&latencies, 0.99)),
+        );
+        println!(
+            "    RSS over the latency run: {rss_start:.1} MiB at its start, {rss_end:.1} MiB at its end"
+        );
+        if latencies.len() != n_latency {
+            println!(
+                "    (latency: {} of {n_latency} webhooks matched an entry)",
+                latencies.len()
+            );
+        }
+    }
+    println!("RSS at the end {:.1} MiB", rss_mib());
 }

@@ -26,6 +26,10 @@
 //! | `HOOKLINE_DISABLE_AFTER_FAILURES` | `delivery.disable_after_failures` | `50` | an endpoint is disabled (reason `failing`, logged, stored in `endpoints`) after this many failed attempts in a row… |
 //! | `HOOKLINE_DISABLE_AFTER` | `delivery.disable_after` | `5d` | …when the first of them was at least this long ago (`s`, `m`, `h` or `d`, e.g. `36h`). A success starts the count again; a `410 Gone` answer disables the endpoint at once (reason `gone`) |
 //! | `HOOKLINE_ALLOW_NETWORKS` | `delivery.allow_networks` | empty | comma-separated networks (an array in the file) webhooks may reach although they are not public, e.g. `10.1.2.0/24,::1/128` (a bare address stands for itself). Webhooks are never sent to loopback, private, link-local, CGNAT, multicast or reserved addresses otherwise; `HOOKLINE_DEMO=true` adds loopback (`127.0.0.0/8,::1/128`) so the demo receiver on this server is reached |
+//! | `HOOKLINE_DELIVERY_LEASE` | `delivery.lease` | `120s` | how long a claimed delivery is kept from other workers; after a crash, the claimed deliveries are sent again (same `webhook-id`) once it runs out |
+//! | `HOOKLINE_ALLOW_HTTP_WEBHOOKS` | `delivery.allow_http` | the value of `HOOKLINE_DEMO` | `true`/`false`: workspace endpoints may use `http://` URLs (else `https://` is required when saving and at every send). Endpoints from the settings may always |
+//! | `HOOKLINE_SECRET_KEY` | `secrets.key` | unset | base64 of 32 bytes (`openssl rand -base64 32`): the master key auth connector credentials are encrypted under. Several servers sharing one PostgreSQL must share it |
+//! | `HOOKLINE_SECRET_KEY_FILE` | `secrets.key_file` | `<SQLite file>.key`, or `hookline.key` on PostgreSQL | where the master key is kept when `HOOKLINE_SECRET_KEY` is unset: read if it exists, else created with mode 0600 |
 //! | `HOOKLINE_RATE_LIMIT_PER_IP` | `limits.per_ip` | `60/m` | most entries from one client address (`N/s`, `N/m` or `N/h`, all of which may come at once; `off` for none). Refused entries get 429 `rate_limited` with `Retry-After` and store nothing. Each server process counts its own |
 //! | `HOOKLINE_RATE_LIMIT_PER_CAMPAIGN` | `limits.per_campaign` | `20000/s` | most entries into one campaign from everyone |
 //! | `HOOKLINE_RATE_LIMIT_PER_EMAIL` | `limits.per_email` | `20/m` | most entries by one email address in one campaign |
@@ -79,6 +83,14 @@ pub struct Config {
     /// [`crate::address::classify`] refuses them (loopback, private…). Empty by default: only
     /// public addresses. Demo mode adds loopback at startup (the demo receiver is this server).
     pub allow_networks: AllowList,
+    /// `HOOKLINE_ALLOW_HTTP_WEBHOOKS`: workspace endpoints may use `http://`. Defaults to
+    /// `demo`.
+    pub allow_http_webhooks: bool,
+    /// `HOOKLINE_SECRET_KEY`: base64 of the 32-byte master key for connector credentials.
+    pub secret_key: Option<String>,
+    /// `HOOKLINE_SECRET_KEY_FILE`: where the master key is kept when `secret_key` is unset.
+    /// `None`: beside the SQLite database (`<file>.key`), or `hookline.key` on PostgreSQL.
+    pub secret_key_file: Option<PathBuf>,
     /// How long one webhook try may take. Not an environment variable; tests shorten it.
     pub delivery_timeouts: DeliveryTimeouts,
     /// `HOOKLINE_DELIVERY_CONCURRENCY…` and `HOOKLINE_DISABLE_AFTER…`: how many webhooks are
@@ -174,6 +186,11 @@ pub struct DeliveryLimits {
     /// `HOOKLINE_DISABLE_AFTER`: and how long the run must have lasted. Five days (as Svix
     /// does) outlasts a long weekend's outage.
     pub disable_after: Duration,
+    /// `HOOKLINE_DELIVERY_LEASE`: how long a claim keeps other workers away, and so how long
+    /// the deliveries a crashed server had claimed wait before another server (or the
+    /// restarted one) takes them. Must outlast the rounds of sends claimed ahead (4 × the
+    /// 15 s try timeout).
+    pub lease: Duration,
 }
 
 impl Default for DeliveryLimits {
@@ -183,6 +200,7 @@ impl Default for DeliveryLimits {
             concurrency_per_endpoint: 8,
             disable_after_failures: 50,
             disable_after: Duration::from_secs(5 * 24 * 3600),
+            lease: Duration::from_secs(120),
         }
     }
 }
@@ -208,6 +226,9 @@ impl Default for Config {
             webhook: None,
             deliver_in_background: true,
             allow_networks: AllowList::default(),
+            allow_http_webhooks: true,
+            secret_key: None,
+            secret_key_file: None,
             delivery_timeouts: DeliveryTimeouts::default(),
             delivery_limits: DeliveryLimits::default(),
             operator_key: None,
@@ -283,6 +304,10 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ),
     ("HOOKLINE_DISABLE_AFTER", "delivery.disable_after"),
     ("HOOKLINE_ALLOW_NETWORKS", "delivery.allow_networks"),
+    ("HOOKLINE_DELIVERY_LEASE", "delivery.lease"),
+    ("HOOKLINE_ALLOW_HTTP_WEBHOOKS", "delivery.allow_http"),
+    ("HOOKLINE_SECRET_KEY", "secrets.key"),
+    ("HOOKLINE_SECRET_KEY_FILE", "secrets.key_file"),
     ("HOOKLINE_RATE_LIMIT_PER_IP", "limits.per_ip"),
     ("HOOKLINE_RATE_LIMIT_PER_CAMPAIGN", "limits.per_campaign"),
     ("HOOKLINE_RATE_LIMIT_PER_EMAIL", "limits.per_email"),
@@ -562,6 +587,10 @@ impl Config {
                 Some(text) => parse_duration("HOOKLINE_DISABLE_AFTER", &text)?,
                 None => limits.disable_after,
             },
+            lease: match read("HOOKLINE_DELIVERY_LEASE") {
+                Some(text) => parse_duration("HOOKLINE_DELIVERY_LEASE", &text)?,
+                None => limits.lease,
+            },
         };
         let log_filter = match read("RUST_LOG") {
             Some(filter) => {
@@ -600,10 +629,26 @@ impl Config {
             Some(text) => parse_duration("HOOKLINE_SHUTDOWN_DELAY", &text)?,
             None => defaults.shutdown_delay,
         };
+        let allow_http_webhooks = match read("HOOKLINE_ALLOW_HTTP_WEBHOOKS") {
+            Some(text) => parse_flag("HOOKLINE_ALLOW_HTTP_WEBHOOKS", &text)?,
+            None => demo,
+        };
+        let secret_key = read("HOOKLINE_SECRET_KEY");
+        if let Some(key) = &secret_key {
+            crate::secrets::MasterKey::parse(key).map_err(|_| {
+                invalid(
+                    "HOOKLINE_SECRET_KEY",
+                    "expected base64 of exactly 32 bytes (openssl rand -base64 32)",
+                )
+            })?;
+        }
         Ok(Self {
             bind,
             database_url,
             public_url,
+            allow_http_webhooks,
+            secret_key,
+            secret_key_file: read("HOOKLINE_SECRET_KEY_FILE").map(PathBuf::from),
             widget_dir: read("HOOKLINE_WIDGET_DIR").map_or(defaults.widget_dir, PathBuf::from),
             www_dir: read("HOOKLINE_WWW_DIR").map_or(defaults.www_dir, PathBuf::from),
             demo,
@@ -764,12 +809,46 @@ mod tests {
     }
 
     #[test]
+    fn http_webhooks_follow_demo_unless_set_and_the_secret_key_is_checked() {
+        assert!(from(&[]).expect("valid").allow_http_webhooks);
+        assert!(
+            !from(&[("HOOKLINE_DEMO", "false")])
+                .expect("valid")
+                .allow_http_webhooks
+        );
+        let config = from(&[
+            ("HOOKLINE_DEMO", "false"),
+            ("HOOKLINE_ALLOW_HTTP_WEBHOOKS", "true"),
+            (
+                "HOOKLINE_SECRET_KEY",
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            ),
+            ("HOOKLINE_SECRET_KEY_FILE", "/var/lib/hookline/key"),
+        ])
+        .expect("valid");
+        assert!(config.allow_http_webhooks && config.secret_key.is_some());
+        assert_eq!(
+            config.secret_key_file,
+            Some(PathBuf::from("/var/lib/hookline/key"))
+        );
+        check_error(
+            &[("HOOKLINE_ALLOW_HTTP_WEBHOOKS", "maybe")],
+            "HOOKLINE_ALLOW_HTTP_WEBHOOKS",
+        );
+        check_error(
+            &[("HOOKLINE_SECRET_KEY", "c2hvcnQ=")],
+            "HOOKLINE_SECRET_KEY",
+        );
+    }
+
+    #[test]
     fn delivery_limits_are_read() {
         let config = from(&[
             ("HOOKLINE_DELIVERY_CONCURRENCY", "128"),
             ("HOOKLINE_DELIVERY_CONCURRENCY_PER_ENDPOINT", "4"),
             ("HOOKLINE_DISABLE_AFTER_FAILURES", "10"),
             ("HOOKLINE_DISABLE_AFTER", "36h"),
+            ("HOOKLINE_DELIVERY_LEASE", "30s"),
         ])
         .expect("valid settings");
         assert_eq!(
@@ -779,6 +858,7 @@ mod tests {
                 concurrency_per_endpoint: 4,
                 disable_after_failures: 10,
                 disable_after: Duration::from_secs(36 * 3600),
+                lease: Duration::from_secs(30),
             }
         );
         for (text, seconds) in [("90s", 90), ("30m", 1800), ("5d", 432_000), ("0s", 0)] {
@@ -926,6 +1006,12 @@ mod tests {
         disable_after_failures = 10
         disable_after = "36h"
         allow_networks = ["10.1.2.0/24", "::1/128"]
+        lease = "90s"
+        allow_http = true
+
+        [secrets]
+        key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+        key_file = "/srv/hookline.key"
 
         [limits]
         per_ip = "30/m"
@@ -973,8 +1059,15 @@ mod tests {
                 concurrency_per_endpoint: 4,
                 disable_after_failures: 10,
                 disable_after: Duration::from_secs(36 * 3600),
+                lease: Duration::from_secs(90),
             }
         );
+        assert!(config.allow_http_webhooks);
+        assert_eq!(
+            config.secret_key_file,
+            Some(PathBuf::from("/srv/hookline.key"))
+        );
+        assert!(config.secret_key.is_some());
         assert_eq!(config.allow_networks.to_string(), "10.1.2.0/24,::1/128");
         assert_eq!(config.log_filter, "warn,server=debug");
         assert_eq!(config.log_format, LogFormat::Json);
@@ -1083,7 +1176,7 @@ mod tests {
              bind, database_url, public_url, widget_dir, www_dir, demo, webhook.url, webhook.secret, \
              webhook.events, delivery.concurrency, delivery.concurrency_per_endpoint, \
              delivery.disable_after_failures, delivery.disable_after, delivery.allow_networks, \
-             limits.per_ip, limits.per_campaign, limits.per_email, limits.trusted_proxies, \
+             delivery.lease, delivery.allow_http, secrets.key, secrets.key_file, limits.per_ip, limits.per_campaign, limits.per_email, limits.trusted_proxies, \
              operator_key, log.filter, log.format, metrics.token, shutdown.delay",
         );
         let error = from_file("bind = \"127.0.0.1:8080\"\ndemo = \n", &[])

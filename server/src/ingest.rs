@@ -24,7 +24,7 @@ use std::collections::hash_map::Entry as MapEntry;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use protocol::campaign::EntryMethodType;
+use protocol::campaign::{CampaignType, EntryMethodType};
 use protocol::entry::{EntryRequest, EntryResponse, EntrySummary, MAX_IDEMPOTENCY_KEY_LEN};
 use protocol::ids::{CampaignKey, EntryId, MessageId};
 use protocol::payload::{CampaignRef, Entry, EntryPayload, EventType, User, format_created_at};
@@ -41,7 +41,7 @@ use crate::social::{self, Activity};
 use crate::store::{
     CampaignRecord, ContestantRecord, EntryMethodRecord, EntryPath, EntryWrites, FraudCounts,
     FraudCountsQuery, NewContestant, NewDelivery, NewEntry, PgWriteTx, Store, StoreError,
-    StoredEntry, run_ready,
+    StoredEntry, SubscribedEndpoint, run_ready,
 };
 
 /// Why an entry was refused. Nothing was stored.
@@ -381,20 +381,34 @@ async fn write_entries(
         .collect())
 }
 
-/// The endpoints subscribed to each event, read once per group.
+/// The enabled endpoints, read once per group, and which take each event of each campaign.
 #[derive(Debug, Default)]
-struct Subscribers(HashMap<EventType, Vec<i64>>);
+struct Subscribers {
+    endpoints: Option<Vec<SubscribedEndpoint>>,
+    taking: HashMap<(EventType, i64), Vec<i64>>,
+}
 
 impl Subscribers {
     async fn of(
         &mut self,
         tx: &mut impl EntryWrites,
         event: EventType,
+        campaign: &CampaignRecord,
     ) -> Result<&[i64], StoreError> {
-        match self.0.entry(event) {
-            MapEntry::Occupied(known) => Ok(known.into_mut()),
-            MapEntry::Vacant(slot) => Ok(slot.insert(tx.endpoints_subscribed_to(event).await?)),
+        if self.endpoints.is_none() {
+            self.endpoints = Some(tx.enabled_endpoints().await?);
         }
+        let endpoints = self.endpoints.as_deref().unwrap_or_default();
+        Ok(match self.taking.entry((event, campaign.id)) {
+            MapEntry::Occupied(known) => known.into_mut(),
+            MapEntry::Vacant(slot) => slot.insert(
+                endpoints
+                    .iter()
+                    .filter(|endpoint| endpoint.takes(event, campaign.id, campaign.workspace_id))
+                    .map(|endpoint| endpoint.id)
+                    .collect(),
+            ),
+        })
     }
 }
 
@@ -473,12 +487,15 @@ async fn insert(
         .expect("an EntryPayload serialises: its maps have string keys");
     let held_until = Some(now.saturating_add(campaign.hold_window_ms.max(0)));
     let mut events = vec![(EventType::EntryCreated, None)];
+    if campaign.campaign_type == CampaignType::Capture {
+        events.push((EventType::CaptureCreated, None));
+    }
     if method.method_type == EntryMethodType::EmailSubscribe {
         events.push((EventType::SubscriberCreated, held_until));
     }
     events.push((EventType::EntryDisqualified, held_until));
     for (event, held_until) in events {
-        let endpoints = subscribers.of(tx, event).await?.to_vec();
+        let endpoints = subscribers.of(tx, event, campaign).await?.to_vec();
         queue_deliveries(tx, &endpoints, event, entry_id, &body, held_until, now).await?;
     }
     Ok(Some(EntryResponse {
@@ -710,7 +727,7 @@ fn new_message_id() -> MessageId {
 mod tests {
     use std::collections::BTreeMap;
 
-    use protocol::campaign::{CampaignStatus, CampaignType};
+    use protocol::campaign::CampaignStatus;
     use protocol::ids::{ContestantId, EntryMethodId};
 
     use super::*;

@@ -11,6 +11,7 @@ pub mod config;
 pub mod delivery;
 pub mod demo;
 pub mod destination;
+pub mod endpoints;
 pub mod fraud;
 pub mod inbound;
 pub mod ingest;

@@ -6,16 +6,16 @@
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
 use protocol::campaign::{CampaignType, EntryMethodType};
-use protocol::ids::{CampaignKey, EndpointId};
+use protocol::ids::CampaignKey;
 use protocol::payload::EventType;
 use protocol::signature::SigningSecret;
-use rand::distr::{Alphanumeric, SampleString as _};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tracing::{info, warn};
@@ -30,6 +30,7 @@ use crate::destination::{DestinationError, Destinations};
 use crate::ingest::Ingest;
 use crate::limits::RateLimits;
 use crate::metrics::Metrics;
+use crate::secrets::MasterKey;
 use crate::social::Activity;
 use crate::store::{EndpointRecord, ManagedEndpoint, NewCampaign, NewEntryMethod, Store};
 
@@ -203,6 +204,7 @@ impl Application {
             );
         }
 
+        let master_key = Arc::new(master_key(&config)?);
         let deliveries_queued = Arc::new(Notify::new());
         let activity = Activity::start(store.clone())
             .await
@@ -214,6 +216,8 @@ impl Application {
             config.delivery_timeouts,
             config.delivery_limits,
             Arc::clone(&metrics),
+            master_key,
+            config.allow_http_webhooks,
         )?;
         let (shutdown, shutdown_receiver) = watch::channel(false);
         let shutdown_handle = ShutdownHandle::new(shutdown.subscribe());
@@ -246,6 +250,8 @@ impl Application {
                 store: store.clone(),
                 base_url: base_url.as_str().into(),
                 operator_key: config.operator_key.as_deref().map(Into::into),
+                delivery: worker.clone(),
+                deliveries_queued: Arc::clone(&deliveries_queued),
             },
             console: api::console::ConsoleState {
                 store: store.clone(),
@@ -436,6 +442,59 @@ async fn save_endpoint(
         .with_context(|| format!("failed to save the {managed_by} webhook endpoint"))
 }
 
+/// The master key connector credentials are encrypted under: `HOOKLINE_SECRET_KEY`, else the
+/// key file (`HOOKLINE_SECRET_KEY_FILE`, or beside the SQLite database, or `hookline.key` in
+/// the working directory on PostgreSQL), created with mode 0600 on first start.
+fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
+    if let Some(key) = &config.secret_key {
+        return MasterKey::parse(key).context("HOOKLINE_SECRET_KEY is not base64 of 32 bytes");
+    }
+    let path = match &config.secret_key_file {
+        Some(path) => path.clone(),
+        None => match config.database_url.strip_prefix("sqlite:") {
+            Some(rest) => {
+                let file = rest.trim_start_matches("//");
+                let file = file.split('?').next().unwrap_or(file);
+                PathBuf::from(format!("{file}.key"))
+            }
+            None => {
+                warn!(
+                    "HOOKLINE_SECRET_KEY is not set: keeping the master key in ./hookline.key; \
+                     every server sharing this PostgreSQL database needs the same key"
+                );
+                PathBuf::from("hookline.key")
+            }
+        },
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => MasterKey::parse(&text)
+            .with_context(|| format!("the key file {} is not base64 of 32 bytes", path.display())),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let key = MasterKey::generate().context("failed to make a master key")?;
+            write_key_file(&path, key.to_base64().as_str())
+                .with_context(|| format!("failed to create the key file {}", path.display()))?;
+            info!(path = %path.display(), "created the master key file for auth connector credentials");
+            Ok(key)
+        }
+        Err(error) => {
+            Err(error).with_context(|| format!("failed to read the key file {}", path.display()))
+        }
+    }
+}
+
+/// Writes a new key file readable by its owner only; never replaces one.
+fn write_key_file(path: &Path, key: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(key.as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_all()
+}
+
 /// `http://` and the bound address, with a loopback address in place of "all interfaces".
 fn url_of(address: SocketAddr) -> String {
     let ip = match address.ip() {
@@ -446,15 +505,7 @@ fn url_of(address: SocketAddr) -> String {
     format!("http://{}", SocketAddr::new(ip, address.port()))
 }
 
-fn new_endpoint_id() -> EndpointId {
-    EndpointId::from_suffix(&Alphanumeric.sample_string(&mut rand::rng(), 20))
-}
-
-fn new_signing_secret() -> String {
-    let mut key = [0_u8; 32];
-    rand::fill(&mut key);
-    SigningSecret::from_bytes(&key).to_whsec()
-}
+use crate::endpoints::{new_endpoint_id, new_signing_secret};
 
 /// The campaign every fresh database starts with, which the demo page embeds.
 fn demo_campaign() -> NewCampaign {

@@ -11,6 +11,7 @@ use protocol::entry::ApiError as ApiErrorBody;
 use protocol::validate::MAX_NAME_LEN;
 
 use crate::campaigns::Invalid;
+use crate::endpoints::InvalidSettings;
 use crate::inbound::{ErrorClass, InboundError};
 use crate::ingest::IngestError;
 use crate::limits::Scope;
@@ -53,6 +54,9 @@ pub enum ApiError {
     /// The request is fine but clashes with what exists: `(code, detail)`.
     #[error("{1}")]
     Conflict(&'static str, String),
+    /// An endpoint's or connector's settings were refused: every problem, by field.
+    #[error(transparent)]
+    InvalidSettings(#[from] InvalidSettings),
     #[error(transparent)]
     Ingest(#[from] IngestError),
     #[error(transparent)]
@@ -140,6 +144,12 @@ impl ApiError {
                 "invalid_signature",
                 detail.clone(),
                 None,
+            ),
+            Self::InvalidSettings(InvalidSettings(problems)) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_settings",
+                self.to_string(),
+                problems.first().map(|problem| problem.field.clone()),
             ),
             Self::PayloadTooLarge(limit) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -252,6 +262,15 @@ impl IntoResponse for ApiError {
             }
             _ => None,
         };
+        if let Self::InvalidSettings(InvalidSettings(problems)) = self {
+            let body = protocol::admin::webhooks::InvalidSettings {
+                code: code.to_owned(),
+                detail,
+                field,
+                errors: problems,
+            };
+            return (status, Json(body)).into_response();
+        }
         let body = ApiErrorBody {
             code: code.to_owned(),
             detail,

@@ -25,8 +25,8 @@ pub struct ClaimedDelivery {
     pub lease_until: i64,
     /// When it fell due (unix ms); claims are ordered by it.
     pub due_at: i64,
-    pub endpoint_url: String,
-    pub endpoint_secret: String,
+    /// The endpoint's `version` when claimed: its settings as the worker must send them.
+    pub endpoint_version: i64,
 }
 
 /// What one try brought back.
@@ -39,6 +39,13 @@ pub struct AttemptOutcome {
     /// Why no response came back (`timeout`, `connect`, …), when none did.
     pub error_kind: Option<&'static str>,
     pub response_snippet: String,
+    /// The request sent (JSON, credentials redacted, body cut), if one was built. For a
+    /// batch, only the first delivery's attempt keeps it.
+    pub request: Option<String>,
+    /// Deliveries the request carried.
+    pub batch_size: u32,
+    /// For a batch: the delivery whose attempt holds the request.
+    pub batch_delivery_id: Option<i64>,
 }
 
 /// What becomes of a delivery after a try.
@@ -61,8 +68,12 @@ pub struct Claim<'a> {
     pub lease_until: i64,
     /// Most deliveries to claim.
     pub limit: u32,
-    /// Most deliveries one endpoint may have being sent at once.
+    /// Requests one endpoint may have in flight at once, unless it sets its own
+    /// (`max_concurrency`).
     pub per_endpoint: u32,
+    /// Rounds of an endpoint's concurrency claimed ahead (the cap is concurrency × rounds ×
+    /// deliveries per request; one request's worth under strict ordering).
+    pub rounds: u32,
     /// Deliveries already being sent, by endpoint id.
     pub in_flight: &'a [(i64, u32)],
 }
@@ -220,11 +231,12 @@ impl Store {
             .map(|&(endpoint_id, n)| (endpoint_id.to_string(), serde_json::Value::from(n)))
             .collect();
         let in_flight = serde_json::Value::Object(in_flight).to_string();
-        let (now, lease_until, limit, per_endpoint) = (
+        let (now, lease_until, limit, per_endpoint, rounds) = (
             claim.now,
             claim.lease_until,
             i64::from(claim.limit),
             i64::from(claim.per_endpoint),
+            i64::from(claim.rounds.max(1)),
         );
         // Enough candidates that a few busy endpoints at the front leave room for others.
         let candidates = limit * 4;
@@ -240,7 +252,8 @@ impl Store {
                                 limit,
                                 per_endpoint,
                                 in_flight,
-                                candidates
+                                candidates,
+                                rounds
                             ],
                             |row| {
                                 Ok(ClaimedRow {
@@ -252,8 +265,7 @@ impl Store {
                                     n_attempts: row.get("n_attempts")?,
                                     lease_until: row.get("lease_until")?,
                                     next_attempt_at: row.get("next_attempt_at")?,
-                                    url: row.get("url")?,
-                                    secret: row.get("secret")?,
+                                    endpoint_version: row.get("endpoint_version")?,
                                 })
                             },
                         )?;
@@ -270,6 +282,7 @@ impl Store {
                     .bind(per_endpoint)
                     .bind(in_flight)
                     .bind(candidates)
+                    .bind(rounds)
                     .fetch_all(pool)
                     .await?;
                 rows.into_iter()
@@ -279,6 +292,25 @@ impl Store {
         };
         claimed.sort_by_key(|delivery| (delivery.due_at, delivery.id));
         Ok(claimed)
+    }
+
+    /// Gives up the leases of `deliveries` claimed but not sent, so they are due again at once.
+    pub async fn release_leases(&self, deliveries: &[ClaimedDelivery]) -> Result<(), StoreError> {
+        if deliveries.is_empty() {
+            return Ok(());
+        }
+        with_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            for delivery in deliveries {
+                sqlx::query("UPDATE deliveries SET lease_until = NULL WHERE id = $1 AND lease_until = $2")
+                    .bind(delivery.id)
+                    .bind(delivery.lease_until)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
     }
 
     /// Records tries and what follows from each, releases their leases, and keeps each
@@ -322,14 +354,18 @@ impl Store {
     }
 
     /// When the next pending delivery falls due (or its lease runs out) or the next held one
-    /// is to be settled, if any is pending or held.
+    /// is to be settled, if any is pending or held. Under strict ordering only the head of an
+    /// endpoint's queue counts: the rest wait for it, not for their own time.
     pub async fn next_due_at(&self) -> Result<Option<i64>, StoreError> {
         Ok(with_pool!(&self.pool, pool => {
             sqlx::query_scalar(
                 "SELECT MIN(CASE WHEN d.lease_until IS NOT NULL AND d.lease_until > d.next_attempt_at
                                  THEN d.lease_until ELSE d.next_attempt_at END)
                  FROM deliveries d JOIN endpoints ep ON ep.id = d.endpoint_id
-                 WHERE d.status IN ('pending', 'held') AND ep.enabled",
+                 WHERE d.status IN ('pending', 'held') AND ep.enabled
+                   AND (d.status = 'held' OR NOT ep.strict_order OR d.id = (
+                       SELECT MIN(h.id) FROM deliveries h WHERE h.endpoint_id = d.endpoint_id AND h.status = 'pending'
+                   ))",
             )
             .fetch_one(pool)
             .await?
@@ -337,40 +373,81 @@ impl Store {
     }
 }
 
+/// How many deliveries an endpoint may have claimed at once (parameters: ?4 the server's
+/// per-endpoint concurrency, ?7 rounds claimed ahead): one request's worth under strict
+/// ordering; else its concurrency × rounds × deliveries per request, and no more than ten
+/// seconds of its rate limit.
+macro_rules! endpoint_cap {
+    ($per_endpoint:literal, $rounds:literal) => {
+        concat!(
+            "CASE WHEN ep.strict_order THEN ep.batch_max
+                  WHEN ep.rate_limit_per_second IS NOT NULL
+                       AND ep.rate_limit_per_second * 10 < COALESCE(ep.max_concurrency, ",
+            $per_endpoint,
+            ") * ",
+            $rounds,
+            "
+                  THEN ep.rate_limit_per_second * 10 * ep.batch_max
+                  ELSE COALESCE(ep.max_concurrency, ",
+            $per_endpoint,
+            ") * ",
+            $rounds,
+            " * ep.batch_max END"
+        )
+    };
+}
+
 /// The claim on SQLite: `json_each` reads the in-flight counts; the writer thread is the only
-/// writer, so no row locks are needed. Parameters: now, lease until, limit, per-endpoint cap,
-/// in-flight JSON (`{"endpoint id": n}`), candidates.
-const SQLITE_CLAIM: &str = "UPDATE deliveries SET lease_until = ?2
+/// writer, so no row locks are needed. Parameters: now, lease until, limit, per-endpoint
+/// concurrency, in-flight JSON (`{"endpoint id": n}`), candidates, rounds.
+///
+/// Under strict ordering a delivery is taken only if every earlier pending delivery of its
+/// endpoint is taken with it (is among the candidates, so due and not leased) and nothing of
+/// the endpoint is in flight: the claimed ones are the head of its queue, in order.
+const SQLITE_CLAIM: &str = concat!(
+    "UPDATE deliveries SET lease_until = ?2
      WHERE id IN (
-         SELECT ranked.id FROM (
-             SELECT due.id, due.endpoint_id, due.next_attempt_at,
-                    ROW_NUMBER() OVER (PARTITION BY due.endpoint_id ORDER BY due.next_attempt_at, due.id) AS rank
-             FROM (
-                 SELECT d.id, d.endpoint_id, d.next_attempt_at
-                 FROM deliveries d JOIN endpoints ep ON ep.id = d.endpoint_id
-                 WHERE d.status = 'pending' AND d.next_attempt_at <= ?1
-                   AND (d.lease_until IS NULL OR d.lease_until <= ?1) AND ep.enabled
-                   AND d.endpoint_id NOT IN (
-                       SELECT CAST(busy.key AS INTEGER) FROM json_each(?5) busy WHERE busy.value >= ?4
-                   )
-                 ORDER BY d.next_attempt_at, d.id
-                 LIMIT ?6
-             ) due
-         ) ranked
-         WHERE ranked.rank + COALESCE(
-             (SELECT busy.value FROM json_each(?5) busy WHERE CAST(busy.key AS INTEGER) = ranked.endpoint_id), 0
-         ) <= ?4
+         WITH busy AS (
+             SELECT CAST(key AS INTEGER) AS endpoint_id, value AS n FROM json_each(?5)
+         ),
+         due AS (
+             SELECT d.id, d.endpoint_id, d.next_attempt_at, ep.strict_order,
+                    CASE WHEN ep.strict_order THEN 0 ELSE d.next_attempt_at END AS order_key,
+                    ", endpoint_cap!("?4", "?7"), " AS cap,
+                    COALESCE(busy.n, 0) AS busy
+             FROM deliveries d JOIN endpoints ep ON ep.id = d.endpoint_id
+                  LEFT JOIN busy ON busy.endpoint_id = d.endpoint_id
+             WHERE d.status = 'pending' AND d.next_attempt_at <= ?1
+               AND (d.lease_until IS NULL OR d.lease_until <= ?1) AND ep.enabled
+               AND COALESCE(busy.n, 0) < ", endpoint_cap!("?4", "?7"), "
+             ORDER BY d.next_attempt_at, d.id
+             LIMIT ?6
+         ),
+         ranked AS (
+             SELECT due.*, ROW_NUMBER() OVER (PARTITION BY due.endpoint_id ORDER BY due.order_key, due.id) AS rank
+             FROM due
+         )
+         SELECT ranked.id FROM ranked
+         WHERE ranked.rank + ranked.busy <= ranked.cap
+           AND (NOT ranked.strict_order OR (ranked.busy = 0 AND NOT EXISTS (
+               SELECT 1 FROM deliveries e
+               WHERE e.endpoint_id = ranked.endpoint_id AND e.status = 'pending' AND e.id < ranked.id
+                 AND e.id NOT IN (SELECT id FROM due)
+           )))
          ORDER BY ranked.next_attempt_at, ranked.id
          LIMIT ?3
      )
      RETURNING id, webhook_id, endpoint_id, event_type, body, n_attempts, lease_until, next_attempt_at,
-               (SELECT ep.url FROM endpoints ep WHERE ep.id = deliveries.endpoint_id) AS url,
-               (SELECT ep.secret FROM endpoints ep WHERE ep.id = deliveries.endpoint_id) AS secret";
+               (SELECT ep.version FROM endpoints ep WHERE ep.id = deliveries.endpoint_id) AS endpoint_version"
+);
 
 /// The claim on PostgreSQL, with the same parameters: candidates are locked with `SKIP
 /// LOCKED`, so concurrent claims (other processes) take different rows, and the lease is set
-/// before the statement's row locks are released at its commit.
-const POSTGRES_CLAIM: &str = "WITH candidates AS (
+/// before the statement's row locks are released at its commit. Under strict ordering an
+/// earlier delivery another process has locked is not among the candidates, so nothing after
+/// it is taken either.
+const POSTGRES_CLAIM: &str = concat!(
+    "WITH candidates AS (
          SELECT d.id, d.endpoint_id, d.next_attempt_at
          FROM deliveries d JOIN endpoints ep ON ep.id = d.endpoint_id
          WHERE d.status = 'pending' AND d.next_attempt_at <= $1
@@ -383,19 +460,29 @@ const POSTGRES_CLAIM: &str = "WITH candidates AS (
          SELECT key::BIGINT AS endpoint_id, value::BIGINT AS n FROM jsonb_each_text($5::jsonb)
      ),
      ranked AS (
-         SELECT c.id, c.next_attempt_at,
-                ROW_NUMBER() OVER (PARTITION BY c.endpoint_id ORDER BY c.next_attempt_at, c.id)
-                    + COALESCE(busy.n, 0) AS rank
-         FROM candidates c LEFT JOIN busy ON busy.endpoint_id = c.endpoint_id
+         SELECT c.id, c.endpoint_id, c.next_attempt_at, ep.strict_order, COALESCE(busy.n, 0) AS busy,
+                ", endpoint_cap!("$4", "$7"), " AS cap,
+                ROW_NUMBER() OVER (PARTITION BY c.endpoint_id
+                                   ORDER BY CASE WHEN ep.strict_order THEN 0 ELSE c.next_attempt_at END, c.id) AS rank
+         FROM candidates c JOIN endpoints ep ON ep.id = c.endpoint_id
+              LEFT JOIN busy ON busy.endpoint_id = c.endpoint_id
      ),
      chosen AS (
-         SELECT id FROM ranked WHERE rank <= $4 ORDER BY next_attempt_at, id LIMIT $3
+         SELECT r.id FROM ranked r
+         WHERE r.rank + r.busy <= r.cap
+           AND (NOT r.strict_order OR (r.busy = 0 AND NOT EXISTS (
+               SELECT 1 FROM deliveries e
+               WHERE e.endpoint_id = r.endpoint_id AND e.status = 'pending' AND e.id < r.id
+                 AND e.id NOT IN (SELECT id FROM candidates)
+           )))
+         ORDER BY r.next_attempt_at, r.id LIMIT $3
      )
      UPDATE deliveries d SET lease_until = $2
      FROM chosen, endpoints ep
      WHERE d.id = chosen.id AND ep.id = d.endpoint_id
      RETURNING d.id, d.webhook_id, d.endpoint_id, d.event_type, d.body, d.n_attempts, d.lease_until,
-               d.next_attempt_at, ep.url, ep.secret";
+               d.next_attempt_at, ep.version AS endpoint_version"
+);
 
 /// A claimed delivery as read.
 #[derive(Debug, sqlx::FromRow)]
@@ -408,8 +495,7 @@ struct ClaimedRow {
     n_attempts: i64,
     lease_until: i64,
     next_attempt_at: i64,
-    url: String,
-    secret: String,
+    endpoint_version: i64,
 }
 
 impl ClaimedRow {
@@ -423,8 +509,7 @@ impl ClaimedRow {
             n_attempts: to_u32("n_attempts", self.n_attempts)?,
             lease_until: self.lease_until,
             due_at: self.next_attempt_at,
-            endpoint_url: self.url,
-            endpoint_secret: self.secret,
+            endpoint_version: self.endpoint_version,
         })
     }
 }
@@ -480,8 +565,9 @@ struct DisabledRow {
 }
 
 pub(super) mod attempt_sql {
-    pub const INSERT: &str = "INSERT INTO attempts (delivery_id, started_at, status_code, latency_ms, error_kind, response_snippet)
-         VALUES ($1, $2, $3, $4, $5, $6)";
+    pub const INSERT: &str = "INSERT INTO attempts (delivery_id, started_at, status_code, latency_ms, error_kind, response_snippet,
+                               request, batch_size, batch_delivery_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
     pub const UPDATE_DELIVERY: &str = "UPDATE deliveries SET
              status = $1,
              n_attempts = n_attempts + 1,
@@ -520,6 +606,9 @@ impl AttemptWrites for WriteTx<'_> {
                 outcome.latency_ms,
                 outcome.error_kind,
                 outcome.response_snippet,
+                outcome.request,
+                i64::from(outcome.batch_size),
+                outcome.batch_delivery_id,
             ])?;
         Ok(())
     }
@@ -595,6 +684,9 @@ impl AttemptWrites for PgWriteTx {
             .bind(outcome.latency_ms)
             .bind(outcome.error_kind)
             .bind(&outcome.response_snippet)
+            .bind(&outcome.request)
+            .bind(i64::from(outcome.batch_size))
+            .bind(outcome.batch_delivery_id)
             .execute(self.connection())
             .await?;
         Ok(())

@@ -191,8 +191,8 @@ pub trait EntryWrites {
     /// Inserts the entry. `None` if an entry with the same idempotency key exists (a
     /// concurrent retry); the caller then rolls back and answers with that one.
     async fn insert_entry(&mut self, new: &NewEntry<'_>) -> Result<Option<EntryId>, StoreError>;
-    /// Ids of the enabled endpoints subscribed to `event`.
-    async fn endpoints_subscribed_to(&mut self, event: EventType) -> Result<Vec<i64>, StoreError>;
+    /// The enabled endpoints, with what they subscribe to ([`SubscribedEndpoint::takes`]).
+    async fn enabled_endpoints(&mut self) -> Result<Vec<SubscribedEndpoint>, StoreError>;
     /// Queues one delivery, due at once or held until `new.held_until`.
     async fn insert_delivery(&mut self, new: &NewDelivery<'_>) -> Result<(), StoreError>;
 }
@@ -332,16 +332,19 @@ impl EntryWrites for WriteTx<'_> {
         Ok(inserted.optional()?.map(EntryId))
     }
 
-    async fn endpoints_subscribed_to(&mut self, event: EventType) -> Result<Vec<i64>, StoreError> {
+    async fn enabled_endpoints(&mut self) -> Result<Vec<SubscribedEndpoint>, StoreError> {
         let mut statement = self.tx.prepare_cached(sql::ENABLED_ENDPOINTS)?;
         let mut rows = statement.query([])?;
-        let mut subscribed = Vec::new();
+        let mut endpoints = Vec::new();
         while let Some(row) = rows.next()? {
-            if subscribes(&row.get::<_, String>("events")?, event)? {
-                subscribed.push(row.get("id")?);
-            }
+            endpoints.push(SubscribedEndpoint::read(
+                row.get("id")?,
+                &row.get::<_, String>("events")?,
+                row.get("workspace_id")?,
+                row.get("campaign_ids")?,
+            )?);
         }
-        Ok(subscribed)
+        Ok(endpoints)
     }
 
     async fn insert_delivery(&mut self, new: &NewDelivery<'_>) -> Result<(), StoreError> {
@@ -422,7 +425,7 @@ pub(super) mod sql {
          RETURNING id";
 
     pub const ENABLED_ENDPOINTS: &str =
-        "SELECT id, events FROM endpoints WHERE enabled ORDER BY id";
+        "SELECT id, events, workspace_id, campaign_ids FROM endpoints WHERE enabled ORDER BY id";
 
     pub const INSERT_DELIVERY: &str =
         "INSERT INTO deliveries (webhook_id, endpoint_id, entry_id, event_type, body, status,
@@ -475,13 +478,60 @@ pub(super) fn merge_details(
     Ok((details, Some(merged.to_string())))
 }
 
-/// Whether an endpoint's `events` column (a JSON array of names) includes `event`.
-pub(super) fn subscribes(events: &str, event: EventType) -> Result<bool, StoreError> {
-    let names: Vec<String> = serde_json::from_str(events).map_err(|_| StoreError::Corrupt {
-        column: "events",
-        value: events.to_owned(),
-    })?;
-    Ok(names.iter().any(|name| name == event.as_str()))
+/// An enabled endpoint as the entry write path sees it: what it subscribes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscribedEndpoint {
+    pub id: i64,
+    pub events: Vec<EventType>,
+    /// `None`: an operator's endpoint, which takes every campaign.
+    pub workspace_id: Option<i64>,
+    /// `None`: every campaign (of its workspace).
+    pub campaign_ids: Option<Vec<i64>>,
+}
+
+impl SubscribedEndpoint {
+    /// Reads an `endpoints` row's `events` (a JSON array of names; unknown names, which no
+    /// version writes, are skipped) and `campaign_ids` (a JSON array of row ids, or NULL).
+    pub(super) fn read(
+        id: i64,
+        events: &str,
+        workspace_id: Option<i64>,
+        campaign_ids: Option<String>,
+    ) -> Result<Self, StoreError> {
+        let names: Vec<String> = serde_json::from_str(events).map_err(|_| StoreError::Corrupt {
+            column: "events",
+            value: events.to_owned(),
+        })?;
+        let campaign_ids = campaign_ids
+            .map(|ids| super::endpoints::json_column("campaign_ids", ids))
+            .transpose()?;
+        Ok(Self {
+            id,
+            events: names
+                .iter()
+                .filter_map(|name| EventType::parse(name))
+                .collect(),
+            workspace_id,
+            campaign_ids,
+        })
+    }
+
+    /// Whether it takes `event` of campaign `campaign_id` in workspace `workspace_id`: it
+    /// subscribes to the event, and is the operator's or the campaign's workspace's and
+    /// includes the campaign.
+    pub fn takes(&self, event: EventType, campaign_id: i64, workspace_id: Option<i64>) -> bool {
+        self.events.contains(&event)
+            && match self.workspace_id {
+                None => true,
+                Some(owner) => {
+                    workspace_id == Some(owner)
+                        && self
+                            .campaign_ids
+                            .as_ref()
+                            .is_none_or(|ids| ids.contains(&campaign_id))
+                }
+            }
+    }
 }
 
 /// `entries.fraud_reasons`: a JSON array of reason codes.

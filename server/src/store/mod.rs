@@ -11,11 +11,13 @@
 //! other modules turn into `protocol` types.
 
 mod campaigns;
+mod connectors;
 mod contestants;
 mod deliveries;
 mod endpoints;
 mod entries;
 mod health;
+mod history;
 mod postgres;
 mod streams;
 mod uploads;
@@ -34,17 +36,19 @@ use sqlx::sqlite::{
 
 use campaigns::CampaignCache;
 pub use campaigns::{CampaignRecord, EntryMethodRecord, KeyTaken, NewCampaign, NewEntryMethod};
+pub use connectors::{AuthConnectorRecord, ConnectorWrite, DeleteConnector};
 pub use contestants::{ContestantRow, EntryFilter, EntryRow, VerdictChanged};
 pub use deliveries::{
     AttemptOutcome, Claim, ClaimedDelivery, DeliveryNext, DisableRule, DisabledEndpoint,
     DisabledReason, FinishedAttempt, Recorded, Released,
 };
-pub use endpoints::{EndpointRecord, ManagedEndpoint};
+pub use endpoints::{AttemptStats, EndpointRecord, EndpointSettings, ManagedEndpoint};
 pub use entries::{
     ContestantRecord, EntryWrites, FRAUD_COUNT_CAP, FRAUD_HOURLY_COUNT_CAP, FraudCounts,
-    FraudCountsQuery, NewContestant, NewDelivery, NewEntry, StoredEntry,
+    FraudCountsQuery, NewContestant, NewDelivery, NewEntry, StoredEntry, SubscribedEndpoint,
 };
 pub use health::ReadinessError;
+pub use history::{AttemptRecord, DeliveryFilter, DeliveryRecord};
 pub use postgres::PgWriteTx;
 pub use streams::{ConversionRow, NewConversion, NewStream, RecentEntry, Stored, StreamRecord};
 pub use uploads::{CouponCounts, UploadRow};

@@ -6,11 +6,10 @@
 //! contestant's row lock and holds it to the commit.
 
 use protocol::ids::{ContestantId, EntryId};
-use protocol::payload::EventType;
 use sqlx::postgres::{PgPool, Postgres};
 use sqlx::{Row as _, Transaction};
 
-use super::entries::{merge_details, reasons_json, sql, subscribes};
+use super::entries::{SubscribedEndpoint, merge_details, reasons_json, sql};
 use super::{
     ContestantRecord, EntryWrites, FraudCounts, FraudCountsQuery, NewContestant, NewDelivery,
     NewEntry, StoreError, to_u32,
@@ -145,17 +144,16 @@ impl EntryWrites for PgWriteTx {
         Ok(id.map(EntryId))
     }
 
-    async fn endpoints_subscribed_to(&mut self, event: EventType) -> Result<Vec<i64>, StoreError> {
-        let rows: Vec<(i64, String)> = sqlx::query_as(sql::ENABLED_ENDPOINTS)
-            .fetch_all(&mut *self.tx)
-            .await?;
-        let mut subscribed = Vec::new();
-        for (id, events) in rows {
-            if subscribes(&events, event)? {
-                subscribed.push(id);
-            }
-        }
-        Ok(subscribed)
+    async fn enabled_endpoints(&mut self) -> Result<Vec<SubscribedEndpoint>, StoreError> {
+        let rows: Vec<(i64, String, Option<i64>, Option<String>)> =
+            sqlx::query_as(sql::ENABLED_ENDPOINTS)
+                .fetch_all(&mut *self.tx)
+                .await?;
+        rows.into_iter()
+            .map(|(id, events, workspace_id, campaign_ids)| {
+                SubscribedEndpoint::read(id, &events, workspace_id, campaign_ids)
+            })
+            .collect()
     }
 
     async fn insert_delivery(&mut self, new: &NewDelivery<'_>) -> Result<(), StoreError> {

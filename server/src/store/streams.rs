@@ -4,7 +4,7 @@
 use protocol::payload::EventType;
 
 use super::campaigns::parse_json;
-use super::entries::subscribes;
+use super::entries::SubscribedEndpoint;
 use super::{Store, StoreError, with_pool};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -297,16 +297,19 @@ impl Store {
                 .await?;
                 return Ok(Stored::Existing(existing));
             };
-            let endpoints: Vec<(i64, String)> = sqlx::query_as(
-                "SELECT id, events FROM endpoints
+            let endpoints: Vec<(i64, String, Option<i64>, Option<String>)> = sqlx::query_as(
+                "SELECT id, events, workspace_id, campaign_ids FROM endpoints
                  WHERE enabled AND (workspace_id = $1 OR workspace_id IS NULL) ORDER BY id",
             )
             .bind(new.workspace_id)
             .fetch_all(&mut *tx)
             .await?;
             let body = body(id);
-            for (endpoint_id, events) in endpoints {
-                if !subscribes(&events, EventType::ConversionReceived)? {
+            for (endpoint_id, events, workspace_id, campaign_ids) in endpoints {
+                // Conversions belong to no campaign: an endpoint's campaign list does not
+                // apply to them, its event types do.
+                let endpoint = SubscribedEndpoint::read(endpoint_id, &events, workspace_id, campaign_ids)?;
+                if !endpoint.events.contains(&EventType::ConversionReceived) {
                     continue;
                 }
                 sqlx::query(

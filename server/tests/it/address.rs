@@ -406,3 +406,59 @@ async fn a_configured_webhook_on_a_refused_address_stops_startup() {
         .await
         .expect("an allowed network is accepted");
 }
+
+#[tokio::test]
+async fn an_endpoint_saved_through_the_api_with_a_refused_destination_is_refused_and_never_connected_to()
+ {
+    let canary = Canary::start().await;
+    let port = canary.port;
+    let refused = refused_addresses();
+    let table: HashMap<String, Vec<IpAddr>> = refused
+        .iter()
+        .enumerate()
+        .map(|(i, &ip)| (format!("blocked-{i}.test"), vec![ip]))
+        .collect();
+    let app = spawn_guarded_app(table, AllowList::default()).await;
+    let key = app.setup().await;
+    let mut urls: Vec<String> = (0..refused.len())
+        .map(|i| format!("http://blocked-{i}.test:{port}/hooks"))
+        .collect();
+    urls.extend(
+        [
+            "127.0.0.1",
+            "[::1]",
+            "169.254.169.254",
+            "[::ffff:10.0.0.1]",
+            "2130706433",
+        ]
+        .iter()
+        .map(|host| format!("http://{host}:{port}/hooks")),
+    );
+    for url in &urls {
+        let (status, body) = app
+            .admin(
+                "POST",
+                "/api/v1/endpoints",
+                Some(&key),
+                Some(
+                    serde_json::json!({"name": "Inside", "events": ["entry.created"], "url": url}),
+                ),
+            )
+            .await;
+        assert_eq!(status, 422, "{url}: {body}");
+        assert_eq!(body["errors"][0]["field"], "url", "{url}: {body}");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("may not go there"),
+            "{body}"
+        );
+    }
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM endpoints").await, 0);
+    assert_eq!(
+        canary.connections_so_far().await,
+        0,
+        "a refused destination was connected to (a test request on save)"
+    );
+}

@@ -22,6 +22,8 @@ use tokio::sync::watch;
 
 /// The secret the test endpoint is configured with.
 pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/// The master key the tests' servers encrypt connector credentials under.
+pub const MASTER_KEY: &str = "aG9va2xpbmUtdGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGU=";
 /// Long enough for anything a test waits on; only reached when a test fails.
 pub const PATIENCE: Duration = Duration::from_secs(10);
 
@@ -78,6 +80,8 @@ pub async fn build_app_with(customise: impl FnOnce(&mut Config)) -> (Application
         }),
         deliver_in_background: false,
         allow_networks: AllowList::loopback(),
+        allow_http_webhooks: true,
+        secret_key: Some(MASTER_KEY.to_owned()),
         ..Config::default()
     };
     customise(&mut config);

@@ -7,6 +7,9 @@
 //! `/api/v1/openapi.json`.
 
 mod campaigns;
+mod connectors;
+mod deliveries;
+mod endpoints;
 mod entries;
 mod streams;
 mod workspaces;
@@ -26,7 +29,9 @@ use serde::de::DeserializeOwned;
 
 use super::ApiError;
 use crate::clock;
+use crate::delivery::DeliveryWorker;
 use crate::store::{Store, WorkspaceRecord};
+use tokio::sync::Notify;
 
 /// The admin API's description, kept beside the routes (a test checks they agree).
 pub const OPENAPI: &str = include_str!("../../../openapi.json");
@@ -44,6 +49,10 @@ pub struct AdminState {
     pub base_url: Arc<str>,
     /// `HOOKLINE_OPERATOR_KEY`: lets its holder create workspaces beyond the first.
     pub operator_key: Option<Arc<str>>,
+    /// Sends test requests, and holds the master key and the address rules.
+    pub delivery: DeliveryWorker,
+    /// Wakes the delivery loop when a retry makes deliveries due.
+    pub deliveries_queued: Arc<Notify>,
 }
 
 pub fn routes(state: AdminState) -> Router {
@@ -103,6 +112,41 @@ pub fn routes(state: AdminState) -> Router {
         .route("/api/v1/entries/export.csv", get(entries::export_csv))
         .route("/api/v1/entries/{id}", get(entries::get))
         .route("/api/v1/entries/{id}/verdict", put(entries::set_verdict))
+        .route(
+            "/api/v1/endpoints",
+            get(endpoints::list).post(endpoints::create),
+        )
+        .route(
+            "/api/v1/endpoints/{id}",
+            get(endpoints::get)
+                .patch(endpoints::change)
+                .delete(endpoints::delete),
+        )
+        .route("/api/v1/endpoints/{id}/restore", post(endpoints::restore))
+        .route("/api/v1/endpoints/{id}/secret", get(endpoints::secret))
+        .route(
+            "/api/v1/endpoints/{id}/rotate-secret",
+            post(endpoints::rotate_secret),
+        )
+        .route("/api/v1/endpoints/{id}/test", post(endpoints::send_test))
+        .route("/api/v1/endpoints/{id}/example", get(endpoints::example))
+        .route(
+            "/api/v1/endpoints/{id}/retry-failed",
+            post(endpoints::retry_failed),
+        )
+        .route(
+            "/api/v1/auth-connectors",
+            get(connectors::list).post(connectors::create),
+        )
+        .route(
+            "/api/v1/auth-connectors/{id}",
+            get(connectors::get)
+                .patch(connectors::change)
+                .delete(connectors::delete),
+        )
+        .route("/api/v1/deliveries", get(deliveries::list))
+        .route("/api/v1/deliveries/{id}", get(deliveries::get))
+        .route("/api/v1/deliveries/{id}/retry", post(deliveries::retry))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_ADMIN_BODY_BYTES))
         .with_state(state)
 }
@@ -206,6 +250,26 @@ impl<T: DeserializeOwned> FromRequest<AdminState> for Body<T> {
                 })?;
         serde_json::from_slice(&bytes)
             .map(Body)
+            .map_err(|error| ApiError::InvalidBody(error.to_string()))
+    }
+}
+
+/// Like [`Body`], but an empty body is `None` (routes whose body is optional).
+#[derive(Debug)]
+pub struct OptionalBody<T>(pub Option<T>);
+
+impl<T: DeserializeOwned> FromRequest<AdminState> for OptionalBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AdminState) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|_| ApiError::UnreadableBody)?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(None));
+        }
+        serde_json::from_slice(&bytes)
+            .map(|value| Self(Some(value)))
             .map_err(|error| ApiError::InvalidBody(error.to_string()))
     }
 }
