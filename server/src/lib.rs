@@ -19,6 +19,7 @@ pub mod limits;
 pub mod logs;
 pub mod metrics;
 pub mod outbound;
+pub mod rules;
 pub mod secrets;
 pub mod social;
 pub mod startup;
