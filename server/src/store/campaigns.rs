@@ -7,7 +7,7 @@ use protocol::campaign::{CampaignStatus, CampaignType, EntryMethodType};
 use protocol::ids::{CampaignKey, EntryMethodId};
 use serde_json::Value;
 
-use super::{Store, StoreError, to_u32, with_pool};
+use super::{BeginWrite, Store, StoreError, to_u32, with_pool};
 use crate::fraud::FraudLevel;
 
 /// A campaign as stored, with its entry methods (not the archived ones) in display order.
@@ -314,7 +314,7 @@ impl Store {
         let origins = Value::from(campaign.allowed_origins.clone()).to_string();
         let settings = campaign.settings.to_string();
         let created = with_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let inserted: Option<i64> = sqlx::query_scalar(
                 "INSERT INTO campaigns (campaign_key, name, campaign_type, status, description, consent_text,
                                         created_at, workspace_id, starts_at, ends_at, allowed_origins, image_url,
@@ -418,7 +418,7 @@ impl Store {
         now: i64,
     ) -> Result<EntryMethodId, StoreError> {
         let id: i64 = with_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id = sqlx::query_scalar(
                 "INSERT INTO entry_methods (campaign_id, method_type, action, worth, mandatory, position, daily, config)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -456,7 +456,7 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         let updated = with_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let updated = sqlx::query(
                 "UPDATE entry_methods SET action = $1, worth = $2, mandatory = $3, position = $4,
                         daily = $5, config = $6

@@ -3,7 +3,7 @@
 //! them in the clear.
 
 use super::campaigns::parse_column;
-use super::{Store, StoreError, with_pool};
+use super::{BeginWrite, Store, StoreError, with_pool};
 use protocol::ids::{AuthConnectorId, EndpointId};
 
 /// A connector as stored.
@@ -134,7 +134,7 @@ impl Store {
         now: i64,
     ) -> Result<AuthConnectorRecord, StoreError> {
         with_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let row: ConnectorRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "UPDATE auth_connectors SET name = $1, username = $2, header_name = $3, secret = $4, updated_at = $5
                  WHERE id = $6 RETURNING {COLUMNS}"
@@ -183,7 +183,7 @@ impl Store {
             return Ok(DeleteConnector::InUse(users));
         }
         with_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "UPDATE endpoints SET auth_connector_id = NULL, version = version + 1
                  WHERE auth_connector_id = $1 AND deleted_at IS NOT NULL",

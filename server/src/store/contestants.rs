@@ -8,7 +8,7 @@ use protocol::ids::{CampaignKey, EntryId, EntryMethodId};
 use serde_json::Value;
 
 use super::campaigns::{parse_column, parse_json};
-use super::{Store, StoreError, to_u32, with_pool};
+use super::{BeginWrite, Store, StoreError, to_u32, with_pool};
 use crate::fraud::Decision;
 
 /// A contestant as stored.
@@ -157,7 +157,7 @@ impl Store {
     /// Returns whether there was such a contestant.
     pub async fn delete_contestant(&self, workspace_id: i64, id: i64) -> Result<bool, StoreError> {
         let deleted = with_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let found: Option<i64> = sqlx::query_scalar(
                 "SELECT c.id FROM contestants c JOIN campaigns k ON k.id = c.campaign_id
                  WHERE c.id = $1 AND k.workspace_id = $2",
@@ -268,7 +268,7 @@ impl Store {
         now: i64,
     ) -> Result<Option<VerdictChanged>, StoreError> {
         with_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let updated = sqlx::query(
                 "UPDATE entries SET original_verdict = COALESCE(original_verdict, verdict),
                         verdict = $1, verdict_overridden_at = $2

@@ -9,7 +9,9 @@ use protocol::ids::{EndpointId, MessageId};
 use rusqlite::OptionalExtension as _;
 
 use super::campaigns::parse_column;
-use super::{EntryPath, PgWriteTx, Store, StoreError, WriteTx, run_ready, to_u32, with_pool};
+use super::{
+    BeginWrite, EntryPath, PgWriteTx, Store, StoreError, WriteTx, run_ready, to_u32, with_pool,
+};
 
 /// A delivery a worker holds the lease on, with what it needs to send it.
 #[derive(Debug, Clone, PartialEq)]
@@ -180,7 +182,7 @@ impl Store {
             if !any_due {
                 return Ok(Released::default());
             }
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let cancelled = sqlx::query(
                 "UPDATE deliveries SET status = 'cancelled'
                  WHERE status = 'held' AND next_attempt_at <= $1 AND event_type = 'subscriber.created'
@@ -300,7 +302,7 @@ impl Store {
             return Ok(());
         }
         with_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for delivery in deliveries {
                 sqlx::query("UPDATE deliveries SET lease_until = NULL WHERE id = $1 AND lease_until = $2")
                     .bind(delivery.id)

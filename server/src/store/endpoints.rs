@@ -8,7 +8,7 @@
 //! delivery worker holding an endpoint in memory knows to read it again.
 
 use super::campaigns::parse_column;
-use super::{DisabledReason, Store, StoreError, to_u32, with_pool};
+use super::{BeginWrite, DisabledReason, Store, StoreError, to_u32, with_pool};
 use protocol::ids::{CampaignKey, EndpointId};
 use protocol::payload::EventType;
 
@@ -336,7 +336,7 @@ impl Store {
     /// Returns how many were cancelled, `None` if it was not there or already deleted.
     pub async fn delete_endpoint(&self, id: i64, now: i64) -> Result<Option<u64>, StoreError> {
         with_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let deleted = sqlx::query(
                 "UPDATE endpoints SET deleted_at = $1, enabled = FALSE, version = version + 1, updated_at = $1
                  WHERE id = $2 AND deleted_at IS NULL",

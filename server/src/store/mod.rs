@@ -109,6 +109,33 @@ macro_rules! with_pool {
 }
 pub use crate::with_pool;
 
+/// Opening a transaction that will write, on either pool. On SQLite it is `BEGIN
+/// IMMEDIATE`: a deferred transaction that reads first cannot take the write lock later
+/// once another connection (the entry writer) has committed (`SQLITE_BUSY`, not waited
+/// for); an immediate one waits its turn (busy timeout) before it reads. On PostgreSQL
+/// row locks do that job, and it is a plain `BEGIN`.
+pub(crate) trait BeginWrite {
+    type Database: sqlx::Database;
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Self::Database>, sqlx::Error>;
+}
+
+impl BeginWrite for SqlitePool {
+    type Database = sqlx::Sqlite;
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Database = sqlx::Postgres;
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.begin().await
+    }
+}
+
 /// The database: a pool of connections for reads and most writes, and the entry write path
 /// (SQLite: the entry writer's own connection; PostgreSQL: transactions on the pool).
 #[derive(Debug, Clone)]

@@ -5,7 +5,7 @@ use protocol::payload::EventType;
 
 use super::campaigns::parse_json;
 use super::entries::SubscribedEndpoint;
-use super::{Store, StoreError, with_pool};
+use super::{BeginWrite, Store, StoreError, with_pool};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamRecord {
@@ -252,7 +252,7 @@ impl Store {
         webhook_id: impl Fn() -> String,
     ) -> Result<Stored, StoreError> {
         with_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let inserted: Option<i64> = sqlx::query_scalar(
                 "INSERT INTO conversions (stream_id, email, first_name, last_name, occurred_at, ip, guid, city,
                                           country, country_code, state, state_code, product_name, product_link,

@@ -2,7 +2,7 @@
 //! Files live in the database (so every server process behind a load balancer has them);
 //! they are small images, capped by the uploads route.
 
-use super::{Store, StoreError, with_pool};
+use super::{BeginWrite, Store, StoreError, with_pool};
 
 /// A stored upload.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -67,7 +67,7 @@ impl Store {
         now: i64,
     ) -> Result<u64, StoreError> {
         with_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut added = 0;
             for code in codes {
                 added += sqlx::query(

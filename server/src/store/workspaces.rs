@@ -6,7 +6,7 @@ use rand::distr::{Alphanumeric, SampleString as _};
 use sha2::{Digest as _, Sha256};
 
 use super::campaigns::parse_column;
-use super::{Store, StoreError, with_pool};
+use super::{BeginWrite, Store, StoreError, with_pool};
 
 /// What every API key starts with, so a leaked one is easy to recognise (and to scan for).
 pub const API_KEY_PREFIX: &str = "hlk_";
@@ -74,7 +74,7 @@ impl Store {
         let (key, token_hash, token_hint) = new_key();
         let key_public_id = ApiKeyId::from_suffix(&random_suffix(16));
         let created = with_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             if self.is_postgres() {
                 sqlx::query("LOCK TABLE workspaces IN EXCLUSIVE MODE")
                     .execute(&mut *tx)
