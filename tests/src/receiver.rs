@@ -48,6 +48,8 @@ impl Recorded {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Reply {
     Status(u16),
+    /// A status with a short text saying the failure is on purpose.
+    Failing(u16),
     Redirect(String),
 }
 
@@ -55,6 +57,8 @@ enum Reply {
 struct Shared {
     requests: Mutex<Vec<Recorded>>,
     replies: Mutex<VecDeque<Reply>>,
+    /// The status of every request no queued reply is for; `None`: 204.
+    failing_with: Mutex<Option<u16>>,
 }
 
 /// A recording webhook receiver. Dropping it stops the server.
@@ -117,6 +121,17 @@ impl TestReceiver {
         replies.extend(statuses.into_iter().map(Reply::Status));
     }
 
+    /// Answers every request with `status` from now on (after any queued replies), until
+    /// [`TestReceiver::recover`]: a receiver that is down.
+    pub fn fail_with(&self, status: u16) {
+        *lock(&self.shared.failing_with) = Some(status);
+    }
+
+    /// Answers 204 again after [`TestReceiver::fail_with`].
+    pub fn recover(&self) {
+        *lock(&self.shared.failing_with) = None;
+    }
+
     /// Answers the next request with `302 Found` to `location`.
     pub fn respond_with_redirect(&self, location: &str) {
         lock(&self.shared.replies).push_back(Reply::Redirect(location.to_owned()));
@@ -151,9 +166,8 @@ async fn record(
     let path = uri
         .path_and_query()
         .map_or_else(|| uri.path().to_owned(), ToString::to_string);
-    let reply = lock(&shared.replies)
-        .pop_front()
-        .unwrap_or(Reply::Status(204));
+    let otherwise = lock(&shared.failing_with).map_or(Reply::Status(204), Reply::Failing);
+    let reply = lock(&shared.replies).pop_front().unwrap_or(otherwise);
     let total = {
         let mut requests = lock(&shared.requests);
         requests.push(Recorded {
@@ -168,6 +182,11 @@ async fn record(
     match reply {
         Reply::Status(status) => StatusCode::from_u16(status)
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            .into_response(),
+        Reply::Failing(status) => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            "The test receiver is failing on purpose.",
+        )
             .into_response(),
         Reply::Redirect(location) => (StatusCode::FOUND, [(LOCATION, location)]).into_response(),
     }

@@ -7,6 +7,7 @@ mod address;
 mod admin;
 mod assets;
 mod campaign;
+mod console;
 mod crash;
 mod delivery;
 mod delivery_health;

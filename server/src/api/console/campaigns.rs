@@ -3,15 +3,15 @@
 
 use axum::extract::{Path, State};
 use maud::{Markup, html};
-use protocol::campaign::{CampaignStatus, EntryMethodType};
+use protocol::campaign::{CampaignStatus, CampaignType, EntryMethodType};
 use serde_json::Value;
 
 use super::layout::{
-    self, Page, Rendered, Section, checkbox, field, page, select, text_field, time,
+    self, Fields, Page, Rendered, Section, checkbox, field, page, select, text_field, time,
 };
 use super::{ConsoleState, PageError, Viewer};
 use crate::social;
-use crate::store::{CampaignRecord, EntryMethodRecord};
+use crate::store::{CampaignRecord, CouponCounts, EntryMethodRecord};
 
 const TYPES: [(&str, &str); 3] = [
     ("Competition", "Competition: entries add up to a prize draw"),
@@ -134,6 +134,11 @@ pub async fn edit(
         key = campaign.key
     );
     let hosted = format!("{base}/c/{}", campaign.key);
+    let coupons = if campaign.campaign_type == CampaignType::Reward {
+        Some(state.store.coupon_counts(campaign.id).await?)
+    } else {
+        None
+    };
     Ok(page(
         Page::signed_in(&campaign.name, &viewer.workspace.name, Section::Campaigns),
         html! {
@@ -166,6 +171,9 @@ pub async fn edit(
                 }
             }
             (settings_form(&campaign, &api))
+            @if let Some(counts) = coupons {
+                (coupon_pool(&api, counts))
+            }
             section {
                 h2 { "Entry methods" }
                 p.muted { "Each completed action is one entry worth its number of entries. Mandatory ones come first." }
@@ -199,8 +207,9 @@ fn settings_form(campaign: &CampaignRecord, api: &str) -> Markup {
         form.card #campaign-settings data-api=(format!("PATCH {api}")) data-ok="Saved." {
             h2 { "Settings" }
             (layout::form_status())
-            // What the fields below do not edit stays as it was.
-            input type="hidden" name="settings" data-type="json" value=(campaign.settings.to_string());
+            // What the fields below do not edit stays as it was; the reward and the capture
+            // form are the fieldsets' own (and go with a type that has none).
+            input type="hidden" name="settings" data-type="json" value=(other_settings(campaign).to_string());
             div.grid {
                 (text_field("Name", "name", &campaign.name, None))
                 (select("Type", "type", &TYPES, campaign.campaign_type.as_str()))
@@ -226,6 +235,8 @@ fn settings_form(campaign: &CampaignRecord, api: &str) -> Markup {
                         data-type="number" value=(campaign.hold_window_ms / 1000);
                 }))
             }
+            (reward_fields(campaign))
+            (capture_fields(campaign))
             fieldset {
                 legend { "Social proof" }
                 (checkbox("Show recent activity as notifications on the widget", "settings.social_proof.enabled", proof.enabled))
@@ -244,6 +255,114 @@ fn settings_form(campaign: &CampaignRecord, api: &str) -> Markup {
                 (checkbox("Leave out this campaign's own contestants", "settings.social_proof.exclude_contestants", proof.exclude_contestants))
             }
             button.primary type="submit" { "Save settings" }
+        }
+    }
+}
+
+/// The campaign's settings without `reward` and `capture`, which the form sends whole.
+fn other_settings(campaign: &CampaignRecord) -> Value {
+    let mut settings = campaign.settings.clone();
+    if let Some(map) = settings.as_object_mut() {
+        map.remove("reward");
+        map.remove("capture");
+    }
+    settings
+}
+
+/// A Reward campaign's reward: what it gives and when it unlocks.
+fn reward_fields(campaign: &CampaignRecord) -> Markup {
+    let reward = campaign.settings.get("reward");
+    let text = |key: &str| {
+        reward
+            .and_then(|reward| reward.get(key))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let unlock = reward.and_then(|reward| reward.get("unlock"));
+    let rule = unlock
+        .and_then(|unlock| unlock.get("rule"))
+        .and_then(Value::as_str)
+        .unwrap_or("all_mandatory");
+    let count = unlock
+        .and_then(|unlock| unlock.get("count"))
+        .and_then(Value::as_u64)
+        .unwrap_or(3);
+    let kind = Some(text("type"))
+        .filter(|kind| !kind.is_empty())
+        .unwrap_or_else(|| "Coupon".to_owned());
+    let is_reward = campaign.campaign_type == CampaignType::Reward;
+    html! {
+        fieldset #reward data-show-when="type=Reward" hidden[!is_reward] disabled[!is_reward] {
+            legend { "Reward" }
+            div.grid {
+                (select("It gives", "settings.reward.type", &[("Coupon", "A coupon code from the pool below"), ("Download", "A file to download")], &kind))
+                (text_field("Title", "settings.reward.title", &text("title"), Some("e.g. 10% off your next order")))
+            }
+            (field("Description", "settings.reward.description", None, html! {
+                textarea #(layout::id("settings.reward.description")) name="settings.reward.description" rows="2" { (text("description")) }
+            }))
+            fieldset.plain data-show-when="settings.reward.type=Download" hidden[kind != "Download"] disabled[kind != "Download"] {
+                (text_field("File address", "settings.reward.download_url", &text("download_url"), Some("https://… given only once the reward unlocks.")))
+            }
+            div.grid {
+                (select("Unlocks", "settings.reward.unlock.rule", &[("all_mandatory", "When every mandatory action is done"), ("actions", "After a number of actions")], rule))
+                fieldset.plain data-show-when="settings.reward.unlock.rule=actions" hidden[rule != "actions"] disabled[rule != "actions"] {
+                    (field("Actions needed", "settings.reward.unlock.count", None, html! {
+                        input #(layout::id("settings.reward.unlock.count")) name="settings.reward.unlock.count" type="number" min="1" data-type="number" value=(count);
+                    }))
+                }
+            }
+        }
+    }
+}
+
+/// A Capture campaign's form: where it appears and its texts.
+fn capture_fields(campaign: &CampaignRecord) -> Markup {
+    let capture = campaign.settings.get("capture");
+    let text = |key: &str| {
+        capture
+            .and_then(|capture| capture.get(key))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let display = Some(text("display"))
+        .filter(|display| !display.is_empty())
+        .unwrap_or_else(|| "inline".to_owned());
+    let delay = capture
+        .and_then(|capture| capture.get("delay_seconds"))
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    let is_capture = campaign.campaign_type == CampaignType::Capture;
+    html! {
+        fieldset #capture data-show-when="type=Capture" hidden[!is_capture] disabled[!is_capture] {
+            legend { "Capture form" }
+            div.grid {
+                (select("Shown", "settings.capture.display", &[("inline", "In the page"), ("modal", "Over the page, after a delay"), ("exit_intent", "Over the page, when leaving"), ("bar", "A bar at the bottom")], &display))
+                (field("Delay (seconds)", "settings.capture.delay_seconds", Some("For a dialog over the page."), html! {
+                    input #(layout::id("settings.capture.delay_seconds")) name="settings.capture.delay_seconds" type="number" min="0" data-type="number" value=(delay);
+                }))
+                (text_field("Button text", "settings.capture.button_text", &text("button_text"), Some("Empty: Subscribe.")))
+                (text_field("Thank-you text", "settings.capture.success_text", &text("success_text"), Some("Empty: the widget's own.")))
+            }
+        }
+    }
+}
+
+/// A Reward campaign's coupon pool: how many codes are left and handed out, and adding more.
+fn coupon_pool(api: &str, counts: CouponCounts) -> Markup {
+    html! {
+        section.card #coupons {
+            h2 { "Coupon pool" }
+            p { strong data-available=(counts.available) { (counts.available) } " codes left, " (counts.assigned) " handed out. Each contestant who unlocks the reward gets one code, once." }
+            form data-api=(format!("POST {api}/coupons")) data-then="reload" {
+                (layout::form_status())
+                (field("Add codes", "codes", Some("One per line; codes already in the pool are skipped."), html! {
+                    textarea #(layout::id("codes")) name="codes" data-type="lines" rows="4" spellcheck="false" {}
+                }))
+                button.primary type="submit" { "Add codes" }
+            }
         }
     }
 }
@@ -292,6 +411,7 @@ fn method_form(api: &str, method: &EntryMethodRecord) -> Markup {
             .unwrap_or_default()
     };
     let prefix = format!("m{}", method.id);
+    let f = Fields::new(&prefix);
     let named = |name: &str| format!("config.{name}");
     html! {
         details.method {
@@ -299,42 +419,42 @@ fn method_form(api: &str, method: &EntryMethodRecord) -> Markup {
             form data-api=(format!("PATCH {path}")) data-ok="Saved." id=(format!("{prefix}-form")) {
                 (layout::form_status())
                 input type="hidden" name="config" data-type="json" value=(method.config.to_string());
-                (text_field("What to do", "action", &method.action, None))
+                (f.text("What to do", "action", &method.action, None))
                 div.grid {
-                    (number_field("Worth (entries)", "worth", method.worth))
-                    (field("Position", "position", None, html! {
-                        input #(layout::id("position")) name="position" type="number" data-type="number" value=(method.position);
+                    (f.number("Worth (entries)", "worth", i64::from(method.worth), Some(0)))
+                    (f.field("Position", "position", None, html! {
+                        input #(f.id("position")) name="position" type="number" data-type="number" value=(method.position);
                     }))
                 }
-                (checkbox("Mandatory", "mandatory", method.mandatory))
-                (checkbox("Can be done again every day", "daily", method.daily))
+                (f.checkbox("Mandatory", "mandatory", method.mandatory))
+                (f.checkbox("Can be done again every day", "daily", method.daily))
                 @match method.method_type {
                     EntryMethodType::CustomQuestion => {
-                        (text_field("Question", &named("question"), &config("question"), None))
-                        (select("Answer", &named("kind"), &[("text", "Free text"), ("choice", "One of the choices"), ("checkbox", "A box to tick")], &config("kind")))
-                        (field("Choices", &named("choices"), Some("One per line, for a choice question."), html! {
-                            textarea #(layout::id(&named("choices"))) name=(named("choices")) data-type="lines" rows="3" {
+                        (f.text("Question", &named("question"), &config("question"), None))
+                        (f.select("Answer", &named("kind"), &[("text", "Free text"), ("choice", "One of the choices"), ("checkbox", "A box to tick")], &config("kind")))
+                        (f.field("Choices", &named("choices"), Some("One per line, for a choice question."), html! {
+                            textarea #(f.id(&named("choices"))) name=(named("choices")) data-type="lines" rows="3" {
                                 @if let Some(choices) = method.config.get("choices").and_then(Value::as_array) {
                                     @for choice in choices { (choice.as_str().unwrap_or_default()) "\n" }
                                 }
                             }
                         }))
-                        (checkbox("An answer is required", &named("required"), method.config.get("required").and_then(Value::as_bool).unwrap_or(false)))
+                        (f.checkbox("An answer is required", &named("required"), method.config.get("required").and_then(Value::as_bool).unwrap_or(false)))
                     }
                     EntryMethodType::VisitUrl => {
-                        (text_field("Page to visit", &named("url"), &config("url"), Some("https://… opened in a new tab; the entry counts on the click.")))
+                        (f.text("Page to visit", &named("url"), &config("url"), Some("https://… opened in a new tab; the entry counts on the click.")))
                     }
                     EntryMethodType::SecretCode => {
-                        (text_field("The secret code", &named("code"), &config("code"), Some("Never sent to the page: the server checks it.")))
-                        (text_field("Where to find it", &named("hint"), &config("hint"), None))
+                        (f.text("The secret code", &named("code"), &config("code"), Some("Never sent to the page: the server checks it.")))
+                        (f.text("Where to find it", &named("hint"), &config("hint"), None))
                     }
                     EntryMethodType::SocialFollow => {
-                        (select("Network", &named("provider"), &[("twitter", "X / Twitter"), ("instagram", "Instagram"), ("facebook", "Facebook"), ("tiktok", "TikTok"), ("youtube", "YouTube"), ("linkedin", "LinkedIn")], &config("provider")))
-                        (text_field("Profile URL", &named("profile_url"), &config("profile_url"), None))
-                        (text_field("Handle", &named("handle"), &config("handle"), None))
+                        (f.select("Network", &named("provider"), &[("twitter", "X / Twitter"), ("instagram", "Instagram"), ("facebook", "Facebook"), ("tiktok", "TikTok"), ("youtube", "YouTube"), ("linkedin", "LinkedIn")], &config("provider")))
+                        (f.text("Profile URL", &named("profile_url"), &config("profile_url"), None))
+                        (f.text("Handle", &named("handle"), &config("handle"), None))
                     }
                     EntryMethodType::Upload => {
-                        (select("Takes", &named("accept"), &[("image_url", "The address of a picture online"), ("file", "A picture file")], &config("accept")))
+                        (f.select("Takes", &named("accept"), &[("image_url", "The address of a picture online"), ("file", "A picture file")], &config("accept")))
                     }
                     EntryMethodType::EmailSubscribe | EntryMethodType::Referral => {}
                 }
@@ -350,21 +470,22 @@ fn method_form(api: &str, method: &EntryMethodRecord) -> Markup {
 }
 
 fn new_method_form(api: &str) -> Markup {
+    let f = Fields::new("new");
     html! {
         form.card data-api=(format!("POST {api}/entry-methods")) data-then="reload" #new-method {
             h2 { "Add an entry method" }
             (layout::form_status())
             div.grid {
-                (select("Kind", "type", &METHOD_TYPES, "email_subscribe"))
-                (text_field("What to do", "action", "", Some("e.g. Subscribe to our newsletter")))
+                (f.select("Kind", "type", &METHOD_TYPES, "email_subscribe"))
+                (f.text("What to do", "action", "", Some("e.g. Subscribe to our newsletter")))
             }
             div.grid {
-                (field("Worth (entries)", "worth", None, html! {
-                    input #(layout::id("worth")) name="worth" type="number" min="0" data-type="number" value="1";
+                (f.field("Worth (entries)", "worth", None, html! {
+                    input #(f.id("worth")) name="worth" type="number" min="0" data-type="number" value="1";
                 }))
             }
-            (checkbox("Mandatory", "mandatory", false))
-            (checkbox("Can be done again every day", "daily", false))
+            (f.checkbox("Mandatory", "mandatory", false))
+            (f.checkbox("Can be done again every day", "daily", false))
             p.hint { "Its own settings (the question, the page, the code…) are set once it is added." }
             button.primary type="submit" { "Add" }
         }

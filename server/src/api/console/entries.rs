@@ -18,6 +18,9 @@ const PAGE: u32 = 50;
 pub struct Filters {
     #[serde(default)]
     campaign: String,
+    /// An entry method's id.
+    #[serde(default)]
+    entry_method_id: String,
     #[serde(default)]
     verdict: String,
     #[serde(default)]
@@ -52,7 +55,7 @@ pub async fn list(
     };
     let filter = EntryFilter {
         campaign_id,
-        entry_method_id: None,
+        entry_method_id: filters.entry_method_id.trim().parse().ok(),
         verdict: Decision::parse(&filters.verdict),
         since: date(&filters.since, false),
         until: date(&filters.until, true),
@@ -67,6 +70,7 @@ pub async fn list(
         let mut pairs = url::form_urlencoded::Serializer::new(String::new());
         for (name, value) in [
             ("campaign", &filters.campaign),
+            ("entry_method_id", &filters.entry_method_id),
             ("verdict", &filters.verdict),
             ("search", &filters.search),
         ] {
@@ -108,6 +112,21 @@ pub async fn list(
                         option value="" { "All campaigns" }
                         @for campaign in &campaigns {
                             option value=(campaign.key) selected[campaign.key.as_str() == filters.campaign] { (campaign.name) }
+                        }
+                    }
+                }
+                div.field {
+                    label for="filter-method" { "Entry method" }
+                    select #filter-method name="entry_method_id" {
+                        option value="" { "Any method" }
+                        @for campaign in &campaigns {
+                            @if !campaign.entry_methods.is_empty() {
+                                optgroup label=(campaign.name) {
+                                    @for method in &campaign.entry_methods {
+                                        option value=(method.id.0) selected[method.id.0.to_string() == filters.entry_method_id] { (method.action) }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
@@ -164,7 +183,7 @@ fn verdict_badge(verdict: Decision) -> Markup {
 fn entry_row(row: &EntryRow) -> Markup {
     html! {
         tr {
-            td { (time(row.created_at)) }
+            td { (time(row.created_at)) br; span.muted { "#" (row.id) } }
             td {
                 a href=(format!("/admin/contestants/{}", row.contestant_id)) { (row.email) }
                 @if !row.name.is_empty() { br; span.muted { (row.name) } }
@@ -223,7 +242,7 @@ pub async fn contestant(
             h2 { "Entries" }
             div.table-wrap {
                 table {
-                    thead { tr { th { "When" } th { "Action" } th { "Entries" } th { "Fraud" } th { "Verdict" } } }
+                    thead { tr { th { "When" } th { "Action" } th { "Entries" } th { "Fraud" } th { "Verdict" } th { "Webhooks" } } }
                     tbody {
                         @for entry in &entries {
                             tr {
@@ -247,6 +266,7 @@ pub async fn contestant(
                                         p.field-error data-error-for="verdict" role="alert" hidden {}
                                     }
                                 }
+                                td { a href=(format!("/admin/deliveries?entry={}", entry.id)) aria-label=(format!("Webhook deliveries of entry {}", entry.id)) { "Deliveries of #" (entry.id) } }
                             }
                         }
                     }

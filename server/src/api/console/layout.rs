@@ -93,75 +93,135 @@ pub fn form_status() -> Markup {
 
 /// A labelled text input named `name` (the admin API's field path).
 pub fn text_field(label: &str, name: &str, value: &str, hint: Option<&str>) -> Markup {
-    field(
-        label,
-        name,
-        hint,
-        html! {
-            input #(id(name)) name=(name) type="text" value=(value)
-                aria-describedby=[hint.map(|_| hint_id(name))];
-        },
-    )
+    Fields::PAGE.text(label, name, value, hint)
 }
 
 /// A labelled field around `control`, with a hint and a place for its error.
 pub fn field(label: &str, name: &str, hint: Option<&str>, control: Markup) -> Markup {
-    html! {
-        div.field {
-            label for=(id(name)) { (label) }
-            (control)
-            @if let Some(hint) = hint {
-                p.hint id=(hint_id(name)) { (hint) }
-            }
-            p.field-error data-error-for=(name) role="alert" hidden {}
-        }
-    }
+    Fields::PAGE.field(label, name, hint, control)
 }
 
 /// A checkbox named `name`, sent as `true`/`false`.
 pub fn checkbox(label: &str, name: &str, checked: bool) -> Markup {
-    html! {
-        div.field.check {
-            input #(id(name)) name=(name) type="checkbox" data-type="bool" checked[checked];
-            label for=(id(name)) { (label) }
-            p.field-error data-error-for=(name) role="alert" hidden {}
-        }
-    }
+    Fields::PAGE.checkbox(label, name, checked)
 }
 
 /// A select named `name` over `(value, text)` options.
 pub fn select(label: &str, name: &str, options: &[(&str, &str)], selected: &str) -> Markup {
-    field(
-        label,
-        name,
-        None,
-        html! {
-            select #(id(name)) name=(name) {
-                @for (value, text) in options {
-                    option value=(value) selected[*value == selected] { (text) }
-                }
-            }
-        },
-    )
+    Fields::PAGE.select(label, name, options, selected)
 }
 
 /// An element id for a field path (`entry_methods[0].action` → `f-entry_methods-0-action`).
 pub fn id(name: &str) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    format!("f-{cleaned}")
+    Fields::PAGE.id(name)
 }
 
-fn hint_id(name: &str) -> String {
-    format!("{}-hint", id(name))
+/// The fields of one form. Element ids start with the form's prefix, so forms on one page
+/// that share field names (every entry method's `action`) keep their labels apart.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields<'a> {
+    prefix: &'a str,
+}
+
+impl<'a> Fields<'a> {
+    /// The page's main form: ids `f-…`.
+    pub const PAGE: Fields<'static> = Fields { prefix: "f" };
+
+    pub fn new(prefix: &'a str) -> Self {
+        Self { prefix }
+    }
+
+    /// The element id of field `name` (`entry_methods[0].action` → `f-entry_methods-0-action`).
+    pub fn id(&self, name: &str) -> String {
+        let cleaned: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        format!("{}-{cleaned}", self.prefix)
+    }
+
+    fn hint_id(&self, name: &str) -> String {
+        format!("{}-hint", self.id(name))
+    }
+
+    /// A labelled text input.
+    pub fn text(&self, label: &str, name: &str, value: &str, hint: Option<&str>) -> Markup {
+        self.field(
+            label,
+            name,
+            hint,
+            html! {
+                input #(self.id(name)) name=(name) type="text" value=(value)
+                    aria-describedby=[hint.map(|_| self.hint_id(name))];
+            },
+        )
+    }
+
+    /// A labelled field around `control` (whose id must be [`Fields::id`]), with a hint and
+    /// a place for its error.
+    pub fn field(&self, label: &str, name: &str, hint: Option<&str>, control: Markup) -> Markup {
+        html! {
+            div.field {
+                label for=(self.id(name)) { (label) }
+                (control)
+                @if let Some(hint) = hint {
+                    p.hint id=(self.hint_id(name)) { (hint) }
+                }
+                p.field-error data-error-for=(name) role="alert" hidden {}
+            }
+        }
+    }
+
+    /// A checkbox, sent as `true`/`false`.
+    pub fn checkbox(&self, label: &str, name: &str, checked: bool) -> Markup {
+        html! {
+            div.field.check {
+                input #(self.id(name)) name=(name) type="checkbox" data-type="bool" checked[checked];
+                label for=(self.id(name)) { (label) }
+                p.field-error data-error-for=(name) role="alert" hidden {}
+            }
+        }
+    }
+
+    /// A select over `(value, text)` options.
+    pub fn select(
+        &self,
+        label: &str,
+        name: &str,
+        options: &[(&str, &str)],
+        selected: &str,
+    ) -> Markup {
+        self.field(
+            label,
+            name,
+            None,
+            html! {
+                select #(self.id(name)) name=(name) {
+                    @for (value, text) in options {
+                        option value=(value) selected[*value == selected] { (text) }
+                    }
+                }
+            },
+        )
+    }
+
+    /// A number input.
+    pub fn number(&self, label: &str, name: &str, value: i64, min: Option<i64>) -> Markup {
+        self.field(
+            label,
+            name,
+            None,
+            html! {
+                input #(self.id(name)) name=(name) type="number" min=[min] data-type="number" value=(value);
+            },
+        )
+    }
 }
 
 /// A button that copies the text of element `target` (by id) to the clipboard.

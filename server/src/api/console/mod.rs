@@ -12,8 +12,12 @@
 //! rules: pages read through the store and render.
 
 mod campaigns;
+mod connectors;
 mod entries;
+mod history;
 mod layout;
+mod streams;
+mod webhooks;
 mod workspace;
 
 use std::sync::Arc;
@@ -57,6 +61,18 @@ pub fn routes(state: ConsoleState) -> Router {
         .route("/admin/entries", get(entries::list))
         .route("/admin/contestants/{id}", get(entries::contestant))
         .route("/admin/keys", get(workspace::keys))
+        .route("/admin/webhooks", get(webhooks::list))
+        .route("/admin/webhooks/new", get(webhooks::new_page))
+        .route("/admin/webhooks/{id}", get(webhooks::edit))
+        .route("/admin/webhooks/{id}/example", get(webhooks::example))
+        .route(
+            "/admin/webhooks/{id}/history",
+            get(history::endpoint_history),
+        )
+        .route("/admin/deliveries", get(history::all))
+        .route("/admin/deliveries/{id}", get(history::detail))
+        .route("/admin/connectors", get(connectors::list))
+        .route("/admin/streams", get(streams::list))
         .with_state(state)
 }
 
