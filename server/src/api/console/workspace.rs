@@ -19,7 +19,7 @@ pub async fn setup_page(State(state): State<ConsoleState>) -> Result<Response, P
         html! {
             h1 { "Set up Hookline" }
             p { "This server has no workspace yet. Make one: it owns your campaigns, webhooks and API keys." }
-            form.card #setup data-api="POST /api/v1/setup" data-reveal="#new-key" data-reveal-field="api_key.key" {
+            form.card #setup data-api="POST /api/v1/setup" data-reveal="#new-key" data-reveal-field="api_key.key" data-hide-on-success {
                 (layout::form_status())
                 (layout::text_field("Workspace name", "name", "", Some("Your company or site, e.g. Acme Coffee.")))
                 (layout::text_field("Name of its first API key", "key_name", "Console", None))
