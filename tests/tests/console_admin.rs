@@ -157,6 +157,20 @@ impl Person {
         Ok(self.find(selector).await?.text().await?)
     }
 
+    /// Scrolls the page until `selector` is at the top, as a person scrolls to what they
+    /// read.
+    async fn scroll_to(&self, selector: &str) -> anyhow::Result<()> {
+        let found = self
+            .browser
+            .eval(
+                "const el = document.querySelector(arguments[0]); if (!el) return false; el.scrollIntoView({block: 'start'}); return true;",
+                vec![json!(selector)],
+            )
+            .await?;
+        anyhow::ensure!(found == json!(true), "nothing to scroll to: {selector}");
+        Ok(())
+    }
+
     /// Answers "OK" to the page's confirmation question.
     async fn confirm(&self) -> anyhow::Result<()> {
         self.browser
@@ -356,7 +370,12 @@ async fn a_site_owner_sets_up_a_campaign_and_a_webhook_and_retries_a_failed_deli
         .await?
         .context("the hosted page link")?;
     assert!(hosted.ends_with("/c/spring"), "{hosted}");
+    person.scroll_to("main").await?;
     person.shot("console-campaign").await?;
+    person.scroll_to("#embed-snippet").await?;
+    person.shot("console-campaign-preview").await?;
+    person.scroll_to("#campaign-settings").await?;
+    person.shot("console-campaign-settings").await?;
 
     // A webhook to the receiver, entirely in the console.
     person.click("header nav a[href='/admin/webhooks']").await?;
@@ -519,6 +538,7 @@ async fn a_site_owner_sets_up_a_campaign_and_a_webhook_and_retries_a_failed_deli
         )
         .await?;
     assert_eq!(received(&receiver, "webhook.test").len(), 2);
+    person.scroll_to("#send-test").await?;
     person.shot("console-webhook-send-test").await?;
 
     // The Example tab: the exact request, signed, the credentials redacted.
@@ -666,6 +686,7 @@ async fn a_site_owner_sets_up_a_campaign_and_a_webhook_and_retries_a_failed_deli
             "the failed attempt's request and response",
         )
         .await?;
+    person.scroll_to("ol.attempts").await?;
     person.shot("console-delivery-failed").await?;
 
     // Fixed: the person presses Retry in the History tab and watches it go through.
@@ -709,6 +730,7 @@ async fn a_site_owner_sets_up_a_campaign_and_a_webhook_and_retries_a_failed_deli
             "both attempts of the retried delivery",
         )
         .await?;
+    person.scroll_to("ol.attempts").await?;
     person.shot("console-delivery-retried").await?;
 
     // The history's filters: by outcome and by entry.
@@ -756,6 +778,7 @@ async fn a_site_owner_sets_up_a_campaign_and_a_webhook_and_retries_a_failed_deli
         Some(first_secret.as_str()),
         "a new secret"
     );
+    person.scroll_to("#signing-secret").await?;
     person.shot("console-webhook-rotated").await?;
 
     // Delete, see it among the deleted, restore.
@@ -784,6 +807,65 @@ async fn a_site_owner_sets_up_a_campaign_and_a_webhook_and_retries_a_failed_deli
         )
         .await?;
 
+    // A Reward campaign: its reward (a missing title shown beside the field) and coupon pool.
+    person.open("/admin/campaigns/new").await?;
+    person.on_page("/admin/campaigns/new").await?;
+    person.fill("#f-name", "Coffee Club").await?;
+    person.fill("#f-key", "club").await?;
+    person.choose("#f-type", "Reward").await?;
+    person.click("form[data-api] button[type=submit]").await?;
+    person.on_page("/admin/campaigns/club").await?;
+    person
+        .wait("return !document.querySelector('#reward').hidden && !document.querySelector('#capture').offsetParent;", "the reward settings")
+        .await?;
+    person
+        .choose("#f-settings-reward-unlock-rule", "actions")
+        .await?;
+    person.fill("#f-settings-reward-unlock-count", "2").await?;
+    person
+        .click("#campaign-settings button[type=submit]")
+        .await?;
+    person
+        .wait(
+            "const error = document.querySelector('[data-error-for=\"settings.reward.title\"]'); return error && !error.hidden && document.activeElement.id === 'f-settings-reward-title';",
+            "the reward title's error",
+        )
+        .await?;
+    person
+        .fill("#f-settings-reward-title", "A free coffee")
+        .await?;
+    person
+        .click("#campaign-settings button[type=submit]")
+        .await?;
+    person
+        .wait(
+            "const ok = document.querySelector('#campaign-settings [data-form-ok]'); return ok && !ok.hidden;",
+            "the saved reward",
+        )
+        .await?;
+    person.fill("#f-codes", "FREE-1\nFREE-2\nFREE-3").await?;
+    person.click("#coupons button[type=submit]").await?;
+    person
+        .wait(
+            "return document.querySelector('#coupons [data-available=\"3\"]');",
+            "three coupons in the pool",
+        )
+        .await?;
+    let reward = person
+        .browser
+        .eval(
+            "return [document.querySelector('#f-settings-reward-title').value, document.querySelector('#f-settings-reward-unlock-rule').value, document.querySelector('#f-settings-reward-unlock-count').value];",
+            vec![],
+        )
+        .await?;
+    assert_eq!(
+        reward,
+        json!(["A free coffee", "actions", "2"]),
+        "the reward was saved"
+    );
+    person.scroll_to("#reward").await?;
+    person.shot("console-campaign-reward").await?;
+
     // At phone width the screens stay readable, without sideways scrolling.
     person.browser.client().set_window_size(390, 844).await?;
     person
@@ -791,6 +873,7 @@ async fn a_site_owner_sets_up_a_campaign_and_a_webhook_and_retries_a_failed_deli
         .await?;
     person.open("/admin/webhooks").await?;
     person.on_page("/admin/webhooks").await?;
+    person.scroll_to("#webhooks").await?;
     person.shot("console-webhooks-phone").await?;
     person.open(&webhook_path).await?;
     person.on_page(&webhook_path).await?;
@@ -802,6 +885,7 @@ async fn a_site_owner_sets_up_a_campaign_and_a_webhook_and_retries_a_failed_deli
             "the history at phone width",
         )
         .await?;
+    person.scroll_to("#deliveries").await?;
     person.shot("console-history-phone").await?;
     person.open("/admin/entries").await?;
     person
@@ -810,6 +894,7 @@ async fn a_site_owner_sets_up_a_campaign_and_a_webhook_and_retries_a_failed_deli
             "the entries at phone width",
         )
         .await?;
+    person.scroll_to("#entries").await?;
     person.shot("console-entries-phone").await?;
     person.browser.close().await?;
     Ok(())

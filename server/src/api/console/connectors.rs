@@ -53,7 +53,7 @@ pub async fn list(
                 p.card { "No connectors yet." }
             } @else {
                 div.table-wrap {
-                    table #connectors {
+                    table.stack #connectors {
                         thead { tr { th { "Name" } th { "Type" } th { "Used by" } th { "Created" } th { span.skip { "Actions" } } } }
                         tbody {
                             @for connector in &connectors {
@@ -64,15 +64,15 @@ pub async fn list(
                                         @if !connector.username.is_empty() { br; span.muted { "user " (connector.username) } }
                                         @if !connector.header_name.is_empty() { br; span.muted { "header " span.mono { (connector.header_name) } } }
                                     }
-                                    td { (kind_label(&connector.kind)) }
-                                    td {
+                                    td data-label="Type" { (kind_label(&connector.kind)) }
+                                    td data-label="Used by" {
                                         @if used.is_empty() { span.muted { "no webhook" } }
                                         @for (index, endpoint) in used.iter().enumerate() {
                                             @if index > 0 { ", " }
                                             a href=(format!("/admin/webhooks/{}", endpoint.public_id)) { (endpoint.name) }
                                         }
                                     }
-                                    td { (time(connector.created_at)) }
+                                    td data-label="Created" { (time(connector.created_at)) }
                                     td {
                                         div.actions {
                                             button.small.danger type="button" data-api=(format!("DELETE /api/v1/auth-connectors/{}", connector.public_id))

@@ -156,7 +156,7 @@ pub async fn list(
                 p.card { "No entries match." }
             } @else {
                 div.table-wrap {
-                    table #entries {
+                    table.stack #entries {
                         thead { tr { th { "When" } th { "Contestant" } th { "Campaign" } th { "Action" } th { "Entries" } th { "Fraud" } } }
                         tbody {
                             @for row in &rows { (entry_row(row)) }
@@ -183,15 +183,15 @@ fn verdict_badge(verdict: Decision) -> Markup {
 fn entry_row(row: &EntryRow) -> Markup {
     html! {
         tr {
-            td { (time(row.created_at)) br; span.muted { "#" (row.id) } }
-            td {
+            td data-label="When" { (time(row.created_at)) br; span.muted { "#" (row.id) } }
+            td data-label="Contestant" {
                 a href=(format!("/admin/contestants/{}", row.contestant_id)) { (row.email) }
                 @if !row.name.is_empty() { br; span.muted { (row.name) } }
             }
-            td.mono { (row.campaign_key) }
-            td { (row.action) @if !row.value.is_empty() && row.value != row.email { br; span.muted { (row.value) } } }
-            td { (row.worth) }
-            td {
+            td.mono data-label="Campaign" { (row.campaign_key) }
+            td data-label="Action" { (row.action) @if !row.value.is_empty() && row.value != row.email { br; span.muted { (row.value) } } }
+            td data-label="Entries" { (row.worth) }
+            td data-label="Fraud" {
                 (verdict_badge(row.verdict))
                 @if !row.fraud_reasons.is_empty() { br; span.muted { (row.fraud_reasons.join(", ")) } }
             }
@@ -218,7 +218,7 @@ pub async fn contestant(
             h1 { (contestant.email) }
             p.form-error role="alert" data-form-error hidden {}
             section.card {
-                dl.grid {
+                dl.grid.facts {
                     div { dt { "Name" } dd { (contestant.name) } }
                     div { dt { "Actions done" } dd { (contestant.actions_completed) } }
                     div { dt { "Entries earned" } dd { (contestant.total_entries) } }

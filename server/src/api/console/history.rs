@@ -237,7 +237,7 @@ fn table(
                 p.card { "No deliveries match yet. Each event this webhook takes (a new entry, a subscriber…) shows here with every try." }
             } @else {
                 div.table-wrap {
-                    table #deliveries {
+                    table.stack #deliveries {
                         thead { tr {
                             th { "When" } th { "Event" } th { "Entry" }
                             @if with_endpoint { th { "Webhook" } }
@@ -247,16 +247,16 @@ fn table(
                             @for delivery in deliveries {
                                 @let id = delivery_id(delivery);
                                 tr data-delivery=(id) data-scope {
-                                    td { a href=(format!("/admin/deliveries/{id}")) { (time(delivery.created_at)) } }
-                                    td.mono { (delivery.event_type) }
-                                    td { @if let Some(entry) = delivery.entry_id { "#" (entry) } @else { span.muted { "—" } } }
+                                    td data-label="When" { a href=(format!("/admin/deliveries/{id}")) { (time(delivery.created_at)) } }
+                                    td.mono data-label="Event" { (delivery.event_type) }
+                                    td data-label="Entry" { @if let Some(entry) = delivery.entry_id { "#" (entry) } @else { span.muted { "—" } } }
                                     @if with_endpoint {
-                                        td { a href=(format!("/admin/webhooks/{}", delivery.endpoint_public_id)) { (delivery.endpoint_public_id) } }
+                                        td data-label="Webhook" { a href=(format!("/admin/webhooks/{}", delivery.endpoint_public_id)) { (delivery.endpoint_public_id) } }
                                     }
-                                    td { (status_badge(&delivery.status)) }
-                                    td { (delivery.n_attempts) }
-                                    td { (last_answer(delivery)) }
-                                    td {
+                                    td data-label="Status" { (status_badge(&delivery.status)) }
+                                    td data-label="Tries" { (delivery.n_attempts) }
+                                    td data-label="Last answer" { (last_answer(delivery)) }
+                                    td data-label="Next try" {
                                         @if matches!(delivery.status.as_str(), "pending" | "held") { (time(delivery.next_attempt_at)) }
                                         @else { span.muted { "—" } }
                                     }

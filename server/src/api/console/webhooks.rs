@@ -189,7 +189,7 @@ pub async fn list(
 fn live_table(endpoints: &[(&EndpointRecord, Endpoint)]) -> Markup {
     html! {
         div.table-wrap {
-            table #webhooks {
+            table.stack #webhooks {
                 thead { tr { th { "Name" } th { "Sends" } th { "Status" } th { "Success, last 24 h" } th { span.skip { "Actions" } } } }
                 tbody {
                     @for (_, endpoint) in endpoints {
@@ -199,7 +199,7 @@ fn live_table(endpoints: &[(&EndpointRecord, Endpoint)]) -> Markup {
                                 @if !endpoint.description.is_empty() { br; span.muted { (endpoint.description) } }
                                 br; span.mono.muted.url { (endpoint.method) " " (endpoint.url) }
                             }
-                            td {
+                            td data-label="Sends" {
                                 (endpoint.events.join(", "))
                                 br; span.muted {
                                     @match &endpoint.campaigns {
@@ -208,8 +208,8 @@ fn live_table(endpoints: &[(&EndpointRecord, Endpoint)]) -> Markup {
                                     }
                                 }
                             }
-                            td { (status_badge(endpoint)) @if let Some(reason) = disabled_text(endpoint) { br; span.muted data-disabled-reason { (reason) } } }
-                            td data-success-rate { (success_text(endpoint)) }
+                            td data-label="Status" { (status_badge(endpoint)) @if let Some(reason) = disabled_text(endpoint) { br; span.muted data-disabled-reason { (reason) } } }
+                            td data-success-rate data-label="Success, last 24 h" { (success_text(endpoint)) }
                             td {
                                 div.actions {
                                     a.button.small href=(format!("/admin/webhooks/{}/history", endpoint.id)) { "History" }
