@@ -541,6 +541,56 @@ async fn a_site_owner_sets_up_a_campaign_and_a_webhook_and_retries_a_failed_deli
     person.scroll_to("#send-test").await?;
     person.shot("console-webhook-send-test").await?;
 
+    // Editing: a refused value is shown beside its field and nothing is saved; a good one
+    // is saved, tested again, and kept.
+    person.fill("#f-rate_limit_per_second", "0").await?;
+    person
+        .fill(
+            "#f-description",
+            "New entrants go to the CRM, ten a second at most.",
+        )
+        .await?;
+    person.click("#webhook-form button[type=submit]").await?;
+    person
+        .wait(
+            "const error = document.querySelector('[data-error-for=rate_limit_per_second]'); return error && !error.hidden && document.activeElement.id === 'f-rate_limit_per_second';",
+            "the rate limit's error",
+        )
+        .await?;
+    assert_eq!(
+        received(&receiver, "webhook.test").len(),
+        2,
+        "nothing was saved"
+    );
+    person.fill("#f-rate_limit_per_second", "10").await?;
+    person.click("#webhook-form button[type=submit]").await?;
+    person
+        .wait(
+            "const ok = document.querySelector('#webhook-form [data-form-ok]'); return ok && !ok.hidden && document.querySelector('#save-outcome [data-succeeded=true]');",
+            "the saved settings and their test",
+        )
+        .await?;
+    assert_eq!(
+        received(&receiver, "webhook.test").len(),
+        3,
+        "saving tests again"
+    );
+    person.open(&webhook_path).await?;
+    let kept = person
+        .wait(
+            "const limit = document.querySelector('#f-rate_limit_per_second'); return limit && [limit.value, document.querySelector('#f-description').value, document.querySelector('#f-auth_connector_id').value.slice(0, 3)];",
+            "the saved settings",
+        )
+        .await?;
+    assert_eq!(
+        kept,
+        json!([
+            "10",
+            "New entrants go to the CRM, ten a second at most.",
+            "ac_"
+        ])
+    );
+
     // The Example tab: the exact request, signed, the credentials redacted.
     person
         .click(&format!("nav.tabs a[href='{webhook_path}/example']"))
@@ -608,7 +658,7 @@ async fn a_site_owner_sets_up_a_campaign_and_a_webhook_and_retries_a_failed_deli
     )
     .await?;
     wait_for_state(&person.browser, host, "done").await?;
-    let delivered = receiver.wait_for(3, DEADLINE).await;
+    let delivered = receiver.wait_for(4, DEADLINE).await;
     let entry_webhook = delivered
         .iter()
         .find(|request| request.header("hookline-event") == Some("entry.created"))
@@ -668,7 +718,7 @@ async fn a_site_owner_sets_up_a_campaign_and_a_webhook_and_retries_a_failed_deli
         Some("Grace Hopper"),
     )
     .await?;
-    receiver.wait_for(4, DEADLINE).await;
+    receiver.wait_for(5, DEADLINE).await;
     person.open(&format!("{webhook_path}/history")).await?;
     person
         .wait(
@@ -704,7 +754,7 @@ async fn a_site_owner_sets_up_a_campaign_and_a_webhook_and_retries_a_failed_deli
             "the retried delivery, delivered",
         )
         .await?;
-    let all = receiver.wait_for(5, DEADLINE).await;
+    let all = receiver.wait_for(6, DEADLINE).await;
     let retried: Vec<_> = all
         .iter()
         .filter(|request| request.header("hookline-event") == Some("entry.created"))

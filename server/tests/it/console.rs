@@ -202,6 +202,40 @@ async fn webhook_pages_show_the_workspaces_own_webhooks_deliveries_and_attempts(
         detail.contains("ada@example.com"),
         "the body sent: {detail}"
     );
+    let entry = answer["entry"]["id"].as_i64().unwrap();
+    let (status, _, by_entry) = page(
+        &app,
+        Some(&cookie),
+        &format!("/admin/deliveries?entry={entry}"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        by_entry.contains(&format!("data-delivery=\"{delivery}\"")),
+        "{by_entry}"
+    );
+    let (_, _, other_entry) = page(
+        &app,
+        Some(&cookie),
+        &format!("/admin/deliveries?entry={}", entry + 1),
+    )
+    .await;
+    assert!(other_entry.contains("No deliveries match"), "{other_entry}");
+    let (status, stream) = app
+        .admin(
+            "POST",
+            "/api/v1/streams",
+            Some(&key),
+            Some(json!({"name": "Shop purchases"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{stream}");
+    let (status, _, streams) = page(&app, Some(&cookie), "/admin/streams").await;
+    assert_eq!(status, 200);
+    assert!(
+        streams.contains("Shop purchases") && streams.contains(stream["url"].as_str().unwrap()),
+        "the stream and its URL: {streams}"
+    );
     let (status, _, connectors) = page(&app, Some(&cookie), "/admin/connectors").await;
     assert_eq!(status, 200);
     assert!(connectors.contains("CRM token") && connectors.contains("CRM &lt;contacts&gt;"));
@@ -211,6 +245,19 @@ async fn webhook_pages_show_the_workspaces_own_webhooks_deliveries_and_attempts(
             "no page shows the token"
         );
     }
+
+    // An endpoint delivery turned off says why, and offers to turn it back on.
+    app.execute(
+        "UPDATE endpoints SET enabled = FALSE, disabled_reason = 'gone', n_consecutive_failures = 1",
+    )
+    .await;
+    let (_, _, list) = page(&app, Some(&cookie), "/admin/webhooks").await;
+    assert!(
+        list.contains("data-status=\"disabled\"") && list.contains("410 Gone"),
+        "{list}"
+    );
+    let (_, _, settings) = page(&app, Some(&cookie), &format!("/admin/webhooks/{endpoint}")).await;
+    assert!(settings.contains("Turn it back on"), "{settings}");
 
     // Another workspace sees none of it.
     let (status, other) = app
