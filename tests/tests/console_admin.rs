@@ -370,7 +370,7 @@ async fn a_site_owner_sets_up_a_campaign_and_a_webhook_and_retries_a_failed_deli
         .await?
         .context("the hosted page link")?;
     assert!(hosted.ends_with("/c/spring"), "{hosted}");
-    person.scroll_to("main").await?;
+    person.scroll_to("body").await?;
     person.shot("console-campaign").await?;
     person.scroll_to("#embed-snippet").await?;
     person.shot("console-campaign-preview").await?;
