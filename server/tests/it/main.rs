@@ -20,5 +20,6 @@ mod inbound;
 mod limits;
 mod ops;
 mod processes;
+mod rules;
 mod startup;
 mod uploads;
