@@ -123,13 +123,6 @@ pub const MAX_GROUP: usize = 512;
 const QUEUE_CAPACITY: usize = 8192;
 /// Groups written at once on PostgreSQL, each on its own connection.
 const POSTGRES_PARALLEL_GROUPS: usize = 4;
-/// Random characters of a session token after `ctk_`: 24 alphanumerics, about 143 bits.
-const TOKEN_RANDOM_LEN: usize = 24;
-/// Letters and digits of a referral code: 8 alphanumerics, about 48 bits (so a guess is no
-/// better than a lottery ticket, and two codes in one campaign practically never collide:
-/// the unique index refuses the second, and the widget's retry draws another).
-const REFERRAL_CODE_LEN: usize = 8;
-
 /// Records entries and tells the delivery worker when there is something to send.
 #[derive(Debug, Clone)]
 pub struct Ingest {
@@ -366,9 +359,9 @@ impl Ingest {
             None => {
                 let fresh = Fresh::new();
                 self.store
-                    .set_token_hash(contestant.id, &fresh.token_hash)
+                    .set_token_hash(contestant.id, &fresh.secret_hash)
                     .await?;
-                fresh.token
+                keys::token(contestant.id, &fresh.secret)
             }
         };
         let completed = self.store.completions(contestant.id).await?;
@@ -399,10 +392,12 @@ impl Ingest {
             .await?
             .ok_or(IngestError::CampaignNotFound)?;
         let token = ContestantToken::parse(token).ok_or(IngestError::ContestantNotFound)?;
+        let (id, _) = keys::parse_token(&token).ok_or(IngestError::ContestantNotFound)?;
         let contestant = self
             .store
-            .contestant_by_token(campaign.id, &token_hash(token.as_str()))
+            .campaign_contestant(campaign.id, id)
             .await?
+            .filter(|contestant| valid_hint(Some(&token), contestant).is_some())
             .ok_or(IngestError::ContestantNotFound)?;
         let completed = self.store.completions(contestant.id).await?;
         Ok(ContestantStatus {
@@ -610,24 +605,22 @@ impl Subscribers {
     }
 }
 
-/// A session token and referral code, drawn for every entry: a new contestant (or one who has
-/// none) takes them, others keep theirs.
+/// A session token secret and the random part of a referral code, drawn for every entry: a
+/// new contestant (or one who has none) takes them, others keep theirs.
 struct Fresh {
-    token: ContestantToken,
-    token_hash: String,
-    referral_code: String,
+    secret: String,
+    secret_hash: String,
+    code_part: String,
 }
 
 impl Fresh {
     fn new() -> Self {
         let mut random = rand::rng();
-        let token = ContestantToken::from_suffix(
-            &Alphanumeric.sample_string(&mut random, TOKEN_RANDOM_LEN),
-        );
+        let secret = Alphanumeric.sample_string(&mut random, keys::SECRET_LEN);
         Self {
-            token_hash: token_hash(token.as_str()),
-            token,
-            referral_code: Alphanumeric.sample_string(&mut random, REFERRAL_CODE_LEN),
+            secret_hash: token_hash(&secret),
+            secret,
+            code_part: Alphanumeric.sample_string(&mut random, keys::CODE_PART_LEN),
         }
     }
 }
@@ -638,8 +631,9 @@ fn valid_hint(
     contestant: &ContestantRecord,
 ) -> Option<ContestantToken> {
     let stored = contestant.token_hash.as_deref()?;
-    hint.filter(|hint| token_hash(hint.as_str()) == stored)
-        .cloned()
+    let hint = hint?;
+    let (id, secret) = keys::parse_token(hint)?;
+    (id == contestant.id && token_hash(secret) == stored).then(|| hint.clone())
 }
 
 /// One entry's writes.
@@ -669,8 +663,8 @@ async fn insert(
             last_name: &entry.last_name,
             details: &details,
             worth: method.worth,
-            token_hash: &fresh.token_hash,
-            referral_code: &fresh.referral_code,
+            token_hash: &fresh.secret_hash,
+            referral_code: &fresh.code_part,
             now,
         })
         .await?;
@@ -688,25 +682,25 @@ async fn insert(
         Ok(captured) => captured,
         Err(refused) => return Ok(Written::Refused(refused.clone())),
     };
-    let token = if contestant.token_hash.as_deref() == Some(fresh.token_hash.as_str()) {
-        fresh.token
+    let token = if contestant.token_hash.as_deref() == Some(fresh.secret_hash.as_str()) {
+        keys::token(contestant.id, &fresh.secret)
     } else if let Some(hint) = valid_hint(entry.token_hint.as_ref(), &contestant) {
         hint
     } else {
         // Another browser, or a token lost: this one becomes theirs (the one before stops
         // working; only its hash was kept).
-        tx.set_token_hash(contestant.id, &fresh.token_hash).await?;
-        fresh.token
+        tx.set_token_hash(contestant.id, &fresh.secret_hash).await?;
+        keys::token(contestant.id, &fresh.secret)
     };
     let referral_method = campaign
         .entry_methods
         .iter()
         .find(|method| method.method_type == EntryMethodType::Referral);
     let referrer = match (is_new, &entry.referrer_code, referral_method) {
-        (true, Some(code), Some(_)) => tx
-            .referrer(campaign.id, code.as_str())
-            .await?
-            .filter(|referrer| referrer.id != contestant.id),
+        (true, Some(code), Some(_)) => match keys::parse_referral_code(code) {
+            Some((id, part)) if id != contestant.id => tx.referrer(campaign.id, id, part).await?,
+            _ => None,
+        },
         _ => None,
     };
     let counts = tx
@@ -1019,7 +1013,7 @@ fn session(
     let referral_code = contestant
         .referral_code
         .as_deref()
-        .and_then(ReferralCode::parse);
+        .and_then(|part| keys::referral_code(contestant.id, part));
     let referral_url = referral_code
         .as_ref()
         .map(|code| {
@@ -1328,6 +1322,123 @@ fn new_message_id() -> MessageId {
     MessageId::from_suffix(&Alphanumeric.sample_string(&mut rand::rng(), 24))
 }
 
+/// A contestant's session token and referral code, which carry their id so that either finds
+/// them by their row (no index over random values for every new contestant to write).
+///
+/// The token is `ctk_{id}_{secret}`: only the secret's hash is stored, and a token is theirs
+/// while it matches. The referral code is their id spread over 2^40 by an odd multiplier
+/// (so a code does not tell how many contestants came before), in 7 base-62 digits, then 3
+/// random letters or digits kept with them: 10 characters, unique because ids are.
+mod keys {
+    use protocol::ids::{ContestantId, ContestantToken, ReferralCode};
+
+    /// Random characters of a token's secret: 24 alphanumerics, about 143 bits.
+    pub const SECRET_LEN: usize = 24;
+    /// Random characters ending a referral code.
+    pub const CODE_PART_LEN: usize = 3;
+    const ID_DIGITS: usize = 7;
+    const ID_MASK: u64 = (1 << 40) - 1;
+    const SPREAD: u64 = 0x9E_3779_B97F;
+    const UNSPREAD: u64 = inverse(SPREAD) & ID_MASK;
+    const DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+    /// The inverse of `odd` modulo 2^64 (each step of Newton's iteration doubles the bits
+    /// that are right; an odd number is its own inverse modulo 8).
+    const fn inverse(odd: u64) -> u64 {
+        let mut inverse = odd;
+        let mut step = 0;
+        while step < 6 {
+            inverse = inverse.wrapping_mul(2_u64.wrapping_sub(odd.wrapping_mul(inverse)));
+            step += 1;
+        }
+        inverse
+    }
+
+    pub fn token(id: ContestantId, secret: &str) -> ContestantToken {
+        ContestantToken::from_suffix(&format!("{}_{secret}", id.0))
+    }
+
+    /// The id and secret of a token of this form.
+    pub fn parse_token(token: &ContestantToken) -> Option<(ContestantId, &str)> {
+        let rest = token.as_str().strip_prefix(ContestantToken::PREFIX)?;
+        let (id, secret) = rest.split_once('_')?;
+        let id = id.parse::<i64>().ok().filter(|id| *id > 0)?;
+        (secret.len() == SECRET_LEN).then_some((ContestantId(id), secret))
+    }
+
+    /// The code of contestant `id` whose random part is `part`.
+    pub fn referral_code(id: ContestantId, part: &str) -> Option<ReferralCode> {
+        let id = u64::try_from(id.0).ok().filter(|id| *id <= ID_MASK)?;
+        let mut spread = id.wrapping_mul(SPREAD) & ID_MASK;
+        let mut code = [0_u8; ID_DIGITS];
+        for digit in code.iter_mut().rev() {
+            *digit = DIGITS[usize::try_from(spread % 62).ok()?];
+            spread /= 62;
+        }
+        ReferralCode::parse(&format!("{}{part}", std::str::from_utf8(&code).ok()?))
+    }
+
+    /// The id and random part of a code of this form.
+    pub fn parse_referral_code(code: &ReferralCode) -> Option<(ContestantId, &str)> {
+        let text = code.as_str();
+        if text.len() != ID_DIGITS + CODE_PART_LEN {
+            return None;
+        }
+        let (digits, part) = text.split_at_checked(ID_DIGITS)?;
+        let mut spread: u64 = 0;
+        for byte in digits.bytes() {
+            let value = DIGITS.iter().position(|digit| *digit == byte)?;
+            spread = spread * 62 + u64::try_from(value).ok()?;
+        }
+        if spread > ID_MASK {
+            return None;
+        }
+        let id = i64::try_from(spread.wrapping_mul(UNSPREAD) & ID_MASK).ok()?;
+        (id > 0).then_some((ContestantId(id), part))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn codes_and_tokens_give_back_the_id_and_nothing_else_parses() {
+            for id in [1, 2, 3, 62, 1_000, 123_456_789, (1 << 40) - 1] {
+                let code = referral_code(ContestantId(id), "xY9").expect("a code");
+                assert_eq!(code.as_str().len(), 10);
+                assert_eq!(parse_referral_code(&code), Some((ContestantId(id), "xY9")));
+                let secret = "a".repeat(SECRET_LEN);
+                let token = token(ContestantId(id), &secret);
+                assert_eq!(
+                    parse_token(&token),
+                    Some((ContestantId(id), secret.as_str()))
+                );
+            }
+            let one = referral_code(ContestantId(1), "aaa").expect("a code");
+            let two = referral_code(ContestantId(2), "aaa").expect("a code");
+            assert_ne!(
+                one.as_str()[..7],
+                two.as_str()[..7],
+                "neighbours look unrelated"
+            );
+            assert_eq!(referral_code(ContestantId(1 << 40), "aaa"), None);
+            for bad in ["short", "zzzzzzzzzz", "0000000aaa"] {
+                let code = ReferralCode::parse(bad).expect("well formed");
+                assert_eq!(parse_referral_code(&code), None, "{bad}");
+            }
+            for bad in [
+                "ctk_abc",
+                "ctk_0_aaaaaaaaaaaaaaaaaaaaaaaa",
+                "ctk_5_short",
+                "ctk_x_aaaaaaaaaaaaaaaaaaaaaaaa",
+            ] {
+                let token = ContestantToken::parse(bad).expect("well formed");
+                assert_eq!(parse_token(&token), None, "{bad}");
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -1451,7 +1562,7 @@ mod tests {
             actions_completed: 1,
             total_entries: 1,
             token_hash: None,
-            referral_code: Some("Jb82kdQ1".to_owned()),
+            referral_code: Some("Q1x".to_owned()),
             referrals: 0,
             reward: None,
         }
@@ -1551,9 +1662,11 @@ mod tests {
             "https://hookline.example/",
         );
         assert_eq!(session.contestant_token, Some(token));
+        let code = keys::referral_code(ContestantId(7), "Q1x").expect("a code");
+        assert_eq!(session.referral_code.as_ref(), Some(&code));
         assert_eq!(
             session.referral_url,
-            "https://hookline.example/c/a1XyD?hl_ref=Jb82kdQ1"
+            format!("https://hookline.example/c/a1XyD?hl_ref={code}")
         );
         assert_eq!(
             session.completed,
@@ -1568,13 +1681,25 @@ mod tests {
     #[test]
     fn fresh_tokens_and_codes_are_long_random_and_well_formed() {
         let (one, two) = (Fresh::new(), Fresh::new());
-        assert_ne!(one.token, two.token);
-        assert!(ContestantToken::parse(one.token.as_str()).is_some());
-        assert_eq!(one.token.as_str().len(), 4 + TOKEN_RANDOM_LEN);
-        assert_eq!(one.token_hash, token_hash(one.token.as_str()));
-        assert_eq!(one.token_hash.len(), 64);
-        assert!(ReferralCode::parse(&one.referral_code).is_some());
-        assert!((6..=10).contains(&one.referral_code.len()));
+        assert_ne!(one.secret, two.secret);
+        assert_eq!(one.secret.len(), keys::SECRET_LEN);
+        assert_eq!(one.secret_hash, token_hash(&one.secret));
+        assert_eq!(one.secret_hash.len(), 64);
+        let token = keys::token(ContestantId(7), &one.secret);
+        assert!(ContestantToken::parse(token.as_str()).is_some());
+        let mut contestant = contestant(BTreeMap::new());
+        contestant.token_hash = Some(one.secret_hash.clone());
+        assert_eq!(valid_hint(Some(&token), &contestant), Some(token.clone()));
+        let elsewhere = keys::token(ContestantId(8), &one.secret);
+        assert_eq!(
+            valid_hint(Some(&elsewhere), &contestant),
+            None,
+            "another's id"
+        );
+        let guessed = keys::token(ContestantId(7), &two.secret);
+        assert_eq!(valid_hint(Some(&guessed), &contestant), None);
+        let code = keys::referral_code(ContestantId(7), &one.code_part).expect("a code");
+        assert!((6..=10).contains(&code.as_str().len()));
     }
 
     fn check(change: impl FnOnce(&mut CampaignRecord, &mut EntryPost), expected: &str) {

@@ -12,3 +12,10 @@ ALTER TABLE contestants ADD COLUMN reward_entry_id BIGINT;
 -- the fraud filter's per-method count are read from the index alone.
 CREATE INDEX entries_completions ON entries (contestant_id, entry_method_id, created_at);
 DROP INDEX entries_by_contestant;
+
+-- Session tokens and referral codes carry the contestant's id, so a contestant is found by
+-- it: `token_hash` is the hash of the token's secret part and `referral_code` the code's
+-- random part, neither unique alone, and neither needs an index (which every new contestant
+-- would write at a random place).
+DROP INDEX contestants_by_token;
+DROP INDEX contestants_by_referral_code;

@@ -106,18 +106,18 @@ macro_rules! entry_joins {
 }
 
 impl Store {
-    /// The contestant of campaign `campaign_id` whose session token hashes to `token_hash`.
-    pub async fn contestant_by_token(
+    /// Contestant `id` if they are campaign `campaign_id`'s.
+    pub async fn campaign_contestant(
         &self,
         campaign_id: i64,
-        token_hash: &str,
+        id: ContestantId,
     ) -> Result<Option<ContestantRecord>, StoreError> {
         let columns: Option<ContestantColumns> = with_pool!(&self.pool, pool => {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {} FROM contestants WHERE token_hash = $1 AND campaign_id = $2",
+                "SELECT {} FROM contestants WHERE id = $1 AND campaign_id = $2",
                 sql::CONTESTANT_COLUMNS
             )))
-            .bind(token_hash)
+            .bind(id.0)
             .bind(campaign_id)
             .fetch_optional(pool)
             .await?

@@ -48,8 +48,9 @@ pub struct ContestantRecord {
     pub details: Details,
     pub actions_completed: u32,
     pub total_entries: u32,
-    /// SHA-256 (hex) of the contestant's session token ([`token_hash`]).
+    /// [`token_hash`] of the secret part of the contestant's session token.
     pub token_hash: Option<String>,
+    /// The random part of their referral code (the rest is made from their id).
     pub referral_code: Option<String>,
     /// Friends credited to them.
     pub referrals: u32,
@@ -81,9 +82,9 @@ pub struct NewContestant<'a> {
     pub details: &'a Details,
     /// Entries this action earns.
     pub worth: u32,
-    /// [`token_hash`] of a freshly minted token.
+    /// [`token_hash`] of a freshly drawn token secret.
     pub token_hash: &'a str,
-    /// A freshly drawn referral code.
+    /// A freshly drawn random part of a referral code.
     pub referral_code: &'a str,
     pub now: i64,
 }
@@ -128,13 +129,16 @@ pub struct NewReward<'a> {
     pub now: i64,
 }
 
-/// A session token's stored form: SHA-256, lower-case hex. Tokens carry at least 128 random
-/// bits, so a fast hash is enough.
-pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+/// A session token secret's stored form: SHA-256, lower-case hex. Secrets carry at least 128
+/// random bits, so a fast hash is enough.
+pub fn token_hash(secret: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(64);
+    for byte in Sha256::digest(secret.as_bytes()) {
+        hex.push(char::from(HEX[usize::from(byte >> 4)]));
+        hex.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
+    hex
 }
 
 #[derive(Debug, Clone)]
@@ -370,11 +374,13 @@ pub trait EntryWrites {
         contestant_id: ContestantId,
         token_hash: &str,
     ) -> Result<(), StoreError>;
-    /// The contestant of campaign `campaign_id` whose referral code is `code`, if any.
+    /// Contestant `contestant_id` of campaign `campaign_id` if the random part of their
+    /// referral code is `code_part`.
     async fn referrer(
         &mut self,
         campaign_id: i64,
-        code: &str,
+        contestant_id: ContestantId,
+        code_part: &str,
     ) -> Result<Option<ReferrerRecord>, StoreError>;
     /// Credits a friend to their referrer: one action, the method's worth and one referral
     /// more for the referrer (whose row lock it takes), and who referred the friend.
@@ -479,12 +485,13 @@ impl EntryWrites for WriteTx<'_> {
     async fn referrer(
         &mut self,
         campaign_id: i64,
-        code: &str,
+        contestant_id: ContestantId,
+        code_part: &str,
     ) -> Result<Option<ReferrerRecord>, StoreError> {
         let found = self
             .tx
             .prepare_cached(sql::REFERRER)?
-            .query_row(params![campaign_id, code], |row| {
+            .query_row(params![contestant_id.0, campaign_id, code_part], |row| {
                 Ok((
                     row.get::<_, i64>("id")?,
                     row.get::<_, String>("email")?,
@@ -656,8 +663,9 @@ pub(super) mod sql {
         "id, email, name, first_name, last_name, details, actions_completed, total_entries,
          token_hash, referral_code, referrals, reward_type, reward_value, reward_entry_id";
 
-    /// A new contestant gets the fresh token and referral code; an existing one keeps theirs
-    /// (or gets them if they had none, from before they existed).
+    /// A new contestant gets the fresh token secret's hash and referral code part; an existing
+    /// one keeps theirs (or gets them if they had none, from before they existed). Neither is
+    /// indexed: tokens and codes carry the contestant's id, so they are found by it.
     pub static UPSERT_CONTESTANT: LazyLock<String> = LazyLock::new(|| {
         format!(
             "INSERT INTO contestants (campaign_id, email, name, first_name, last_name, details,
@@ -690,7 +698,7 @@ pub(super) mod sql {
     /// The referrer, with the address of their first entry (for the referral loop rule).
     pub const REFERRER: &str = "SELECT c.id, c.email,
                 (SELECT e.client_ip FROM entries e WHERE e.contestant_id = c.id ORDER BY e.id LIMIT 1) AS client_ip
-         FROM contestants c WHERE c.campaign_id = $1 AND c.referral_code = $2";
+         FROM contestants c WHERE c.id = $1 AND c.campaign_id = $2 AND c.referral_code = $3";
 
     pub const SET_REFERRED_BY: &str = "UPDATE contestants SET referred_by = $1 WHERE id = $2";
 

@@ -116,11 +116,13 @@ impl EntryWrites for PgWriteTx {
     async fn referrer(
         &mut self,
         campaign_id: i64,
-        code: &str,
+        contestant_id: ContestantId,
+        code_part: &str,
     ) -> Result<Option<ReferrerRecord>, StoreError> {
         let found: Option<(i64, String, Option<String>)> = sqlx::query_as(sql::REFERRER)
+            .bind(contestant_id.0)
             .bind(campaign_id)
-            .bind(code)
+            .bind(code_part)
             .fetch_optional(&mut *self.tx)
             .await?;
         Ok(found.map(|(id, email, client_ip)| ReferrerRecord::new(id, email, client_ip)))
