@@ -1093,3 +1093,38 @@ async fn contestants_unlocking_at_once_each_get_a_different_coupon_until_none_is
         6
     );
 }
+
+#[tokio::test]
+async fn the_status_route_answers_cors_is_never_cached_and_is_rate_limited() {
+    let app = spawn_app_with(|config| {
+        config.rate_limits.per_ip = Some(server::limits::Rate {
+            count: std::num::NonZeroU32::new(2).unwrap(),
+            period: std::time::Duration::from_secs(3600),
+        });
+    })
+    .await;
+    let first = enter(
+        &app,
+        "demo",
+        &crate::helpers::entry_body("k1", "joe@example.com"),
+    )
+    .await;
+    let response = app
+        .client
+        .get(app.url(&format!(
+            "/api/v1/public/campaigns/demo/contestant?token={}",
+            token(&first)
+        )))
+        .header("origin", "https://shop.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let (status, body) = status(&app, "demo", &token(&first)).await;
+    assert_eq!((status, body["code"].as_str()), (429, Some("rate_limited")));
+}
