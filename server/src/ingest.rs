@@ -162,7 +162,8 @@ struct PendingEntry {
 /// What became of one entry in its group.
 #[derive(Debug)]
 enum Written {
-    Created(EntryAnswer),
+    /// Boxed: it is most of the size, and outcomes move through a channel.
+    Created(Box<EntryAnswer>),
     /// Its idempotency key was taken (by a concurrent retry): undone.
     KeyTaken,
     /// A rule that depends on the contestant's past refused it: undone.
@@ -271,7 +272,7 @@ impl Ingest {
             .map_err(|_| StoreError::NotCommitted)?;
         let written = outcome.await.map_err(|_| StoreError::NotCommitted)??;
         match written {
-            Written::Created(answer) => Ok(Recorded::Created(answer)),
+            Written::Created(answer) => Ok(Recorded::Created(*answer)),
             Written::Refused(refused) => {
                 self.replay_or(&campaign, post, public_url, refused.into())
                     .await
@@ -815,7 +816,7 @@ async fn insert(
         )
         .await?;
     }
-    Ok(Written::Created(EntryAnswer {
+    Ok(Written::Created(Box::new(EntryAnswer {
         response: EntryResponse {
             entry: summary(entry_id, method, now),
             actions_completed: contestant.actions_completed,
@@ -825,7 +826,7 @@ async fn insert(
         reward: unlocked
             .as_ref()
             .map(|reward| unlocked_reward(campaign, reward)),
-    }))
+    })))
 }
 
 /// A friend's first entry, to credit to their referrer.
