@@ -1128,3 +1128,106 @@ async fn the_status_route_answers_cors_is_never_cached_and_is_rate_limited() {
     let (status, body) = status(&app, "demo", &token(&first)).await;
     assert_eq!((status, body["code"].as_str()), (429, Some("rate_limited")));
 }
+
+#[tokio::test]
+async fn deleting_a_contestant_takes_their_coupon_credit_email_and_referral_link_too() {
+    let app = spawn_app_with_rewards().await;
+    use EntryMethodType::*;
+    let ids = add_campaign(
+        &app,
+        "gone",
+        CampaignType::Reward,
+        json!({"reward": {"type": "Coupon", "title": "Free cup"}}),
+        vec![
+            mandatory(method(EmailSubscribe, "Subscribe", 1, json!({}))),
+            method(Referral, "Refer a friend", 2, json!({})),
+        ],
+    )
+    .await;
+    add_coupons(&app, "gone", &["CUP-1", "CUP-2"]).await;
+    let ann = enter_from(
+        &app,
+        "gone",
+        &post("a1", ids[0], "ann@example.com"),
+        "198.51.100.1",
+    )
+    .await;
+    let code = ann.session.referral_code.unwrap();
+    let bob = enter_from(
+        &app,
+        "gone",
+        &with(
+            post("b1", ids[0], "bob@example.com"),
+            "referrer_code",
+            code.as_str(),
+        ),
+        "203.0.113.9",
+    )
+    .await;
+    assert!(bob.reward.is_some(), "Bob got a coupon too");
+    let key = app.setup().await;
+    let bob_id: i64 = server::with_pool!(app.store.pool(), pool => sqlx::query_scalar(
+        "SELECT id FROM contestants WHERE email = 'bob@example.com'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    let (status, _) = app
+        .admin(
+            "DELETE",
+            &format!("/api/v1/contestants/{bob_id}"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let stored = entries(&app).await;
+    assert_eq!(
+        stored.len(),
+        2,
+        "Ann's entry and her credit stay: {stored:?}"
+    );
+    assert_eq!(
+        (stored[1].1.as_str(), stored[1].2.as_str()),
+        ("referral", ""),
+        "without Bob's email"
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM coupons").await,
+        1,
+        "Ann's is left"
+    );
+    // Ann, whom Cat was referred by, goes too: Cat stays, unlinked.
+    enter_from(
+        &app,
+        "gone",
+        &with(
+            post("c1", ids[0], "cat@example.com"),
+            "referrer_code",
+            code.as_str(),
+        ),
+        "203.0.113.10",
+    )
+    .await;
+    let ann_id: i64 = server::with_pool!(app.store.pool(), pool => sqlx::query_scalar(
+        "SELECT id FROM contestants WHERE email = 'ann@example.com'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    let (status, _) = app
+        .admin(
+            "DELETE",
+            &format!("/api/v1/contestants/{ann_id}"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM contestants").await, 1);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM contestants WHERE referred_by IS NOT NULL")
+            .await,
+        0
+    );
+}
