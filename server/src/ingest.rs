@@ -109,14 +109,6 @@ pub enum Recorded {
     Replayed(EntryAnswer),
 }
 
-impl Recorded {
-    pub fn answer(&self) -> &EntryAnswer {
-        match self {
-            Self::Created(answer) | Self::Replayed(answer) => answer,
-        }
-    }
-}
-
 /// Most entries one commit carries.
 pub const MAX_GROUP: usize = 512;
 /// Entries that may wait for the writer; a full queue makes requests wait (backpressure).
@@ -237,8 +229,10 @@ impl Ingest {
             let limited = IngestError::RateLimited(limited);
             return self.replay_or(&campaign, post, public_url, limited).await;
         }
+        let uploads =
+            campaign.entry_methods[valid.method_index].method_type == EntryMethodType::Upload;
         let captured = match (valid.captured, &post.action.upload_id) {
-            (Ok(captured), Some(upload_id)) => self
+            (Ok(captured), Some(upload_id)) if uploads => self
                 .cited_upload(campaign.id, upload_id, public_url)
                 .await?
                 .map(|upload| Captured {

@@ -422,7 +422,17 @@ async fn each_method_checks_its_value_and_fills_the_webhook() {
         ),
     )
     .await;
-    enter(&app, "values", &post("k6", ids[6], email)).await;
+    // An upload cited by another kind of method is no upload of it.
+    enter(
+        &app,
+        "values",
+        &with(
+            post("k6", ids[6], email),
+            "upload_id",
+            upload["upload_id"].clone(),
+        ),
+    )
+    .await;
     enter(
         &app,
         "values",
@@ -487,6 +497,7 @@ async fn each_method_checks_its_value_and_fills_the_webhook() {
         json!([{"provider": "instagram", "uid": "", "reference": "hookline"}])
     );
     assert_eq!(follow["entry"]["value"], "https://instagram.com/hookline");
+    assert!(follow["entry"]["upload"].is_null());
     assert_eq!(
         by_type("visit_url", 0)["entry"]["value"],
         "https://shop.example/new",
