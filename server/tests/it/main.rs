@@ -21,5 +21,6 @@ mod inbound;
 mod limits;
 mod ops;
 mod processes;
+mod rules;
 mod startup;
 mod uploads;
