@@ -88,6 +88,28 @@ impl FraudLevel {
     }
 }
 
+/// How far the per-address counts of [`Signals`] need to go at a level: each rule fires at or
+/// above its threshold, so a count that stops there decides the same. The store stops
+/// counting at these, so one busy address (a shared NAT, an attacker) costs a bounded index
+/// range per entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountCaps {
+    pub other_contestants: u32,
+    pub entries_last_minute: u32,
+    pub entries_last_hour: u32,
+}
+
+impl FraudLevel {
+    /// The counts this level needs; `None` when it needs none ([`FraudLevel::Off`]).
+    pub fn count_caps(self) -> Option<CountCaps> {
+        self.thresholds().map(|limits| CountCaps {
+            other_contestants: limits.other_contestants_per_ip,
+            entries_last_minute: limits.velocity_per_minute,
+            entries_last_hour: limits.velocity_per_hour,
+        })
+    }
+}
+
 /// What a level tolerates. Counts are "at or above this fires".
 #[derive(Debug, Clone, Copy)]
 struct Thresholds {
@@ -677,21 +699,32 @@ mod tests {
         assert_eq!(FraudLevel::parse("Standard"), None);
     }
 
-    /// The store stops counting an address's entries at a cap; every threshold must lie
-    /// below it, or a rule could never fire.
+    /// The store stops counting an address's entries at the level's caps: a count stopped
+    /// there decides every rule as the full count would.
     #[test]
-    fn thresholds_lie_below_the_stores_count_caps() {
-        use crate::store::{FRAUD_COUNT_CAP, FRAUD_HOURLY_COUNT_CAP};
+    fn counts_stopped_at_the_caps_decide_alike() {
         for level in FraudLevel::ALL {
-            if let Some(limits) = level.thresholds() {
-                assert!(limits.velocity_per_minute < FRAUD_COUNT_CAP, "{level:?}");
-                assert!(
-                    limits.other_contestants_per_ip < FRAUD_COUNT_CAP,
-                    "{level:?}"
-                );
-                assert!(
-                    limits.velocity_per_hour < FRAUD_HOURLY_COUNT_CAP,
-                    "{level:?}"
+            let Some(caps) = level.count_caps() else {
+                assert_eq!(level, Off);
+                continue;
+            };
+            for full in 0..=400 {
+                let scored = |capped: fn(u32, CountCaps) -> (u32, u32, u32)| {
+                    let (others, minute, hour) = capped(full, caps);
+                    let mut s = person();
+                    s.other_contestants_from_ip = others;
+                    s.entries_from_ip_last_minute = minute;
+                    s.entries_from_ip_last_hour = hour;
+                    score(&s, level)
+                };
+                assert_eq!(
+                    scored(|n, _| (n, n, n)),
+                    scored(|n, caps| (
+                        n.min(caps.other_contestants),
+                        n.min(caps.entries_last_minute),
+                        n.min(caps.entries_last_hour)
+                    )),
+                    "{level:?} at {full}"
                 );
             }
         }

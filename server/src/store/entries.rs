@@ -17,7 +17,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::campaigns::parse_column;
 use super::{Store, StoreError, WriteTx, to_u32, with_pool};
-use crate::fraud::{Decision, Reason};
+use crate::fraud::{CountCaps, Decision, Reason};
 
 /// Details (question → answer) as stored in `contestants.details`.
 type Details = BTreeMap<String, serde_json::Value>;
@@ -182,6 +182,8 @@ pub struct FraudCountsQuery {
     pub contestant_id: ContestantId,
     pub client_ip: Option<IpAddr>,
     pub now: i64,
+    /// Where each count may stop: the campaign's fraud level decides alike above.
+    pub caps: CountCaps,
 }
 
 #[derive(Debug, Clone)]
@@ -271,23 +273,24 @@ pub(super) struct ContestantColumns {
 }
 
 impl ContestantColumns {
-    /// Reads the columns of a SQLite row.
+    /// Reads the columns of a SQLite row, in [`sql::CONTESTANT_COLUMNS`]' order (by
+    /// position: a name is looked up among the row's columns each time).
     fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
         Ok(Self {
-            id: row.get("id")?,
-            email: row.get("email")?,
-            name: row.get("name")?,
-            first_name: row.get("first_name")?,
-            last_name: row.get("last_name")?,
-            details: row.get("details")?,
-            actions_completed: row.get("actions_completed")?,
-            total_entries: row.get("total_entries")?,
-            token_hash: row.get("token_hash")?,
-            referral_code: row.get("referral_code")?,
-            referrals: row.get("referrals")?,
-            reward_type: row.get("reward_type")?,
-            reward_value: row.get("reward_value")?,
-            reward_entry_id: row.get("reward_entry_id")?,
+            id: row.get(0)?,
+            email: row.get(1)?,
+            name: row.get(2)?,
+            first_name: row.get(3)?,
+            last_name: row.get(4)?,
+            details: row.get(5)?,
+            actions_completed: row.get(6)?,
+            total_entries: row.get(7)?,
+            token_hash: row.get(8)?,
+            referral_code: row.get(9)?,
+            referrals: row.get(10)?,
+            reward_type: row.get(11)?,
+            reward_value: row.get(12)?,
+            reward_entry_id: row.get(13)?,
         })
     }
 
@@ -547,24 +550,17 @@ impl EntryWrites for WriteTx<'_> {
         let Some(ip) = query.client_ip else {
             return Ok(FraudCounts::default());
         };
-        // Each count stops at a cap above every level's threshold, so one busy address (a
-        // shared NAT, an attacker) costs a bounded index range per entry, not a scan of all
-        // its entries.
-        let (others, last_minute, last_hour): (i64, i64, i64) =
-            self.tx.prepare_cached(sql::IP_COUNTS.as_str())?.query_row(
+        let (others, last_minute, last_hour): (i64, i64, i64) = self
+            .tx
+            .prepare_cached(&sql::ip_counts(query.caps))?
+            .query_row(
                 params![
                     query.campaign_id,
                     ip.to_string(),
                     query.contestant_id.0,
                     query.now,
                 ],
-                |row| {
-                    Ok((
-                        row.get("others")?,
-                        row.get("last_minute")?,
-                        row.get("last_hour")?,
-                    ))
-                },
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )?;
         Ok(FraudCounts {
             other_contestants_from_ip: to_u32("entries", others)?,
@@ -644,19 +640,16 @@ impl ReferrerRecord {
     }
 }
 
-/// Where the per-address counts stop: above every fraud level's threshold for them.
-pub const FRAUD_COUNT_CAP: u32 = 64;
-/// Where the per-address count over the last hour stops.
-pub const FRAUD_HOURLY_COUNT_CAP: u32 = 512;
-
 /// The entry write path's SQL, one text for both databases (but for taking a coupon).
 /// Placeholders are `$1`, `$2`, … in order of first appearance: PostgreSQL numbers them, and
 /// SQLite (which reads `$1` as a name) numbers names in the order they first appear, so both
 /// bind the same values (a test below holds every statement to this).
 pub(super) mod sql {
+    use std::borrow::Cow;
     use std::sync::LazyLock;
 
-    use super::{FRAUD_COUNT_CAP, FRAUD_HOURLY_COUNT_CAP};
+    use super::CountCaps;
+    use crate::fraud::FraudLevel;
 
     /// The `contestants` columns [`super::ContestantColumns`] reads.
     pub const CONTESTANT_COLUMNS: &str =
@@ -728,25 +721,45 @@ pub(super) mod sql {
                                 reward_entry_id = $4
          WHERE id = $5";
 
-    /// The per-address counts of [`super::FraudCounts`]. Each count stops at a cap above
-    /// every level's threshold, so one busy address (a shared NAT, an attacker) costs a
-    /// bounded index range per entry, not a scan of all its entries. The caps are written
-    /// into the SQL, not bound: SQLite recompiles a statement each time a parameter its
-    /// `LIMIT` reads is bound again, and that recompiling was most of an entry's cost.
-    pub static IP_COUNTS: LazyLock<String> = LazyLock::new(|| {
+    /// The per-address counts of [`super::FraudCounts`], each stopping at its cap (the
+    /// campaign's fraud level decides alike above: [`CountCaps`]), so one busy address (a
+    /// shared NAT, an attacker) costs a bounded index range per entry, not a scan of all its
+    /// entries. The caps are written into the SQL, not bound: SQLite recompiles a statement
+    /// each time a parameter its `LIMIT` reads is bound again, and that recompiling was most
+    /// of an entry's cost. One text per fraud level, made once.
+    pub fn ip_counts(caps: CountCaps) -> Cow<'static, str> {
+        static BY_LEVEL: LazyLock<Vec<(CountCaps, String)>> = LazyLock::new(|| {
+            FraudLevel::ALL
+                .into_iter()
+                .filter_map(FraudLevel::count_caps)
+                .map(|caps| (caps, ip_counts_text(caps)))
+                .collect()
+        });
+        match BY_LEVEL.iter().find(|(known, _)| *known == caps) {
+            Some((_, text)) => Cow::Borrowed(text),
+            None => Cow::Owned(ip_counts_text(caps)),
+        }
+    }
+
+    fn ip_counts_text(caps: CountCaps) -> String {
+        let CountCaps {
+            other_contestants,
+            entries_last_minute,
+            entries_last_hour,
+        } = caps;
         format!(
             "SELECT
                (SELECT COUNT(*) FROM (SELECT DISTINCT contestant_id FROM entries
                   WHERE campaign_id = $1 AND client_ip = $2 AND contestant_id <> $3
-                  LIMIT {FRAUD_COUNT_CAP}) AS o) AS others,
+                  LIMIT {other_contestants}) AS o) AS others,
                (SELECT COUNT(*) FROM (SELECT 1 FROM entries
                   WHERE campaign_id = $1 AND client_ip = $2 AND created_at > $4 - 60000
-                  LIMIT {FRAUD_COUNT_CAP}) AS m) AS last_minute,
+                  LIMIT {entries_last_minute}) AS m) AS last_minute,
                (SELECT COUNT(*) FROM (SELECT 1 FROM entries
                   WHERE campaign_id = $1 AND client_ip = $2 AND created_at > $4 - 3600000
-                  LIMIT {FRAUD_HOURLY_COUNT_CAP}) AS h) AS last_hour"
+                  LIMIT {entries_last_hour}) AS h) AS last_hour"
         )
-    });
+    }
 
     pub const INSERT_ENTRY: &str = "INSERT INTO entries (campaign_id, contestant_id, entry_method_id, idempotency_key, entry_value,
                               worth, consent_text, landing_url, referring_url, honeypot,
@@ -767,7 +780,14 @@ pub(super) mod sql {
     /// Every statement above, for the test of their placeholders.
     #[cfg(test)]
     pub fn all() -> Vec<&'static str> {
-        vec![
+        let ip_counts = FraudLevel::ALL
+            .into_iter()
+            .filter_map(FraudLevel::count_caps)
+            .map(|caps| match ip_counts(caps) {
+                Cow::Borrowed(text) => text,
+                Cow::Owned(_) => panic!("every level's text is made once"),
+            });
+        let mut all = vec![
             UPSERT_CONTESTANT.as_str(),
             UPDATE_DETAILS,
             COMPLETIONS,
@@ -778,11 +798,12 @@ pub(super) mod sql {
             TAKE_COUPON_SQLITE,
             TAKE_COUPON_POSTGRES,
             GIVE_REWARD,
-            IP_COUNTS.as_str(),
             INSERT_ENTRY,
             ENABLED_ENDPOINTS,
             INSERT_DELIVERY,
-        ]
+        ];
+        all.extend(ip_counts);
+        all
     }
 }
 

@@ -176,7 +176,8 @@ impl EntryWrites for PgWriteTx {
         let Some(ip) = query.client_ip else {
             return Ok(FraudCounts::default());
         };
-        let row = sqlx::query(sql::IP_COUNTS.as_str())
+        let text = sql::ip_counts(query.caps);
+        let row = sqlx::query(sqlx::AssertSqlSafe(text))
             .bind(query.campaign_id)
             .bind(ip.to_string())
             .bind(query.contestant_id.0)
