@@ -9,14 +9,16 @@
 //!   the first webhook received to the last. (Posting first keeps the HTTP ingest path, which
 //!   the ingest benchmark measures, out of the delivery figure.)
 //! - the same, fanned out to 10 endpoints (10 receivers on 10 ports).
-//! - latency: a server with background delivery on, entries posted at a fixed rate to 1
-//!   endpoint; time from sending the entry's POST to its webhook reaching the receiver
-//!   (matched by the contestant's email in the body).
+//! - latency: a server with background delivery on, entries posted at a fixed rate, to 1
+//!   endpoint and to 10; time from sending the entry's POST to each of its webhooks reaching
+//!   a receiver (matched by the contestant's email in the body).
 //!
 //! `cargo bench -p server --bench delivery` (or `cargo xtask bench`). Settings:
 //! `HOOKLINE_BENCH_DELIVERIES` (default 20000, per throughput scenario),
 //! `HOOKLINE_BENCH_RATE` (entries/s, default 200), `HOOKLINE_BENCH_SECONDS` (default 10),
-//! `HOOKLINE_BENCH_PER_ENDPOINT` (sends in flight per endpoint, default the server's 8).
+//! `HOOKLINE_BENCH_PER_ENDPOINT` (sends in flight per endpoint, default the server's 8),
+//! `HOOKLINE_BENCH_SCENARIOS` (default `throughput,latency`) and `HOOKLINE_BENCH_DATABASES`
+//! (default `sqlite,postgres`; PostgreSQL only with a URL) to run a part alone.
 
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
@@ -207,23 +209,9 @@ async fn post_entries(base_url: &str, n_entries: u64) {
     }
 }
 
-/// Deliveries per second when `n_endpoints` receivers each get every one of `n_entries`.
-async fn throughput(db: &Database, n_endpoints: usize, n_entries: u64) -> (u64, f64) {
-    let dir = tempfile::tempdir().unwrap();
-    let seen = Arc::new(Seen::default());
-    let mut urls = Vec::new();
-    for _ in 0..n_endpoints {
-        urls.push(start_receiver(Arc::clone(&seen)).await);
-    }
-    let app = build(
-        db,
-        &dir,
-        &format!("throughput{n_endpoints}.db"),
-        urls[0].clone(),
-        false,
-    )
-    .await;
-    for (n, url) in urls[1..].iter().enumerate() {
+/// Adds an endpoint for each of `urls` beside the settings' one, taking the same events.
+async fn add_endpoints(app: &Application, urls: &[String]) {
+    for (n, url) in urls.iter().enumerate() {
         server::with_pool!(app.store().pool(), pool => {
             sqlx::query(
                 "INSERT INTO endpoints (public_id, url, secret, events, enabled, created_at, updated_at)
@@ -236,6 +224,31 @@ async fn throughput(db: &Database, n_endpoints: usize, n_entries: u64) -> (u64, 
             .unwrap();
         });
     }
+}
+
+/// `n` receivers sharing one record of what they saw; their URLs.
+async fn start_receivers(seen: &Arc<Seen>, n: usize) -> Vec<String> {
+    let mut urls = Vec::new();
+    for _ in 0..n {
+        urls.push(start_receiver(Arc::clone(seen)).await);
+    }
+    urls
+}
+
+/// Deliveries per second when `n_endpoints` receivers each get every one of `n_entries`.
+async fn throughput(db: &Database, n_endpoints: usize, n_entries: u64) -> (u64, f64) {
+    let dir = tempfile::tempdir().unwrap();
+    let seen = Arc::new(Seen::default());
+    let urls = start_receivers(&seen, n_endpoints).await;
+    let app = build(
+        db,
+        &dir,
+        &format!("throughput{n_endpoints}.db"),
+        urls[0].clone(),
+        false,
+    )
+    .await;
+    add_endpoints(&app, &urls[1..]).await;
     let worker = app.delivery_worker();
     let base_url = app.base_url();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -265,12 +278,30 @@ async fn throughput(db: &Database, n_endpoints: usize, n_entries: u64) -> (u64, 
     (expected as u64, per_second)
 }
 
-/// Entry POST sent → webhook received, at `rate` entries/s for `seconds`.
-async fn latency(db: &Database, rate: u64, seconds: u64) -> (usize, Vec<Duration>, f64, f64) {
+/// What a latency run measured.
+struct Latency {
+    expected: usize,
+    /// Entry POST sent → webhook received, sorted.
+    latencies: Vec<Duration>,
+    rss_start: f64,
+    rss_end: f64,
+}
+
+/// Entry POST sent → each of its webhooks received, at `rate` entries/s for `seconds`, to
+/// `n_endpoints` endpoints.
+async fn latency(db: &Database, rate: u64, seconds: u64, n_endpoints: usize) -> Latency {
     let dir = tempfile::tempdir().unwrap();
     let seen = Arc::new(Seen::default());
-    let url = start_receiver(Arc::clone(&seen)).await;
-    let app = build(db, &dir, "latency.db", url, true).await;
+    let urls = start_receivers(&seen, n_endpoints).await;
+    let app = build(
+        db,
+        &dir,
+        &format!("latency{n_endpoints}.db"),
+        urls[0].clone(),
+        true,
+    )
+    .await;
+    add_endpoints(&app, &urls[1..]).await;
     let rss_start = rss_mib();
     let base_url = app.base_url();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -296,8 +327,9 @@ async fn latency(db: &Database, rate: u64, seconds: u64) -> (usize, Vec<Duration
     for post in posts {
         post.await.unwrap();
     }
+    let expected = n_entries as usize * n_endpoints;
     let mut count = seen.count.subscribe();
-    count.wait_for(|n| *n >= n_entries as usize).await.unwrap();
+    count.wait_for(|n| *n >= expected).await.unwrap();
     let mut latencies: Vec<Duration> = seen
         .arrivals
         .lock()
@@ -309,7 +341,20 @@ async fn latency(db: &Database, rate: u64, seconds: u64) -> (usize, Vec<Duration
     let rss_end = rss_mib();
     drop(stop);
     server.await.unwrap().unwrap();
-    (n_entries as usize, latencies, rss_start, rss_end)
+    Latency {
+        expected,
+        latencies,
+        rss_start,
+        rss_end,
+    }
+}
+
+/// Whether the comma-separated list in `name` (or `default`) holds `item`.
+fn chosen(name: &str, default: &str, item: &str) -> bool {
+    std::env::var(name)
+        .unwrap_or_else(|_| default.to_owned())
+        .split(',')
+        .any(|chosen| chosen.trim().eq_ignore_ascii_case(item))
 }
 
 fn main() {
@@ -321,10 +366,16 @@ async fn run() {
     let rate = setting("HOOKLINE_BENCH_RATE", 200);
     let seconds = setting("HOOKLINE_BENCH_SECONDS", 10);
     let per_endpoint = setting("HOOKLINE_BENCH_PER_ENDPOINT", 8);
-    let mut databases = vec![Database::Sqlite];
+    let databases_chosen = |name| chosen("HOOKLINE_BENCH_DATABASES", "sqlite,postgres", name);
+    let scenario_chosen = |name| chosen("HOOKLINE_BENCH_SCENARIOS", "throughput,latency", name);
+    let mut databases = Vec::new();
+    if databases_chosen("sqlite") {
+        databases.push(Database::Sqlite);
+    }
     if let Some(server) = ["HOOKLINE_BENCH_POSTGRES_URL", "HOOKLINE_TEST_POSTGRES_URL"]
         .iter()
         .find_map(|name| std::env::var(name).ok().filter(|url| !url.is_empty()))
+        && databases_chosen("postgres")
     {
         databases.push(Database::Postgres(server));
     }
@@ -333,33 +384,46 @@ async fn run() {
         rss_mib()
     );
     for db in &databases {
-        let (one, one_per_second) = throughput(db, 1, n_deliveries).await;
-        let (ten, ten_per_second) = throughput(db, 10, n_deliveries / 10).await;
-        let (n_latency, latencies, rss_start, rss_end) = latency(db, rate, seconds).await;
         println!("  {}", db.label());
         println!(
-            "    scenario                                   webhooks   deliveries/s   p50 ms   p99 ms"
+            "    scenario                                        webhooks   deliveries/s   p50 ms   p99 ms   max ms"
         );
-        println!(
-            "    backlog → 1 endpoint                       {one:>8}   {one_per_second:>12.0}        -        -"
-        );
-        println!(
-            "    backlog → 10 endpoints                     {ten:>8}   {ten_per_second:>12.0}        -        -"
-        );
-        println!(
-            "    {rate} entries/s × {seconds} s → 1 endpoint, POST→receiver {:>5}              -   {:>6.2}   {:>6.2}",
-            latencies.len(),
-            ms(percentile(&latencies, 0.50)),
-            ms(percentile(&latencies, 0.99)),
-        );
-        println!(
-            "    RSS over the latency run: {rss_start:.1} MiB at its start, {rss_end:.1} MiB at its end"
-        );
-        if latencies.len() != n_latency {
+        if scenario_chosen("throughput") {
+            let (one, one_per_second) = throughput(db, 1, n_deliveries).await;
             println!(
-                "    (latency: {} of {n_latency} webhooks matched an entry)",
-                latencies.len()
+                "    backlog → 1 endpoint                            {one:>8}   {one_per_second:>12.0}        -        -        -"
             );
+            let (ten, ten_per_second) = throughput(db, 10, n_deliveries / 10).await;
+            println!(
+                "    backlog → 10 endpoints                          {ten:>8}   {ten_per_second:>12.0}        -        -        -"
+            );
+        }
+        if !scenario_chosen("latency") {
+            continue;
+        }
+        for n_endpoints in [1, 10] {
+            let run = latency(db, rate, seconds, n_endpoints).await;
+            let latencies = &run.latencies;
+            let label = format!("{rate}/s × {seconds} s → {n_endpoints}, entry POST → receiver");
+            println!(
+                "    {label:<47} {:>8}   {:>12.0}   {:>6.2}   {:>6.2}   {:>6.1}",
+                latencies.len(),
+                (rate as usize * n_endpoints) as f64,
+                ms(percentile(latencies, 0.50)),
+                ms(percentile(latencies, 0.99)),
+                ms(latencies.last().copied().unwrap_or_default()),
+            );
+            println!(
+                "      RSS: {:.1} MiB at the run's start, {:.1} MiB at its end",
+                run.rss_start, run.rss_end
+            );
+            if latencies.len() != run.expected {
+                println!(
+                    "      ({} of {} webhooks matched an entry)",
+                    latencies.len(),
+                    run.expected
+                );
+            }
         }
     }
     println!("RSS at the end {:.1} MiB", rss_mib());
