@@ -1064,3 +1064,89 @@ async fn record_attempt_rows(
     }
     Ok(recorded)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delivery(id: i64) -> ClaimedDelivery {
+        ClaimedDelivery {
+            id,
+            webhook_id: MessageId::from_suffix(&format!("d{id}")),
+            endpoint_id: 1,
+            event_type: "entry.created".into(),
+            body: "{}".into(),
+            n_attempts: 0,
+            lease_until: 1_005,
+            due_at: 5,
+            endpoint_version: 0,
+        }
+    }
+
+    fn registered(handoff: &Handoff) -> HandedOff {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let busy = Arc::new(BusyEndpoints::default());
+        *handoff.dispatcher.lock().unwrap() = Some(Arc::new(Dispatcher {
+            lease_ms: 1_000,
+            sender,
+            busy: Arc::clone(&busy),
+        }));
+        HandedOff { receiver, busy }
+    }
+
+    #[test]
+    fn without_a_dispatcher_nothing_is_leased() {
+        let leases = Handoff::default().leases();
+        assert_eq!(leases.lease_until(1, 5), None);
+        assert!(leases.hand_off().is_empty());
+    }
+
+    #[test]
+    fn leases_follow_the_entries_savepoints_and_go_at_the_commit() {
+        let handoff = Handoff::default();
+        let mut handed_off = registered(&handoff);
+        let mut leases = handoff.leases();
+        assert_eq!(leases.lease_until(1, 5), Some(1_005));
+        handed_off.busy().set(1, true);
+        assert_eq!(leases.lease_until(1, 5), None, "no room for endpoint 1");
+        assert_eq!(leases.lease_until(2, 5), Some(1_005));
+        handed_off.busy().set(1, false);
+        handed_off.busy().set_all(true);
+        assert_eq!(leases.lease_until(2, 5), None, "no room at all");
+        handed_off.busy().set_all(false);
+
+        leases.savepoint();
+        leases.leased(delivery(1));
+        leases.savepoint();
+        leases.leased(delivery(2));
+        // The second entry failed: its delivery was never written.
+        leases.rollback_to_savepoint();
+        leases.savepoint();
+        leases.leased(delivery(3));
+        assert!(leases.hand_off().is_empty(), "all handed off");
+        let got: Vec<i64> = handed_off
+            .receiver
+            .try_recv()
+            .unwrap()
+            .iter()
+            .map(|delivery| delivery.id)
+            .collect();
+        assert_eq!(got, [1, 3]);
+    }
+
+    #[test]
+    fn a_stopped_dispatcher_gets_nothing_and_what_it_missed_comes_back() {
+        let handoff = Handoff::default();
+        let mut handed_off = registered(&handoff);
+        let mut before = handoff.leases();
+        before.leased(delivery(1));
+        let mut during = handoff.leases();
+        during.leased(delivery(2));
+        assert!(before.hand_off().is_empty());
+        let left: Vec<i64> = handed_off.close().iter().map(|d| d.id).collect();
+        assert_eq!(left, [1], "handed off but not received: to release");
+        let unsent: Vec<i64> = during.hand_off().iter().map(|d| d.id).collect();
+        assert_eq!(unsent, [2], "leased as it stopped: to release");
+        assert_eq!(handoff.leases().lease_until(1, 5), None);
+    }
+}
