@@ -283,6 +283,8 @@ struct Latency {
     expected: usize,
     /// Entry POST sent → webhook received, sorted.
     latencies: Vec<Duration>,
+    /// Entry POST sent → its answer (the entry durably stored), sorted.
+    answered: Vec<Duration>,
     rss_start: f64,
     rss_end: f64,
 }
@@ -318,15 +320,19 @@ async fn latency(db: &Database, rate: u64, seconds: u64, n_endpoints: usize) -> 
     let mut posts = Vec::new();
     for n in 0..n_entries {
         ticks.tick().await;
-        sent_at.insert(format!("bench{n}@example.com"), Instant::now());
+        let sent = Instant::now();
+        sent_at.insert(format!("bench{n}@example.com"), sent);
         let (client, url) = (client.clone(), entries_url.clone());
-        posts.push(tokio::spawn(
-            async move { post_entry(&client, &url, n).await },
-        ));
+        posts.push(tokio::spawn(async move {
+            post_entry(&client, &url, n).await;
+            sent.elapsed()
+        }));
     }
+    let mut answered = Vec::new();
     for post in posts {
-        post.await.unwrap();
+        answered.push(post.await.unwrap());
     }
+    answered.sort();
     let expected = n_entries as usize * n_endpoints;
     let mut count = seen.count.subscribe();
     count.wait_for(|n| *n >= expected).await.unwrap();
@@ -344,6 +350,7 @@ async fn latency(db: &Database, rate: u64, seconds: u64, n_endpoints: usize) -> 
     Latency {
         expected,
         latencies,
+        answered,
         rss_start,
         rss_end,
     }
@@ -414,8 +421,11 @@ async fn run() {
                 ms(latencies.last().copied().unwrap_or_default()),
             );
             println!(
-                "      RSS: {:.1} MiB at the run's start, {:.1} MiB at its end",
-                run.rss_start, run.rss_end
+                "      of which entry POST → its answer: p50 {:.2} ms, p99 {:.2} ms; RSS {:.1} MiB at the run's start, {:.1} MiB at its end",
+                ms(percentile(&run.answered, 0.50)),
+                ms(percentile(&run.answered, 0.99)),
+                run.rss_start,
+                run.rss_end
             );
             if latencies.len() != run.expected {
                 println!(

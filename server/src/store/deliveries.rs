@@ -781,13 +781,10 @@ struct AttemptRow {
 /// (placeholders in order of first appearance, as in `entries::sql`).
 #[allow(async_fn_in_trait)]
 trait AttemptWrites {
-    async fn insert_attempt(&mut self, row: &AttemptRow) -> Result<(), StoreError>;
-    /// Returns the rows updated: 0 when the lease is no longer ours.
-    async fn update_delivery(
-        &mut self,
-        row: &AttemptRow,
-        change: DeliveryChange,
-    ) -> Result<u64, StoreError>;
+    async fn insert_attempts(&mut self, rows: &[AttemptRow]) -> Result<(), StoreError>;
+    /// Applies each row's change where the lease is still the one it was sent under; the
+    /// ids of the deliveries whose lease was no longer theirs.
+    async fn update_deliveries(&mut self, rows: &[AttemptRow]) -> Result<Vec<i64>, StoreError>;
     async fn extend_run(&mut self, endpoint_id: i64, run: &FailureRun) -> Result<(), StoreError>;
     /// Disables the endpoint if `reason` allows it now; what it was, if it was.
     async fn disable(
@@ -805,6 +802,28 @@ struct DeliveryChange {
     status: &'static str,
     next_attempt_at: Option<i64>,
     delivered_at: Option<i64>,
+}
+
+impl DeliveryChange {
+    fn after(next: DeliveryNext) -> Self {
+        match next {
+            DeliveryNext::Delivered { at } => Self {
+                status: "delivered",
+                next_attempt_at: None,
+                delivered_at: Some(at),
+            },
+            DeliveryNext::RetryAt(at) => Self {
+                status: "pending",
+                next_attempt_at: Some(at),
+                delivered_at: None,
+            },
+            DeliveryNext::GiveUp => Self {
+                status: "failed",
+                next_attempt_at: None,
+                delivered_at: None,
+            },
+        }
+    }
 }
 
 /// An endpoint as [`AttemptWrites::disable`] left it.
@@ -847,11 +866,11 @@ pub(super) mod attempt_sql {
 }
 
 impl AttemptWrites for WriteTx<'_> {
-    async fn insert_attempt(&mut self, row: &AttemptRow) -> Result<(), StoreError> {
-        let outcome = &row.outcome;
-        self.tx
-            .prepare_cached(attempt_sql::INSERT)?
-            .execute(rusqlite::params![
+    async fn insert_attempts(&mut self, rows: &[AttemptRow]) -> Result<(), StoreError> {
+        let mut statement = self.tx.prepare_cached(attempt_sql::INSERT)?;
+        for row in rows {
+            let outcome = &row.outcome;
+            statement.execute(rusqlite::params![
                 row.delivery_id,
                 outcome.started_at,
                 outcome.status_code.map(i64::from),
@@ -862,25 +881,27 @@ impl AttemptWrites for WriteTx<'_> {
                 i64::from(outcome.batch_size),
                 outcome.batch_delivery_id,
             ])?;
+        }
         Ok(())
     }
 
-    async fn update_delivery(
-        &mut self,
-        row: &AttemptRow,
-        change: DeliveryChange,
-    ) -> Result<u64, StoreError> {
-        let updated = self
-            .tx
-            .prepare_cached(attempt_sql::UPDATE_DELIVERY)?
-            .execute(rusqlite::params![
+    async fn update_deliveries(&mut self, rows: &[AttemptRow]) -> Result<Vec<i64>, StoreError> {
+        let mut statement = self.tx.prepare_cached(attempt_sql::UPDATE_DELIVERY)?;
+        let mut lease_lost = Vec::new();
+        for row in rows {
+            let change = DeliveryChange::after(row.next);
+            let updated = statement.execute(rusqlite::params![
                 change.status,
                 change.next_attempt_at,
                 change.delivered_at,
                 row.delivery_id,
                 row.lease_until,
             ])?;
-        Ok(updated as u64)
+            if updated != 1 {
+                lease_lost.push(row.delivery_id);
+            }
+        }
+        Ok(lease_lost)
     }
 
     async fn extend_run(&mut self, endpoint_id: i64, run: &FailureRun) -> Result<(), StoreError> {
@@ -926,38 +947,91 @@ impl AttemptWrites for WriteTx<'_> {
     }
 }
 
+/// Attempts recorded on PostgreSQL: each batch in two statements over arrays, not two round
+/// trips per attempt.
 impl AttemptWrites for PgWriteTx {
-    async fn insert_attempt(&mut self, row: &AttemptRow) -> Result<(), StoreError> {
-        let outcome = &row.outcome;
-        sqlx::query(attempt_sql::INSERT)
-            .bind(row.delivery_id)
-            .bind(outcome.started_at)
-            .bind(outcome.status_code.map(i64::from))
-            .bind(outcome.latency_ms)
-            .bind(outcome.error_kind)
-            .bind(&outcome.response_snippet)
-            .bind(&outcome.request)
-            .bind(i64::from(outcome.batch_size))
-            .bind(outcome.batch_delivery_id)
-            .execute(self.connection())
-            .await?;
+    async fn insert_attempts(&mut self, rows: &[AttemptRow]) -> Result<(), StoreError> {
+        let column = |value: fn(&AttemptRow) -> Option<i64>| -> Vec<Option<i64>> {
+            rows.iter().map(value).collect()
+        };
+        sqlx::query(
+            "INSERT INTO attempts (delivery_id, started_at, status_code, latency_ms, error_kind,
+                                   response_snippet, request, batch_size, batch_delivery_id)
+             SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::BIGINT[], $4::BIGINT[], $5::TEXT[],
+                                  $6::TEXT[], $7::TEXT[], $8::BIGINT[], $9::BIGINT[])",
+        )
+        .bind(column(|row| Some(row.delivery_id)))
+        .bind(column(|row| Some(row.outcome.started_at)))
+        .bind(column(|row| row.outcome.status_code.map(i64::from)))
+        .bind(column(|row| Some(row.outcome.latency_ms)))
+        .bind(
+            rows.iter()
+                .map(|row| row.outcome.error_kind)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|row| row.outcome.response_snippet.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|row| row.outcome.request.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .bind(column(|row| Some(i64::from(row.outcome.batch_size))))
+        .bind(column(|row| row.outcome.batch_delivery_id))
+        .execute(self.connection())
+        .await?;
         Ok(())
     }
 
-    async fn update_delivery(
-        &mut self,
-        row: &AttemptRow,
-        change: DeliveryChange,
-    ) -> Result<u64, StoreError> {
-        Ok(sqlx::query(attempt_sql::UPDATE_DELIVERY)
-            .bind(change.status)
-            .bind(change.next_attempt_at)
-            .bind(change.delivered_at)
-            .bind(row.delivery_id)
-            .bind(row.lease_until)
-            .execute(self.connection())
-            .await?
-            .rows_affected())
+    async fn update_deliveries(&mut self, rows: &[AttemptRow]) -> Result<Vec<i64>, StoreError> {
+        let changes: Vec<DeliveryChange> = rows
+            .iter()
+            .map(|row| DeliveryChange::after(row.next))
+            .collect();
+        let updated: HashSet<i64> = sqlx::query_scalar(
+            "UPDATE deliveries d SET
+                 status = u.status,
+                 n_attempts = d.n_attempts + 1,
+                 next_attempt_at = COALESCE(u.next_attempt_at, d.next_attempt_at),
+                 delivered_at = u.delivered_at,
+                 lease_until = NULL
+             FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::BIGINT[], $4::BIGINT[], $5::BIGINT[])
+                  AS u (status, next_attempt_at, delivered_at, id, lease_until)
+             WHERE d.id = u.id AND d.lease_until = u.lease_until
+             RETURNING d.id",
+        )
+        .bind(
+            changes
+                .iter()
+                .map(|change| change.status)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            changes
+                .iter()
+                .map(|change| change.next_attempt_at)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            changes
+                .iter()
+                .map(|change| change.delivered_at)
+                .collect::<Vec<_>>(),
+        )
+        .bind(rows.iter().map(|row| row.delivery_id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|row| row.lease_until).collect::<Vec<_>>())
+        .fetch_all(self.connection())
+        .await?
+        .into_iter()
+        .collect();
+        Ok(rows
+            .iter()
+            .map(|row| row.delivery_id)
+            .filter(|id| !updated.contains(id))
+            .collect())
     }
 
     async fn extend_run(&mut self, endpoint_id: i64, run: &FailureRun) -> Result<(), StoreError> {
@@ -998,28 +1072,9 @@ async fn record_attempt_rows(
     let mut recorded = Recorded::default();
     let mut runs: Vec<(i64, FailureRun)> = Vec::new();
     let mut to_disable: Vec<(i64, DisabledReason)> = Vec::new();
+    tx.insert_attempts(rows).await?;
+    recorded.lease_lost = tx.update_deliveries(rows).await?;
     for row in rows {
-        tx.insert_attempt(row).await?;
-        let change = match row.next {
-            DeliveryNext::Delivered { at } => DeliveryChange {
-                status: "delivered",
-                next_attempt_at: None,
-                delivered_at: Some(at),
-            },
-            DeliveryNext::RetryAt(at) => DeliveryChange {
-                status: "pending",
-                next_attempt_at: Some(at),
-                delivered_at: None,
-            },
-            DeliveryNext::GiveUp => DeliveryChange {
-                status: "failed",
-                next_attempt_at: None,
-                delivered_at: None,
-            },
-        };
-        if tx.update_delivery(row, change).await? != 1 {
-            recorded.lease_lost.push(row.delivery_id);
-        }
         let index = match runs.iter().position(|(id, _)| *id == row.endpoint_id) {
             Some(index) => index,
             None => {
