@@ -1141,7 +1141,7 @@ mod tests {
     fn registered(handoff: &Handoff) -> HandedOff {
         let (sender, receiver) = mpsc::unbounded_channel();
         let busy = Arc::new(BusyEndpoints::default());
-        *handoff.dispatcher.lock().unwrap() = Some(Arc::new(Dispatcher {
+        *handoff.dispatcher.lock().expect("not poisoned") = Some(Arc::new(Dispatcher {
             lease_ms: 1_000,
             sender,
             busy: Arc::clone(&busy),
@@ -1182,7 +1182,7 @@ mod tests {
         let got: Vec<i64> = handed_off
             .receiver
             .try_recv()
-            .unwrap()
+            .expect("one commit's deliveries were handed off")
             .iter()
             .map(|delivery| delivery.id)
             .collect();
