@@ -13,7 +13,7 @@ use server::delivery::Step;
 use tests::receiver::Recorded;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::helpers::{PATIENCE, TestApp, entry_body, spawn_app_with};
+use crate::helpers::{PATIENCE, ScriptedReceiver, TestApp, entry_body, spawn_app_with};
 
 const OPERATOR_KEY: &str = "operator-key-for-the-tests-0123456789";
 const MINUTE: i64 = 60_000;
@@ -1400,6 +1400,38 @@ async fn a_receiver_that_hangs_times_out() {
     );
     let kind: Option<String> = server::with_pool!(app.store.pool(), pool => sqlx::query_scalar("SELECT error_kind FROM attempts").fetch_one(pool).await.unwrap());
     assert_eq!(kind.as_deref(), Some("timeout"));
+}
+
+#[tokio::test]
+async fn an_endpoints_own_concurrency_cap_holds_while_another_endpoint_gets_everything() {
+    let slow = ScriptedReceiver::start(true).await;
+    let app = spawn_app_with(|config| {
+        config.webhook = None;
+        config.deliver_in_background = true;
+    })
+    .await;
+    let key = app.setup().await;
+    create(&app, &key, json!({"name": "Slow", "events": ["entry.created"], "url": slow.url(), "max_concurrency": 2})).await;
+    create(
+        &app,
+        &key,
+        json!({"name": "Fast", "events": ["entry.created"], "url": app.receiver.url()}),
+    )
+    .await;
+    for n in 1..=5 {
+        post(&app, n).await;
+    }
+    // Every delivery has been taken up once the fast endpoint has them all.
+    app.receiver.wait_for(5, PATIENCE).await;
+    slow.wait_in_flight(2).await;
+    assert_eq!(
+        slow.webhook_ids().len(),
+        2,
+        "two open, the rest wait their turn"
+    );
+    slow.release();
+    slow.wait_for(5).await;
+    assert_eq!(slow.max_in_flight(), 2);
 }
 
 #[tokio::test]
