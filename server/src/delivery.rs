@@ -16,12 +16,13 @@
 //! recorded as part of that attempt), a concurrency cap and a rate limit ([`RateGate`]).
 //!
 //! [`DeliveryWorker::try_next`] does one step with a clock passed in, so tests drive it;
-//! [`spawn_background`] runs the same parts with the real clock, woken by new entries: a
-//! dispatcher claims due deliveries in batches and sends them concurrently (at most
-//! `concurrency` at once, and each endpoint's cap), and a recorder writes the outcomes a
-//! batch per transaction. Must not block the request path: ingest only queues rows and
-//! notifies. A failed send is data (an attempt row), not an error; only the database can make
-//! a step fail.
+//! [`spawn_background`] runs the same parts with the real clock: a dispatcher takes the
+//! deliveries handed to it as their entries commit (written already leased to it, so no claim
+//! stands between an entry and its webhook), claims the rest in batches, and sends them
+//! concurrently (at most `concurrency` at once, and each endpoint's cap); a recorder writes
+//! the outcomes a batch per transaction, off the path. Must not block the request path:
+//! ingest only writes rows, hands them over and notifies. A failed send is data (an attempt
+//! row), not an error; only the database can make a step fail.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry as MapEntry;
