@@ -16,7 +16,8 @@ use rusqlite::{OptionalExtension as _, params};
 use sha2::{Digest as _, Sha256};
 
 use super::campaigns::parse_column;
-use super::{Store, StoreError, WriteTx, to_u32, with_pool};
+use super::deliveries::Leases;
+use super::{ClaimedDelivery, Store, StoreError, WriteTx, to_u32, with_pool};
 use crate::fraud::{CountCaps, Decision, Reason};
 
 /// Details (question → answer) as stored in `contestants.details`.
@@ -407,7 +408,9 @@ pub trait EntryWrites {
     async fn insert_entry(&mut self, new: &NewEntry<'_>) -> Result<Option<EntryId>, StoreError>;
     /// The enabled endpoints, with what they subscribe to ([`SubscribedEndpoint::takes`]).
     async fn enabled_endpoints(&mut self) -> Result<Vec<SubscribedEndpoint>, StoreError>;
-    /// Queues one delivery, due at once or held until `new.held_until`.
+    /// Queues one delivery, due at once or held until `new.held_until`. One due at once is
+    /// leased to this process's dispatcher when one runs (see [`Store::hand_off_deliveries`])
+    /// and handed to it when the transaction commits.
     async fn insert_delivery(&mut self, new: &NewDelivery<'_>) -> Result<(), StoreError>;
 }
 
@@ -613,18 +616,26 @@ impl EntryWrites for WriteTx<'_> {
 
     async fn insert_delivery(&mut self, new: &NewDelivery<'_>) -> Result<(), StoreError> {
         let (status, due) = new.status_and_due();
-        self.tx
-            .prepare_cached(sql::INSERT_DELIVERY)?
-            .execute(params![
-                new.webhook_id.as_str(),
-                new.endpoint_id,
-                new.entry_id.0,
-                new.event_type.as_str(),
-                new.body,
-                status,
-                due,
-                new.now,
-            ])?;
+        let lease = new.lease_until(&self.leases);
+        let (id, lease_until, endpoint_version): (i64, Option<i64>, i64) =
+            self.tx.prepare_cached(sql::INSERT_DELIVERY)?.query_row(
+                params![
+                    new.webhook_id.as_str(),
+                    new.endpoint_id,
+                    new.entry_id.0,
+                    new.event_type.as_str(),
+                    new.body,
+                    status,
+                    due,
+                    lease,
+                    new.now,
+                ],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )?;
+        if let Some(lease_until) = lease_until {
+            self.leases
+                .leased(new.handed_off(id, lease_until, endpoint_version));
+        }
         Ok(())
     }
 }
@@ -772,10 +783,16 @@ pub(super) mod sql {
     pub const ENABLED_ENDPOINTS: &str =
         "SELECT id, events, workspace_id, campaign_ids FROM endpoints WHERE enabled ORDER BY id";
 
+    /// A new delivery, leased until `$8` for this process's dispatcher (or not, when NULL),
+    /// except to an endpoint that keeps strict order: only a claim may take its queue's head.
     pub const INSERT_DELIVERY: &str =
         "INSERT INTO deliveries (webhook_id, endpoint_id, entry_id, event_type, body, status,
                                  n_attempts, next_attempt_at, lease_until, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, NULL, $8)";
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7,
+                 CASE WHEN (SELECT ep.strict_order FROM endpoints ep WHERE ep.id = $2) THEN NULL ELSE $8 END,
+                 $9)
+         RETURNING id, lease_until,
+                   (SELECT ep.version FROM endpoints ep WHERE ep.id = deliveries.endpoint_id) AS endpoint_version";
 
     /// Every statement above, for the test of their placeholders.
     #[cfg(test)]
@@ -813,6 +830,34 @@ impl NewDelivery<'_> {
         match self.held_until {
             Some(due) => ("held", due),
             None => ("pending", self.now),
+        }
+    }
+
+    /// The lease to write it with: only a delivery due at once goes to the dispatcher.
+    pub(super) fn lease_until(&self, leases: &Leases) -> Option<i64> {
+        self.held_until
+            .is_none()
+            .then(|| leases.lease_until(self.endpoint_id, self.now))
+            .flatten()
+    }
+
+    /// The delivery as the dispatcher gets it, written as row `id` with `lease_until`.
+    pub(super) fn handed_off(
+        &self,
+        id: i64,
+        lease_until: i64,
+        endpoint_version: i64,
+    ) -> ClaimedDelivery {
+        ClaimedDelivery {
+            id,
+            webhook_id: self.webhook_id.clone(),
+            endpoint_id: self.endpoint_id,
+            event_type: self.event_type.as_str().to_owned(),
+            body: self.body.to_owned(),
+            n_attempts: 0,
+            lease_until,
+            due_at: self.now,
+            endpoint_version,
         }
     }
 }

@@ -39,8 +39,8 @@ pub use campaigns::{CampaignRecord, EntryMethodRecord, KeyTaken, NewCampaign, Ne
 pub use connectors::{AuthConnectorRecord, ConnectorWrite, DeleteConnector};
 pub use contestants::{ContestantRow, EntryFilter, EntryRow, VerdictChanged};
 pub use deliveries::{
-    AttemptOutcome, Claim, ClaimedDelivery, DeliveryNext, DisableRule, DisabledEndpoint,
-    DisabledReason, FinishedAttempt, Recorded, Released,
+    AttemptOutcome, BusyEndpoints, Claim, ClaimedDelivery, DeliveryNext, DisableRule,
+    DisabledEndpoint, DisabledReason, FinishedAttempt, HandedOff, Recorded, Released,
 };
 pub use endpoints::{AttemptStats, EndpointRecord, EndpointSettings, ManagedEndpoint};
 pub use entries::{
@@ -50,7 +50,7 @@ pub use entries::{
 };
 pub use health::ReadinessError;
 pub use history::{AttemptRecord, DeliveryFilter, DeliveryRecord};
-pub use postgres::PgWriteTx;
+pub use postgres::{PgEntries, PgWriteTx};
 pub use streams::{ConversionRow, NewConversion, NewStream, RecentEntry, Stored, StreamRecord};
 pub use uploads::{CouponCounts, UploadRow};
 pub use workspaces::{API_KEY_PREFIX, ApiKeyRecord, Authenticated, CreatedApiKey, WorkspaceRecord};
@@ -145,6 +145,8 @@ pub struct Store {
     /// SQLite only: every write that must not wait on the pool's locks goes through it.
     writer: Option<EntryWriter>,
     campaigns: Arc<CampaignCache>,
+    /// This process's delivery dispatcher, if one runs: new due deliveries go to it leased.
+    handoff: Arc<deliveries::Handoff>,
 }
 
 /// Where the entry write path runs, for [`crate::ingest`].
@@ -153,7 +155,7 @@ pub enum EntryPath<'a> {
     /// Each group runs on the writer thread, synchronously, in one transaction.
     Sqlite(&'a EntryWriter),
     /// Each group runs in one transaction on a pool connection; several at once.
-    Postgres(&'a PgPool),
+    Postgres(PgEntries<'a>),
 }
 
 impl Store {
@@ -185,11 +187,13 @@ impl Store {
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        let writer = EntryWriter::start(options.get_filename())?;
+        let handoff = Arc::default();
+        let writer = EntryWriter::start(options.get_filename(), Arc::clone(&handoff))?;
         Ok(Self {
             pool: Pool::Sqlite(pool),
             writer: Some(writer),
             campaigns: Arc::default(),
+            handoff,
         })
     }
 
@@ -205,13 +209,14 @@ impl Store {
             pool: Pool::Postgres(pool),
             writer: None,
             campaigns: Arc::default(),
+            handoff: Arc::default(),
         })
     }
 
     /// Where entries are written.
     pub fn entry_path(&self) -> EntryPath<'_> {
         match (&self.pool, &self.writer) {
-            (Pool::Postgres(pool), _) => EntryPath::Postgres(pool),
+            (Pool::Postgres(pool), _) => EntryPath::Postgres(PgEntries::new(pool, &self.handoff)),
             (Pool::Sqlite(_), Some(writer)) => EntryPath::Sqlite(writer),
             (Pool::Sqlite(_), None) => unreachable!("a SQLite store always has its writer"),
         }

@@ -15,7 +15,7 @@ use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::pin::pin;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::task::{Context, Poll, Waker};
 use std::thread;
 
@@ -23,6 +23,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use tokio::sync::oneshot;
 use tracing::error;
 
+use super::deliveries::{Handoff, Leases, release_leases_on};
 use super::{BUSY_TIMEOUT, StoreError};
 
 /// Prepared statements kept per connection; more than the write path uses.
@@ -45,32 +46,36 @@ enum Message {
 #[derive(Debug, Clone)]
 pub struct EntryWriter {
     messages: mpsc::Sender<Message>,
+    /// Where the deliveries its transactions lease go once they commit.
+    handoff: Arc<Handoff>,
 }
 
 impl EntryWriter {
     /// Opens `path` with the pool's settings (WAL, `synchronous=FULL`, busy timeout, foreign
     /// keys) and starts the thread. The schema must already be migrated.
-    pub(super) fn start(path: &Path) -> Result<Self, StoreError> {
+    pub(super) fn start(path: &Path, handoff: Arc<Handoff>) -> Result<Self, StoreError> {
         let connection = open(path)?;
         let (messages, received) = mpsc::channel();
         thread::Builder::new()
             .name("hookline-entry-writer".to_owned())
             .spawn(move || run(connection, received))
             .map_err(StoreError::WriterThread)?;
-        Ok(Self { messages })
+        Ok(Self { messages, handoff })
     }
 
     /// Runs `work` in one transaction on the writer thread: `BEGIN IMMEDIATE`, `work`, then
     /// `COMMIT` if it returned `Ok` (durable when this returns), `ROLLBACK` if it returned
     /// `Err`. [`StoreError::NotCommitted`] if the writer has stopped or `work` panicked.
+    /// Deliveries `work` leased are handed to the dispatcher right after the commit.
     pub async fn write<R: Send + 'static>(
         &self,
         work: impl FnOnce(&mut WriteTx<'_>) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<R, StoreError> {
         let (answer, answered) = oneshot::channel();
+        let handoff = Arc::clone(&self.handoff);
         let work: Work = Box::new(move |connection| {
             // The caller may have gone away; what was written stays written.
-            let _ = answer.send(transaction(connection, work));
+            let _ = answer.send(transaction(connection, &handoff, work));
         });
         self.messages
             .send(Message::Write(work))
@@ -111,12 +116,15 @@ impl EntryWriter {
 #[derive(Debug)]
 pub struct WriteTx<'conn> {
     pub(super) tx: rusqlite::Transaction<'conn>,
+    /// Deliveries written leased to the dispatcher, handed off at the commit.
+    pub(super) leases: Leases,
 }
 
 impl WriteTx<'_> {
     /// Marks the start of one entry's writes, so they can be undone alone.
     pub fn savepoint(&mut self) -> Result<(), StoreError> {
         self.tx.prepare_cached("SAVEPOINT entry")?.execute([])?;
+        self.leases.savepoint();
         Ok(())
     }
 
@@ -130,6 +138,7 @@ impl WriteTx<'_> {
     pub fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
         self.tx.prepare_cached("ROLLBACK TO entry")?.execute([])?;
         self.tx.prepare_cached("RELEASE entry")?.execute([])?;
+        self.leases.rollback_to_savepoint();
         Ok(())
     }
 }
@@ -191,16 +200,27 @@ fn run(mut connection: Connection, messages: mpsc::Receiver<Message>) {
     }
 }
 
-/// `BEGIN IMMEDIATE`, `work`, `COMMIT`; dropping the transaction on `Err` rolls it back.
+/// `BEGIN IMMEDIATE`, `work`, `COMMIT`, then the hand-off of what it leased; dropping the
+/// transaction on `Err` rolls it back (and nothing is handed off).
 fn transaction<R>(
     connection: &mut Connection,
+    handoff: &Handoff,
     work: impl FnOnce(&mut WriteTx<'_>) -> Result<R, StoreError>,
 ) -> Result<R, StoreError> {
-    let mut tx = WriteTx {
-        tx: connection.transaction_with_behavior(TransactionBehavior::Immediate)?,
+    let (done, leases) = {
+        let mut tx = WriteTx {
+            tx: connection.transaction_with_behavior(TransactionBehavior::Immediate)?,
+            leases: handoff.leases(),
+        };
+        let done = work(&mut tx)?;
+        let WriteTx { tx, leases } = tx;
+        tx.commit()?;
+        (done, leases)
     };
-    let done = work(&mut tx)?;
-    tx.tx.commit()?;
+    let unsent = leases.hand_off();
+    if !unsent.is_empty() {
+        release_leases_on(connection, &unsent);
+    }
     Ok(done)
 }
 
