@@ -33,6 +33,8 @@ use server::config::WebhookSetting;
 use server::{Application, Config};
 
 fn main() {
+    // The server's errors (a failing group says why), to stderr.
+    server::logs::init(server::config::LogFormat::Text, "error").unwrap();
     let postgres = std::env::var("HOOKLINE_BENCH_POSTGRES_URL")
         .ok()
         .filter(|url| !url.is_empty());
@@ -216,15 +218,23 @@ async fn post_entries(
             let response = sender.send_request(request).await?;
             let status = response.status();
             // Read the whole answer, as a widget does.
-            response.into_body().collect().await?;
-            Ok::<_, hyper::Error>(status)
+            let body = response.into_body().collect().await?.to_bytes();
+            Ok::<_, hyper::Error>((status, body))
         }
         .await;
         match answered {
-            Ok(status) if status == hyper::StatusCode::CREATED => {
+            Ok((status, _)) if status == hyper::StatusCode::CREATED => {
                 tally.latencies.push(sent.elapsed())
             }
-            Ok(_) => tally.failures += 1,
+            Ok((status, body)) => {
+                if tally.failures == 0 && client == 0 {
+                    eprintln!(
+                        "a post was answered {status}: {}",
+                        String::from_utf8_lossy(&body)
+                    );
+                }
+                tally.failures += 1;
+            }
             Err(_) => {
                 tally.failures += 1;
                 break;

@@ -334,9 +334,13 @@ impl Ingest {
         post: &EntryPost,
         public_url: &str,
     ) -> Result<Option<Recorded>, IngestError> {
+        // Keys are the contestant's: a retry carries the email its first post did.
+        let Ok(email) = normalize_email(&post.request.email) else {
+            return Ok(None);
+        };
         let Some(entry) = self
             .store
-            .entry_by_idempotency_key(campaign.id, &post.request.idempotency_key)
+            .entry_by_idempotency_key(campaign.id, &email, &post.request.idempotency_key)
             .await?
         else {
             return Ok(None);
@@ -505,54 +509,108 @@ async fn commit_and_answer(
 /// One transaction for the whole group: on SQLite on the store's entry writer thread, on
 /// PostgreSQL on a pool connection. The outcomes come back in the group's order once the
 /// transaction has committed.
+///
+/// First without savepoints ([`Undo::Group`]); should an entry fail after it began writing,
+/// that transaction is rolled back and the group written again with a savepoint per entry
+/// ([`Undo::PerEntry`]), where it is undone alone.
 async fn write_group(
     store: &Store,
     entries: Vec<PendingEntry>,
 ) -> Result<Vec<Outcome>, StoreError> {
+    let entries = Arc::new(entries);
+    match write_group_once(store, &entries, Undo::Group).await {
+        Err(StoreError::GroupUndone) => write_group_once(store, &entries, Undo::PerEntry).await,
+        written => written,
+    }
+}
+
+async fn write_group_once(
+    store: &Store,
+    entries: &Arc<Vec<PendingEntry>>,
+    undo: Undo,
+) -> Result<Vec<Outcome>, StoreError> {
     match store.entry_path() {
         EntryPath::Sqlite(writer) => {
+            let entries = Arc::clone(entries);
             writer
-                .write(move |tx| run_ready(write_entries(tx, &entries)))
+                .write(move |tx| run_ready(write_entries(tx, &entries, undo)))
                 .await
         }
         EntryPath::Postgres(pool) => {
             let mut tx = PgWriteTx::begin(pool).await?;
-            let outcomes = write_entries(&mut tx, &entries).await?;
+            let outcomes = write_entries(&mut tx, entries, undo).await?;
             tx.commit().await?;
             Ok(outcomes)
         }
     }
 }
 
-/// Each entry in its own savepoint, so an entry that fails (or whose idempotency key turns
-/// out taken, or that a rule refuses) is undone alone; an error here fails the whole group.
+/// How the entries of a group are undone, should one fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Undo {
+    /// No savepoints (each costs a copy of every page the entry changes, and on PostgreSQL
+    /// two round trips): every entry is checked before its first write, so a refused one
+    /// writes nothing. One that fails after it began writing fails the group with
+    /// [`StoreError::GroupUndone`], and its transaction is rolled back.
+    Group,
+    /// Each entry in its own savepoint, undone alone; tried once more after a deadlock or
+    /// [`StoreError::Contended`].
+    PerEntry,
+}
+
+/// Writes each entry of the group (see [`Undo`] for what a failing one undoes); an error
+/// here fails the whole group.
 ///
 /// Contestants are written in (campaign, email) order whatever the order of arrival, so two
 /// groups written at once (PostgreSQL) take their contestants' row locks in the same order.
 /// Crediting a referrer locks a second contestant out of that order: should two groups then
-/// deadlock, PostgreSQL undoes one entry's savepoint, which is tried once more.
+/// deadlock, PostgreSQL undoes the entry, which is tried once more.
 async fn write_entries(
     tx: &mut impl EntryWrites,
     entries: &[PendingEntry],
+    undo: Undo,
 ) -> Result<Vec<Outcome>, StoreError> {
     let mut order: Vec<usize> = (0..entries.len()).collect();
     order.sort_by_key(|&index| (entries[index].campaign.id, entries[index].email.as_str()));
     let mut subscribers = Subscribers::default();
     let mut outcomes: Vec<Option<Outcome>> = entries.iter().map(|_| None).collect();
     for index in order {
-        let mut tries = 0;
-        let outcome = loop {
-            tries += 1;
-            tx.savepoint().await?;
-            let outcome = insert(tx, &mut subscribers, &entries[index]).await;
-            if matches!(outcome, Ok(Written::Created(_))) {
-                tx.release_savepoint().await?;
-                break outcome;
-            }
-            tx.rollback_to_savepoint().await?;
-            match &outcome {
-                Err(error) if tries < 2 && is_deadlock(error) => {}
-                _ => break outcome,
+        let entry = &entries[index];
+        let outcome = match undo {
+            Undo::Group => match check(tx, entry).await {
+                Ok(Checked::Done(written)) => Ok(written),
+                Ok(Checked::Passed(before)) => match insert(tx, &mut subscribers, entry, before)
+                    .await
+                {
+                    Ok(created @ Written::Created(_)) => Ok(created),
+                    // It wrote something: only the whole transaction can undo it.
+                    _ => return Err(StoreError::GroupUndone),
+                },
+                // On PostgreSQL a failed statement fails the transaction.
+                Err(_) => return Err(StoreError::GroupUndone),
+            },
+            Undo::PerEntry => {
+                let mut tries = 0;
+                loop {
+                    tries += 1;
+                    tx.savepoint().await?;
+                    let outcome = match check(tx, entry).await {
+                        Ok(Checked::Done(written)) => Ok(written),
+                        Ok(Checked::Passed(before)) => {
+                            insert(tx, &mut subscribers, entry, before).await
+                        }
+                        Err(error) => Err(error),
+                    };
+                    if matches!(outcome, Ok(Written::Created(_))) {
+                        tx.release_savepoint().await?;
+                        break outcome;
+                    }
+                    tx.rollback_to_savepoint().await?;
+                    match &outcome {
+                        Err(error) if tries < 2 && worth_another_try(error) => {}
+                        _ => break outcome,
+                    }
+                }
             }
         };
         outcomes[index] = Some(outcome);
@@ -561,6 +619,12 @@ async fn write_entries(
         .into_iter()
         .map(|outcome| outcome.unwrap_or(Err(StoreError::NotCommitted)))
         .collect())
+}
+
+/// Whether an entry that failed this way may pass if tried again at once: another
+/// transaction got in its way, and has finished.
+fn worth_another_try(error: &StoreError) -> bool {
+    matches!(error, StoreError::Contended) || is_deadlock(error)
 }
 
 /// Whether PostgreSQL broke a deadlock by failing this statement.
@@ -631,26 +695,81 @@ fn valid_hint(
     (id == contestant.id && token_hash(secret) == stored).then(|| hint.clone())
 }
 
-/// One entry's writes.
+/// What an entry's checks found, before it writes anything.
+enum Checked {
+    /// Refused, or its idempotency key was used before (a retry): nothing was written.
+    Done(Written),
+    /// It may be written.
+    Passed(Before),
+}
+
+/// The entry's contestant as stored before it (`None`: a new one), and what they had done.
+struct Before {
+    contestant: Option<ContestantRecord>,
+    completed: Vec<Completion>,
+}
+
+/// The checks that need the contestant's past, made before any write (reads only): whether
+/// the idempotency key was used (a retry), the entry rules that depend on what they did, then
+/// the value's. On PostgreSQL the read locks the contestant's row, so this holds until the
+/// commit.
+async fn check(tx: &mut impl EntryWrites, entry: &PendingEntry) -> Result<Checked, StoreError> {
+    let campaign = &entry.campaign;
+    let method = &campaign.entry_methods[entry.method_index];
+    let contestant = tx.find_contestant(campaign.id, &entry.email).await?;
+    let completed = match &contestant {
+        Some(contestant) => {
+            if tx
+                .key_taken(contestant.id, &entry.request.idempotency_key)
+                .await?
+            {
+                return Ok(Checked::Done(Written::KeyTaken));
+            }
+            tx.completions(contestant.id).await?
+        }
+        None => Vec::new(),
+    };
+    if let Err(refused) = rules::may_enter(campaign, method, &completed, entry.now) {
+        return Ok(Checked::Done(Written::Refused(refused)));
+    }
+    if let Err(refused) = &entry.captured {
+        return Ok(Checked::Done(Written::Refused(refused.clone())));
+    }
+    Ok(Checked::Passed(Before {
+        contestant,
+        completed,
+    }))
+}
+
+/// One entry's writes, once [`check`] passed it.
 async fn insert(
     tx: &mut impl EntryWrites,
     subscribers: &mut Subscribers,
     entry: &PendingEntry,
+    before: Before,
 ) -> Result<Written, StoreError> {
     let campaign = &entry.campaign;
     let request = &entry.request;
     let now = entry.now;
     let method = &campaign.entry_methods[entry.method_index];
     let client_ip = entry.client_ip.map(|ip| ip.to_canonical());
-    let details = match &entry.captured {
-        Ok(captured) if captured.detail.is_some() => {
-            Cow::Owned(rules::details_with(&request.details, captured))
-        }
-        _ => Cow::Borrowed(&request.details),
+    let Before {
+        contestant: before,
+        completed,
+    } = before;
+    let captured = match &entry.captured {
+        Ok(captured) => captured,
+        Err(refused) => return Ok(Written::Refused(refused.clone())),
+    };
+    let details = if captured.detail.is_some() {
+        Cow::Owned(rules::details_with(&request.details, captured))
+    } else {
+        Cow::Borrowed(&request.details)
     };
     let fresh = Fresh::new();
     let contestant = tx
         .upsert_contestant(&NewContestant {
+            stored: before.as_ref(),
             campaign_id: campaign.id,
             email: &entry.email,
             name: &entry.name,
@@ -663,20 +782,15 @@ async fn insert(
             now,
         })
         .await?;
-    // Their first entry: the upsert made them (every entry adds one action).
-    let is_new = contestant.actions_completed == 1;
-    let completed = if is_new {
-        Vec::new()
-    } else {
-        tx.completions(contestant.id).await?
-    };
-    if let Err(refused) = rules::may_enter(campaign, method, &completed, now) {
-        return Ok(Written::Refused(refused));
+    // Every entry adds one action: anything else means another transaction made or changed
+    // the contestant since they were read (on PostgreSQL a new one has no row to lock).
+    let expected = before
+        .as_ref()
+        .map_or(1, |before| before.actions_completed.saturating_add(1));
+    if contestant.actions_completed != expected {
+        return Err(StoreError::Contended);
     }
-    let captured = match &entry.captured {
-        Ok(captured) => captured,
-        Err(refused) => return Ok(Written::Refused(refused.clone())),
-    };
+    let is_new = before.is_none();
     let token = if contestant.token_hash.as_deref() == Some(fresh.secret_hash.as_str()) {
         keys::token(contestant.id, &fresh.secret)
     } else if let Some(hint) = valid_hint(entry.token_hint.as_ref(), &contestant) {

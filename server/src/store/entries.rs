@@ -74,6 +74,11 @@ pub struct GivenReward {
 /// who had none).
 #[derive(Debug, Clone)]
 pub struct NewContestant<'a> {
+    /// The contestant as [`EntryWrites::find_contestant`] found them before this entry, if
+    /// they were there. SQLite, whose one writer nothing comes between, then updates that row
+    /// or inserts a new one; PostgreSQL upserts either way (another group may insert the same
+    /// contestant meanwhile).
+    pub stored: Option<&'a ContestantRecord>,
     pub campaign_id: i64,
     pub email: &'a str,
     pub name: &'a str,
@@ -202,20 +207,25 @@ pub struct NewDelivery<'a> {
 }
 
 impl Store {
-    /// The entry made earlier in `campaign_id` with `idempotency_key`, if any.
+    /// The entry made earlier in `campaign_id` by the contestant with (normalised) `email`
+    /// with `idempotency_key`, if any.
     pub async fn entry_by_idempotency_key(
         &self,
         campaign_id: i64,
+        email: &str,
         idempotency_key: &str,
     ) -> Result<Option<StoredEntry>, StoreError> {
         let row: Option<StoredEntryRow> = with_pool!(&self.pool, pool => {
             sqlx::query_as(
                 "SELECT e.id, e.contestant_id, e.entry_method_id, m.method_type, m.action, e.worth,
                         e.created_at, e.actions_completed, e.total_entries
-                 FROM entries e JOIN entry_methods m ON m.id = e.entry_method_id
-                 WHERE e.campaign_id = $1 AND e.idempotency_key = $2",
+                 FROM contestants c
+                 JOIN entries e ON e.contestant_id = c.id
+                 JOIN entry_methods m ON m.id = e.entry_method_id
+                 WHERE c.campaign_id = $1 AND c.email = $2 AND e.idempotency_key = $3",
             )
             .bind(campaign_id)
+            .bind(email)
             .bind(idempotency_key)
             .fetch_optional(pool)
             .await?
@@ -360,6 +370,21 @@ pub trait EntryWrites {
     async fn release_savepoint(&mut self) -> Result<(), StoreError>;
     /// Undoes the writes since [`Self::savepoint`]; the rest of the transaction stays.
     async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError>;
+    /// The campaign's contestant with this (normalised) email as stored, before anything of
+    /// this entry is written. On PostgreSQL it takes their row lock, so what is read about
+    /// them holds until the commit (a contestant not there yet has no row to lock: see
+    /// [`StoreError::Contended`]).
+    async fn find_contestant(
+        &mut self,
+        campaign_id: i64,
+        email: &str,
+    ) -> Result<Option<ContestantRecord>, StoreError>;
+    /// Whether the contestant has an entry with this idempotency key.
+    async fn key_taken(
+        &mut self,
+        contestant_id: ContestantId,
+        idempotency_key: &str,
+    ) -> Result<bool, StoreError>;
     /// Creates the contestant or updates them, adding one action and `worth` entries; the
     /// details are merged answer by answer. Takes the contestant's row lock.
     async fn upsert_contestant(
@@ -429,15 +454,71 @@ impl EntryWrites for WriteTx<'_> {
         WriteTx::rollback_to_savepoint(self)
     }
 
-    /// Writes first (so the write lock is taken at once), then merges the details.
+    async fn find_contestant(
+        &mut self,
+        campaign_id: i64,
+        email: &str,
+    ) -> Result<Option<ContestantRecord>, StoreError> {
+        self.tx
+            .prepare_cached(&sql::FIND_CONTESTANT)?
+            .query_row(params![campaign_id, email], ContestantColumns::read)
+            .optional()?
+            .map(ContestantColumns::into_stored_record)
+            .transpose()
+    }
+
+    async fn key_taken(
+        &mut self,
+        contestant_id: ContestantId,
+        idempotency_key: &str,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached(sql::KEY_TAKEN)?
+            .query_row(params![contestant_id.0, idempotency_key], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    /// A new contestant is inserted and an existing one updated, rather than upserted:
+    /// `ON CONFLICT DO UPDATE` (like `RETURNING`) makes SQLite keep a statement journal, a copy
+    /// of every page the statement changes, in case it fails halfway.
     async fn upsert_contestant(
         &mut self,
         new: &NewContestant<'_>,
     ) -> Result<ContestantRecord, StoreError> {
-        let columns = self.tx.prepare_cached(&sql::UPSERT_CONTESTANT)?.query_row(
-            params![
+        let Some(stored) = new.stored else {
+            let (details, text) = merge_details("{}", new.details)?;
+            let text = text.unwrap_or_else(|| "{}".to_owned());
+            self.tx.prepare_cached(sql::INSERT_CONTESTANT)?.execute(params![
                 new.campaign_id,
                 new.email,
+                new.name,
+                new.first_name,
+                new.last_name,
+                text,
+                i64::from(new.worth),
+                new.now,
+                new.token_hash,
+                new.referral_code,
+            ])?;
+            return Ok(ContestantRecord {
+                id: ContestantId(self.tx.last_insert_rowid()),
+                email: new.email.to_owned(),
+                name: new.name.to_owned(),
+                first_name: new.first_name.to_owned(),
+                last_name: new.last_name.to_owned(),
+                details,
+                actions_completed: 1,
+                total_entries: new.worth,
+                token_hash: Some(new.token_hash.to_owned()),
+                referral_code: Some(new.referral_code.to_owned()),
+                referrals: 0,
+                reward: None,
+            });
+        };
+        let columns = self.tx.prepare_cached(&sql::UPDATE_CONTESTANT)?.query_row(
+            params![
                 new.name,
                 new.first_name,
                 new.last_name,
@@ -445,6 +526,7 @@ impl EntryWrites for WriteTx<'_> {
                 new.now,
                 new.token_hash,
                 new.referral_code,
+                stored.id.0,
             ],
             ContestantColumns::read,
         )?;
@@ -572,8 +654,10 @@ impl EntryWrites for WriteTx<'_> {
         })
     }
 
+    /// Without `RETURNING` (see [`Self::upsert_contestant`]): the new row's id is the last
+    /// one inserted, and none changed when the key was taken.
     async fn insert_entry(&mut self, new: &NewEntry<'_>) -> Result<Option<EntryId>, StoreError> {
-        let inserted = self.tx.prepare_cached(sql::INSERT_ENTRY)?.query_row(
+        let inserted = self.tx.prepare_cached(sql::INSERT_ENTRY)?.execute(
             params![
                 new.campaign_id,
                 new.contestant_id.0,
@@ -594,9 +678,8 @@ impl EntryWrites for WriteTx<'_> {
                 new.verdict.as_str(),
                 new.upload,
             ],
-            |row| row.get(0),
-        );
-        Ok(inserted.optional()?.map(EntryId))
+        )?;
+        Ok((inserted == 1).then(|| EntryId(self.tx.last_insert_rowid())))
     }
 
     async fn enabled_endpoints(&mut self) -> Result<Vec<SubscribedEndpoint>, StoreError> {
@@ -617,21 +700,27 @@ impl EntryWrites for WriteTx<'_> {
     async fn insert_delivery(&mut self, new: &NewDelivery<'_>) -> Result<(), StoreError> {
         let (status, due) = new.status_and_due();
         let lease = new.lease_until(&self.leases);
-        let (id, lease_until, endpoint_version): (i64, Option<i64>, i64) =
-            self.tx.prepare_cached(sql::INSERT_DELIVERY)?.query_row(
-                params![
-                    new.webhook_id.as_str(),
-                    new.endpoint_id,
-                    new.entry_id.0,
-                    new.event_type.as_str(),
-                    new.body,
-                    status,
-                    due,
-                    lease,
-                    new.now,
-                ],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-            )?;
+        // Without `RETURNING` (see [`Self::upsert_contestant`]); what the dispatcher needs
+        // is read back only for a delivery leased to it.
+        self.tx.prepare_cached(sql::INSERT_DELIVERY)?.execute(params![
+            new.webhook_id.as_str(),
+            new.endpoint_id,
+            new.entry_id.0,
+            new.event_type.as_str(),
+            new.body,
+            status,
+            due,
+            lease,
+            new.now,
+        ])?;
+        if lease.is_none() {
+            return Ok(());
+        }
+        let id = self.tx.last_insert_rowid();
+        let (lease_until, endpoint_version): (Option<i64>, i64) = self
+            .tx
+            .prepare_cached(sql::LEASED_DELIVERY)?
+            .query_row(params![id], |row| Ok((row.get(0)?, row.get(1)?)))?;
         if let Some(lease_until) = lease_until {
             self.leases
                 .leased(new.handed_off(id, lease_until, endpoint_version));
@@ -685,6 +774,43 @@ pub(super) mod sql {
                  updated_at = excluded.updated_at,
                  token_hash = COALESCE(contestants.token_hash, excluded.token_hash),
                  referral_code = COALESCE(contestants.referral_code, excluded.referral_code)
+             RETURNING {CONTESTANT_COLUMNS}"
+        )
+    });
+
+    /// The contestant with an email, before an entry of theirs writes anything.
+    pub static FIND_CONTESTANT: LazyLock<String> = LazyLock::new(|| {
+        format!("SELECT {CONTESTANT_COLUMNS} FROM contestants WHERE campaign_id = $1 AND email = $2")
+    });
+
+    /// [`FIND_CONTESTANT`], locking their row until the commit (several groups write at once).
+    pub static FIND_CONTESTANT_FOR_UPDATE: LazyLock<String> =
+        LazyLock::new(|| format!("{} FOR UPDATE", FIND_CONTESTANT.as_str()));
+
+    /// From the unique index `entries_by_key`.
+    pub const KEY_TAKEN: &str =
+        "SELECT 1 FROM entries WHERE contestant_id = $1 AND idempotency_key = $2";
+
+    /// A new contestant (SQLite, after [`FIND_CONTESTANT`] found none).
+    pub const INSERT_CONTESTANT: &str =
+        "INSERT INTO contestants (campaign_id, email, name, first_name, last_name, details,
+                                  actions_completed, total_entries, created_at, updated_at,
+                                  token_hash, referral_code)
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $8, $9, $10)";
+
+    /// An existing contestant's next entry (SQLite), as [`UPSERT_CONTESTANT`] updates them.
+    pub static UPDATE_CONTESTANT: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "UPDATE contestants SET
+                 name = CASE WHEN $1 <> '' THEN $1 ELSE name END,
+                 first_name = CASE WHEN $1 <> '' THEN $2 ELSE first_name END,
+                 last_name = CASE WHEN $1 <> '' THEN $3 ELSE last_name END,
+                 actions_completed = actions_completed + 1,
+                 total_entries = total_entries + $4,
+                 updated_at = $5,
+                 token_hash = COALESCE(token_hash, $6),
+                 referral_code = COALESCE(referral_code, $7)
+             WHERE id = $8
              RETURNING {CONTESTANT_COLUMNS}"
         )
     });
@@ -777,8 +903,11 @@ pub(super) mod sql {
                               actions_completed, total_entries, created_at,
                               client_ip, fraud_score, fraud_reasons, verdict, upload)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-         ON CONFLICT (campaign_id, idempotency_key) DO NOTHING
-         RETURNING id";
+         ON CONFLICT (contestant_id, idempotency_key) DO NOTHING";
+
+    /// [`INSERT_ENTRY`] with the new row's id, if one was inserted (PostgreSQL).
+    pub static INSERT_ENTRY_RETURNING: LazyLock<String> =
+        LazyLock::new(|| format!("{INSERT_ENTRY} RETURNING id"));
 
     pub const ENABLED_ENDPOINTS: &str =
         "SELECT id, events, workspace_id, campaign_ids FROM endpoints WHERE enabled ORDER BY id";
@@ -790,9 +919,20 @@ pub(super) mod sql {
                                  n_attempts, next_attempt_at, lease_until, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, 0, $7,
                  CASE WHEN (SELECT ep.strict_order FROM endpoints ep WHERE ep.id = $2) THEN NULL ELSE $8 END,
-                 $9)
-         RETURNING id, lease_until,
-                   (SELECT ep.version FROM endpoints ep WHERE ep.id = deliveries.endpoint_id) AS endpoint_version";
+                 $9)";
+
+    /// [`INSERT_DELIVERY`] with what the dispatcher needs of the new row (PostgreSQL).
+    pub static INSERT_DELIVERY_RETURNING: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "{INSERT_DELIVERY}
+             RETURNING id, lease_until,
+                       (SELECT ep.version FROM endpoints ep WHERE ep.id = deliveries.endpoint_id) AS endpoint_version"
+        )
+    });
+
+    /// What the dispatcher needs of a delivery just inserted (SQLite: see `insert_delivery`).
+    pub const LEASED_DELIVERY: &str = "SELECT d.lease_until, ep.version FROM deliveries d
+         JOIN endpoints ep ON ep.id = d.endpoint_id WHERE d.id = $1";
 
     /// Every statement above, for the test of their placeholders.
     #[cfg(test)]
@@ -806,6 +946,11 @@ pub(super) mod sql {
             });
         let mut all = vec![
             UPSERT_CONTESTANT.as_str(),
+            FIND_CONTESTANT.as_str(),
+            FIND_CONTESTANT_FOR_UPDATE.as_str(),
+            INSERT_CONTESTANT,
+            UPDATE_CONTESTANT.as_str(),
+            KEY_TAKEN,
             UPDATE_DETAILS,
             COMPLETIONS,
             SET_TOKEN_HASH,
@@ -816,8 +961,11 @@ pub(super) mod sql {
             TAKE_COUPON_POSTGRES,
             GIVE_REWARD,
             INSERT_ENTRY,
+            INSERT_ENTRY_RETURNING.as_str(),
             ENABLED_ENDPOINTS,
             INSERT_DELIVERY,
+            INSERT_DELIVERY_RETURNING.as_str(),
+            LEASED_DELIVERY,
         ];
         all.extend(ip_counts);
         all

@@ -87,6 +87,16 @@ pub enum StoreError {
     /// writer), or the writer has stopped: nothing of it was kept.
     #[error("the entry could not be committed")]
     NotCommitted,
+    /// Another transaction wrote the same contestant between what an entry read before
+    /// writing and its first write (PostgreSQL, where several groups commit at once): what it
+    /// checked no longer holds, so its writes are undone and it is tried again.
+    #[error("the contestant was written by another transaction meanwhile")]
+    Contended,
+    /// An entry of a group written without savepoints failed after it began writing: only
+    /// the whole transaction can be undone. The group is then written again, each entry in a
+    /// savepoint of its own.
+    #[error("the group must be written again entry by entry")]
+    GroupUndone,
 }
 
 /// Which database a [`Store`] is on, with its pool.

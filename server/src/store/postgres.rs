@@ -108,6 +108,35 @@ impl EntryWrites for PgWriteTx {
         self.run("RELEASE SAVEPOINT entry").await
     }
 
+    async fn find_contestant(
+        &mut self,
+        campaign_id: i64,
+        email: &str,
+    ) -> Result<Option<ContestantRecord>, StoreError> {
+        let columns: Option<ContestantColumns> =
+            sqlx::query_as(sql::FIND_CONTESTANT_FOR_UPDATE.as_str())
+                .bind(campaign_id)
+                .bind(email)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        columns
+            .map(ContestantColumns::into_stored_record)
+            .transpose()
+    }
+
+    async fn key_taken(
+        &mut self,
+        contestant_id: ContestantId,
+        idempotency_key: &str,
+    ) -> Result<bool, StoreError> {
+        let found: Option<i32> = sqlx::query_scalar(sql::KEY_TAKEN)
+            .bind(contestant_id.0)
+            .bind(idempotency_key)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(found.is_some())
+    }
+
     async fn upsert_contestant(
         &mut self,
         new: &NewContestant<'_>,
@@ -240,7 +269,7 @@ impl EntryWrites for PgWriteTx {
     }
 
     async fn insert_entry(&mut self, new: &NewEntry<'_>) -> Result<Option<EntryId>, StoreError> {
-        let id: Option<i64> = sqlx::query_scalar(sql::INSERT_ENTRY)
+        let id: Option<i64> = sqlx::query_scalar(sql::INSERT_ENTRY_RETURNING.as_str())
             .bind(new.campaign_id)
             .bind(new.contestant_id.0)
             .bind(new.entry_method_id.0)
@@ -279,7 +308,7 @@ impl EntryWrites for PgWriteTx {
     async fn insert_delivery(&mut self, new: &NewDelivery<'_>) -> Result<(), StoreError> {
         let (status, due) = new.status_and_due();
         let (id, lease_until, endpoint_version): (i64, Option<i64>, i64) =
-            sqlx::query_as(sql::INSERT_DELIVERY)
+            sqlx::query_as(sql::INSERT_DELIVERY_RETURNING.as_str())
                 .bind(new.webhook_id.as_str())
                 .bind(new.endpoint_id)
                 .bind(new.entry_id.0)
