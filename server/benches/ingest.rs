@@ -32,6 +32,10 @@ use protocol::payload::EventType;
 use server::config::WebhookSetting;
 use server::{Application, Config};
 
+/// The allocator the server binary uses.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     // The server's errors (a failing group says why), to stderr.
     server::logs::init(server::config::LogFormat::Text, "error").unwrap();
@@ -80,12 +84,14 @@ async fn run(postgres: Option<String>) {
             events: vec![EventType::EntryCreated],
         }),
         deliver_in_background: false,
-        // The load comes from one address, faster than any person: no limits.
+        // The load comes faster than any person: no limits.
         rate_limits: server::limits::RateLimitSettings {
             per_ip: None,
             per_campaign: None,
             per_email: None,
         },
+        // Behind a proxy (a load balancer) on loopback, which says who each visitor is.
+        trusted_proxies: server::address::AllowList::loopback(),
         ..Config::default()
     };
     let app = Application::build(config).await.unwrap();
@@ -203,13 +209,17 @@ async fn post_entries(
         // As the widget makes them: `idem_` and 16 random bytes in hex. The email is as
         // random (where it lands in the index is), and new: each entry is a new contestant.
         let (key, email) = (random.next(), random.next());
-        let key_low = random.next();
+        let (key_low, visitor) = (random.next(), random.next());
         let body = format!(
             r#"{{"idempotency_key":"idem_{key:016x}{key_low:016x}","entry_method_id":1,"email":"b{email:016x}@example.com","name":"Bench Mark","consent":true}}"#
         );
         let request = hyper::Request::post("/api/v1/public/campaigns/demo/entries")
             .header(hyper::header::HOST, &authority)
             .header(hyper::header::CONTENT_TYPE, "text/plain;charset=UTF-8")
+            .header(
+                "x-forwarded-for",
+                std::net::Ipv4Addr::from(visitor as u32).to_string(),
+            )
             .body(Full::new(Bytes::from(body)))
             .unwrap();
         let sent = Instant::now();

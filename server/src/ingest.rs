@@ -579,13 +579,13 @@ async fn write_entries(
         let outcome = match undo {
             Undo::Group => match check(tx, entry).await {
                 Ok(Checked::Done(written)) => Ok(written),
-                Ok(Checked::Passed(before)) => match insert(tx, &mut subscribers, entry, before)
-                    .await
-                {
-                    Ok(created @ Written::Created(_)) => Ok(created),
-                    // It wrote something: only the whole transaction can undo it.
-                    _ => return Err(StoreError::GroupUndone),
-                },
+                Ok(Checked::Passed(before)) => {
+                    match insert(tx, &mut subscribers, entry, before).await {
+                        Ok(created @ Written::Created(_)) => Ok(created),
+                        // It wrote something: only the whole transaction can undo it.
+                        _ => return Err(StoreError::GroupUndone),
+                    }
+                }
                 // On PostgreSQL a failed statement fails the transaction.
                 Err(_) => return Err(StoreError::GroupUndone),
             },
@@ -699,8 +699,8 @@ fn valid_hint(
 enum Checked {
     /// Refused, or its idempotency key was used before (a retry): nothing was written.
     Done(Written),
-    /// It may be written.
-    Passed(Before),
+    /// It may be written (boxed: it is most of the size).
+    Passed(Box<Before>),
 }
 
 /// The entry's contestant as stored before it (`None`: a new one), and what they had done.
@@ -735,10 +735,10 @@ async fn check(tx: &mut impl EntryWrites, entry: &PendingEntry) -> Result<Checke
     if let Err(refused) = &entry.captured {
         return Ok(Checked::Done(Written::Refused(refused.clone())));
     }
-    Ok(Checked::Passed(Before {
+    Ok(Checked::Passed(Box::new(Before {
         contestant,
         completed,
-    }))
+    })))
 }
 
 /// One entry's writes, once [`check`] passed it.
@@ -746,7 +746,7 @@ async fn insert(
     tx: &mut impl EntryWrites,
     subscribers: &mut Subscribers,
     entry: &PendingEntry,
-    before: Before,
+    before: Box<Before>,
 ) -> Result<Written, StoreError> {
     let campaign = &entry.campaign;
     let request = &entry.request;
@@ -756,7 +756,7 @@ async fn insert(
     let Before {
         contestant: before,
         completed,
-    } = before;
+    } = *before;
     let captured = match &entry.captured {
         Ok(captured) => captured,
         Err(refused) => return Ok(Written::Refused(refused.clone())),

@@ -490,18 +490,20 @@ impl EntryWrites for WriteTx<'_> {
         let Some(stored) = new.stored else {
             let (details, text) = merge_details("{}", new.details)?;
             let text = text.unwrap_or_else(|| "{}".to_owned());
-            self.tx.prepare_cached(sql::INSERT_CONTESTANT)?.execute(params![
-                new.campaign_id,
-                new.email,
-                new.name,
-                new.first_name,
-                new.last_name,
-                text,
-                i64::from(new.worth),
-                new.now,
-                new.token_hash,
-                new.referral_code,
-            ])?;
+            self.tx
+                .prepare_cached(sql::INSERT_CONTESTANT)?
+                .execute(params![
+                    new.campaign_id,
+                    new.email,
+                    new.name,
+                    new.first_name,
+                    new.last_name,
+                    text,
+                    i64::from(new.worth),
+                    new.now,
+                    new.token_hash,
+                    new.referral_code,
+                ])?;
             return Ok(ContestantRecord {
                 id: ContestantId(self.tx.last_insert_rowid()),
                 email: new.email.to_owned(),
@@ -657,28 +659,26 @@ impl EntryWrites for WriteTx<'_> {
     /// Without `RETURNING` (see [`Self::upsert_contestant`]): the new row's id is the last
     /// one inserted, and none changed when the key was taken.
     async fn insert_entry(&mut self, new: &NewEntry<'_>) -> Result<Option<EntryId>, StoreError> {
-        let inserted = self.tx.prepare_cached(sql::INSERT_ENTRY)?.execute(
-            params![
-                new.campaign_id,
-                new.contestant_id.0,
-                new.entry_method_id.0,
-                new.idempotency_key,
-                new.value,
-                i64::from(new.worth),
-                new.consent_text,
-                new.landing_url,
-                new.referring_url,
-                new.honeypot,
-                i64::from(new.actions_completed),
-                i64::from(new.total_entries),
-                new.now,
-                new.client_ip.map(|ip| ip.to_string()),
-                i64::from(new.fraud_score),
-                reasons_json(new.fraud_reasons),
-                new.verdict.as_str(),
-                new.upload,
-            ],
-        )?;
+        let inserted = self.tx.prepare_cached(sql::INSERT_ENTRY)?.execute(params![
+            new.campaign_id,
+            new.contestant_id.0,
+            new.entry_method_id.0,
+            new.idempotency_key,
+            new.value,
+            i64::from(new.worth),
+            new.consent_text,
+            new.landing_url,
+            new.referring_url,
+            new.honeypot,
+            i64::from(new.actions_completed),
+            i64::from(new.total_entries),
+            new.now,
+            new.client_ip.map(|ip| ip.to_string()),
+            i64::from(new.fraud_score),
+            reasons_json(new.fraud_reasons),
+            new.verdict.as_str(),
+            new.upload,
+        ])?;
         Ok((inserted == 1).then(|| EntryId(self.tx.last_insert_rowid())))
     }
 
@@ -702,17 +702,19 @@ impl EntryWrites for WriteTx<'_> {
         let lease = new.lease_until(&self.leases);
         // Without `RETURNING` (see [`Self::upsert_contestant`]); what the dispatcher needs
         // is read back only for a delivery leased to it.
-        self.tx.prepare_cached(sql::INSERT_DELIVERY)?.execute(params![
-            new.webhook_id.as_str(),
-            new.endpoint_id,
-            new.entry_id.0,
-            new.event_type.as_str(),
-            new.body,
-            status,
-            due,
-            lease,
-            new.now,
-        ])?;
+        self.tx
+            .prepare_cached(sql::INSERT_DELIVERY)?
+            .execute(params![
+                new.webhook_id.as_str(),
+                new.endpoint_id,
+                new.entry_id.0,
+                new.event_type.as_str(),
+                new.body,
+                status,
+                due,
+                lease,
+                new.now,
+            ])?;
         if lease.is_none() {
             return Ok(());
         }
@@ -780,7 +782,9 @@ pub(super) mod sql {
 
     /// The contestant with an email, before an entry of theirs writes anything.
     pub static FIND_CONTESTANT: LazyLock<String> = LazyLock::new(|| {
-        format!("SELECT {CONTESTANT_COLUMNS} FROM contestants WHERE campaign_id = $1 AND email = $2")
+        format!(
+            "SELECT {CONTESTANT_COLUMNS} FROM contestants WHERE campaign_id = $1 AND email = $2"
+        )
     });
 
     /// [`FIND_CONTESTANT`], locking their row until the commit (several groups write at once).

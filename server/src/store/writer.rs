@@ -18,6 +18,7 @@ use std::pin::pin;
 use std::sync::{Arc, mpsc};
 use std::task::{Context, Poll, Waker};
 use std::thread;
+use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use tokio::sync::oneshot;
@@ -31,6 +32,13 @@ const STATEMENT_CACHE_CAPACITY: usize = 32;
 
 /// The writer connection's page cache, in KiB (a negative `cache_size` counts KiB).
 const WRITER_CACHE_KIB: i64 = -32 * 1024;
+
+/// WAL pages (4 KiB each) past which a commit of the writer checkpoints itself; the
+/// checkpointer keeps the WAL far shorter (SQLite's default is 1,000).
+const WRITER_AUTOCHECKPOINT_PAGES: i64 = 16_000;
+
+/// How often the checkpointer copies the WAL into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 /// A write for the thread: runs against its connection and sends its own answer.
 type Work = Box<dyn FnOnce(&mut Connection) + Send>;
@@ -55,10 +63,20 @@ impl EntryWriter {
     /// keys) and starts the thread. The schema must already be migrated.
     pub(super) fn start(path: &Path, handoff: Arc<Handoff>) -> Result<Self, StoreError> {
         let connection = open(path)?;
+        let checkpoints = open(path)?;
         let (messages, received) = mpsc::channel();
+        let (keep_checkpointing, checkpointing) = mpsc::channel::<()>();
+        thread::Builder::new()
+            .name("hookline-checkpoint".to_owned())
+            .spawn(move || checkpoint(checkpoints, checkpointing))
+            .map_err(StoreError::WriterThread)?;
         thread::Builder::new()
             .name("hookline-entry-writer".to_owned())
-            .spawn(move || run(connection, received))
+            .spawn(move || {
+                run(connection, received);
+                // The checkpointer stops with the writer, after a last checkpoint.
+                drop(keep_checkpointing);
+            })
             .map_err(StoreError::WriterThread)?;
         Ok(Self { messages, handoff })
     }
@@ -167,8 +185,37 @@ fn open(path: &Path) -> Result<Connection, StoreError> {
     // Pages the write path touches stay cached across groups (SQLite's default is 2 MiB,
     // less than the indexes an entry writes into; each miss is a read from the file).
     connection.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
+    // The checkpointer thread copies the WAL into the database file; the writer does it only
+    // should the WAL grow past this (then little is left to copy).
+    connection.pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES)?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
     Ok(connection)
+}
+
+/// The checkpointer thread: every [`CHECKPOINT_EVERY`], copies the pages the WAL holds into
+/// the database file (a `PASSIVE` checkpoint: beside the writer, never waiting for it), so
+/// that copying, and syncing the database file, stays off the entry writer's commits. Pages
+/// written again and again (the growing end of each table and index) are copied once per
+/// round. Ends when the writer does (`stopped` disconnects), after one last round.
+fn checkpoint(connection: Connection, stopped: mpsc::Receiver<()>) {
+    loop {
+        let last = matches!(
+            stopped.recv_timeout(CHECKPOINT_EVERY),
+            Err(mpsc::RecvTimeoutError::Disconnected)
+        );
+        let done = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+            row.get::<_, i64>(0)
+        });
+        if let Err(cause) = done {
+            error!(error = %cause, "a WAL checkpoint failed; the next one tries again");
+        }
+        if last {
+            break;
+        }
+    }
+    if let Err((_, cause)) = connection.close() {
+        error!(error = %cause, "the checkpointer's connection did not close cleanly");
+    }
 }
 
 /// The thread: runs each write in turn until stopped or every handle is gone.
