@@ -202,8 +202,9 @@ pub struct Signals {
     pub form_issued_at: Option<i64>,
     /// Unix ms at which the entry arrived.
     pub now: i64,
-    /// Earlier entries by this email in this campaign through the same entry method.
-    pub earlier_entries_same_method: u32,
+    /// Whether another contestant of this campaign has the same mailbox under another
+    /// spelling ([`mailbox`]: a `+tag`, Gmail's dots): one person entering as several.
+    pub another_contestant_same_mailbox: bool,
     /// Other contestants (emails) who entered this campaign from this IP.
     pub other_contestants_from_ip: u32,
     /// Entries from this IP in this campaign in the minute before `now`.
@@ -286,7 +287,7 @@ pub fn score(signals: &Signals, level: FraudLevel) -> Verdict {
 
 fn fires(reason: Reason, signals: &Signals, limits: Thresholds) -> bool {
     match reason {
-        Reason::DuplicateEmail => signals.earlier_entries_same_method >= 1,
+        Reason::DuplicateEmail => signals.another_contestant_same_mailbox,
         Reason::DuplicateIp => {
             signals.client_ip.is_some()
                 && signals.other_contestants_from_ip >= limits.other_contestants_per_ip
@@ -310,6 +311,30 @@ fn fires(reason: Reason, signals: &Signals, limits: Thresholds) -> bool {
                     && referrer.ip == signals.client_ip)
         }),
     }
+}
+
+/// The mailbox a normalised email (domain lower-cased) delivers to, as the duplicate email
+/// rule compares them: the local part lower-cased and cut at a `+` tag (which most providers
+/// deliver to the same mailbox), and for Gmail its dots left out too (Gmail ignores them;
+/// `googlemail.com` is Gmail). `Joe.Bloggs+win2@gmail.com` is `joebloggs@gmail.com`.
+pub fn mailbox(email: &str) -> String {
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return email.to_ascii_lowercase();
+    };
+    let domain = domain.to_ascii_lowercase();
+    let local = match local.split_once('+') {
+        Some((before, _)) if !before.is_empty() => before,
+        _ => local,
+    };
+    let mut local = local.to_lowercase();
+    let domain = match domain.as_str() {
+        "gmail.com" | "googlemail.com" => {
+            local.retain(|c| c != '.');
+            "gmail.com".to_owned()
+        }
+        _ => domain,
+    };
+    format!("{local}@{domain}")
 }
 
 /// Well-known throw-away mailbox providers. A domain matches itself and its subdomains.
@@ -404,7 +429,7 @@ mod tests {
             honeypot: String::new(),
             form_issued_at: Some(NOW - 30_000),
             now: NOW,
-            earlier_entries_same_method: 0,
+            another_contestant_same_mailbox: false,
             other_contestants_from_ip: 0,
             entries_from_ip_last_minute: 0,
             entries_from_ip_last_hour: 0,
@@ -445,7 +470,7 @@ mod tests {
             |s| {
                 s.honeypot = "http://spam.example".into();
                 s.email_domain = "mailinator.com".into();
-                s.earlier_entries_same_method = 9;
+                s.another_contestant_same_mailbox = true;
                 s.form_issued_at = Some(NOW);
                 s.entries_from_ip_last_minute = 1000;
             },
@@ -503,21 +528,33 @@ mod tests {
     }
 
     #[test]
-    fn a_repeated_action_by_the_same_email_is_flagged() {
-        for level in [Lenient, Standard] {
+    fn another_contestant_with_the_same_mailbox_is_a_duplicate_email() {
+        for level in [Lenient, Standard, Strict] {
             check(
-                |s| s.earlier_entries_same_method = 1,
+                |s| s.another_contestant_same_mailbox = true,
                 level,
                 &[DuplicateEmail],
                 false,
             );
         }
-        check(
-            |s| s.earlier_entries_same_method = 3,
-            Strict,
-            &[DuplicateEmail],
-            false,
-        );
+    }
+
+    #[test]
+    fn mailboxes_ignore_plus_tags_case_and_gmails_dots() {
+        for (email, expected) in [
+            ("joe@example.com", "joe@example.com"),
+            ("Joe@Example.COM", "joe@example.com"),
+            ("joe+win@example.com", "joe@example.com"),
+            ("joe+a+b@example.com", "joe@example.com"),
+            // A local part that is only a tag is left as it is.
+            ("+joe@example.com", "+joe@example.com"),
+            ("j.o.e@example.com", "j.o.e@example.com"),
+            ("Joe.Bloggs+win2@gmail.com", "joebloggs@gmail.com"),
+            ("joe.bloggs@googlemail.com", "joebloggs@gmail.com"),
+            ("no-at-sign", "no-at-sign"),
+        ] {
+            assert_eq!(mailbox(email), expected, "{email}");
+        }
     }
 
     #[test]
@@ -645,7 +682,7 @@ mod tests {
     #[test]
     fn two_soft_signals_disqualify_at_standard_but_not_lenient() {
         let bot_retry = |s: &mut Signals| {
-            s.earlier_entries_same_method = 1;
+            s.another_contestant_same_mailbox = true;
             s.form_issued_at = Some(NOW - 500);
         };
         check(bot_retry, Lenient, &[DuplicateEmail, TooFast], false);
@@ -674,7 +711,7 @@ mod tests {
     fn decisions_follow_the_verdict() {
         let mut signals = person();
         assert_eq!(score(&signals, Standard).decision(), Decision::Accepted);
-        signals.earlier_entries_same_method = 1;
+        signals.another_contestant_same_mailbox = true;
         assert_eq!(score(&signals, Standard).decision(), Decision::Flagged);
         signals.honeypot = "x".into();
         assert_eq!(score(&signals, Standard).decision(), Decision::Disqualified);

@@ -767,9 +767,11 @@ async fn insert(
         Cow::Borrowed(&request.details)
     };
     let fresh = Fresh::new();
+    let mailbox = fraud::mailbox(&entry.email);
     let contestant = tx
         .upsert_contestant(&NewContestant {
             stored: before.as_ref(),
+            mailbox: (mailbox != entry.email).then_some(mailbox.as_str()),
             campaign_id: campaign.id,
             email: &entry.email,
             name: &entry.name,
@@ -826,15 +828,12 @@ async fn insert(
         // The level looks at no counts.
         None => FraudCounts::default(),
     };
-    // A once method done before was refused above; a daily one done on another day is what
-    // it is for, not a duplicate.
-    let earlier_same_method = match completed
-        .iter()
-        .find(|done| done.entry_method_id == method.id)
-    {
-        Some(done) if !method.daily => done.times,
-        _ => 0,
-    };
+    // A once method done before was refused, and a daily one done on another day is what it
+    // is for: a duplicate email is the same mailbox entering as another contestant.
+    let another_contestant_same_mailbox = campaign.fraud_level.count_caps().is_some()
+        && tx
+            .another_with_mailbox(campaign.id, contestant.id, &mailbox)
+            .await?;
     let verdict = fraud::score(
         &signals(
             &entry.email,
@@ -842,7 +841,7 @@ async fn insert(
             client_ip,
             &Gathered {
                 counts,
-                earlier_same_method,
+                another_contestant_same_mailbox,
                 referrer: referrer.as_ref(),
             },
             now,
@@ -1215,8 +1214,8 @@ async fn queue_deliveries(
 /// What the write path read for the fraud filter.
 struct Gathered<'a> {
     counts: FraudCounts,
-    /// Earlier entries of this contestant through this method that count as duplicates.
-    earlier_same_method: u32,
+    /// Whether another contestant has the same mailbox ([`fraud::mailbox`]).
+    another_contestant_same_mailbox: bool,
     /// Whose share link a new contestant came through.
     referrer: Option<&'a ReferrerRecord>,
 }
@@ -1238,7 +1237,7 @@ fn signals(
         honeypot: request.honeypot.clone(),
         form_issued_at: request.form_issued_at,
         now,
-        earlier_entries_same_method: gathered.earlier_same_method,
+        another_contestant_same_mailbox: gathered.another_contestant_same_mailbox,
         other_contestants_from_ip: counts.other_contestants_from_ip,
         entries_from_ip_last_minute: counts.entries_from_ip_last_minute,
         entries_from_ip_last_hour: counts.entries_from_ip_last_hour,
@@ -1671,7 +1670,7 @@ mod tests {
         };
         let gathered = Gathered {
             counts,
-            earlier_same_method: 1,
+            another_contestant_same_mailbox: true,
             referrer: Some(&referrer),
         };
         let got = signals("Joe@Mail.Example", &request, Some(ip), &gathered, 99);
@@ -1681,13 +1680,13 @@ mod tests {
         assert_eq!(got.client_ip, Some(ip));
         assert_eq!(
             (
-                got.earlier_entries_same_method,
+                got.another_contestant_same_mailbox,
                 got.other_contestants_from_ip,
                 got.entries_from_ip_last_minute,
                 got.entries_from_ip_last_hour,
                 got.now
             ),
-            (1, 2, 3, 4, 99)
+            (true, 2, 3, 4, 99)
         );
         let referrer = got.referrer.expect("the referrer is a signal");
         assert_eq!(referrer.email, "ann@example.com");

@@ -79,6 +79,9 @@ pub struct NewContestant<'a> {
     /// or inserts a new one; PostgreSQL upserts either way (another group may insert the same
     /// contestant meanwhile).
     pub stored: Option<&'a ContestantRecord>,
+    /// Their mailbox ([`crate::fraud::mailbox`]) when it is not their email, for the
+    /// duplicate email rule (stored for new contestants only).
+    pub mailbox: Option<&'a str>,
     pub campaign_id: i64,
     pub email: &'a str,
     pub name: &'a str,
@@ -424,6 +427,14 @@ pub trait EntryWrites {
         contestant_id: ContestantId,
         now: i64,
     ) -> Result<Option<String>, StoreError>;
+    /// Whether another contestant of the campaign than `contestant_id` has `mailbox`, as their
+    /// email or as the mailbox their email is a spelling of.
+    async fn another_with_mailbox(
+        &mut self,
+        campaign_id: i64,
+        contestant_id: ContestantId,
+        mailbox: &str,
+    ) -> Result<bool, StoreError>;
     /// Records the reward the contestant was given.
     async fn give_reward(&mut self, reward: &NewReward<'_>) -> Result<(), StoreError>;
     /// Counts what the fraud filter needs. Called after [`Self::upsert_contestant`].
@@ -503,6 +514,7 @@ impl EntryWrites for WriteTx<'_> {
                     new.now,
                     new.token_hash,
                     new.referral_code,
+                    new.mailbox,
                 ])?;
             return Ok(ContestantRecord {
                 id: ContestantId(self.tx.last_insert_rowid()),
@@ -618,6 +630,20 @@ impl EntryWrites for WriteTx<'_> {
             .prepare_cached(sql::TAKE_COUPON_SQLITE)?
             .query_row(params![contestant_id.0, now, campaign_id], |row| row.get(0))
             .optional()?)
+    }
+
+    async fn another_with_mailbox(
+        &mut self,
+        campaign_id: i64,
+        contestant_id: ContestantId,
+        mailbox: &str,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached(sql::ANOTHER_WITH_MAILBOX)?
+            .query_row(params![campaign_id, mailbox, contestant_id.0], |row| {
+                row.get(0)
+            })?)
     }
 
     async fn give_reward(&mut self, reward: &NewReward<'_>) -> Result<(), StoreError> {
@@ -765,8 +791,8 @@ pub(super) mod sql {
         format!(
             "INSERT INTO contestants (campaign_id, email, name, first_name, last_name, details,
                                       actions_completed, total_entries, created_at, updated_at,
-                                      token_hash, referral_code)
-             VALUES ($1, $2, $3, $4, $5, '{{}}', 1, $6, $7, $7, $8, $9)
+                                      token_hash, referral_code, mailbox)
+             VALUES ($1, $2, $3, $4, $5, '{{}}', 1, $6, $7, $7, $8, $9, $10)
              ON CONFLICT (campaign_id, email) DO UPDATE SET
                  name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE contestants.name END,
                  first_name = CASE WHEN excluded.name <> '' THEN excluded.first_name ELSE contestants.first_name END,
@@ -799,8 +825,15 @@ pub(super) mod sql {
     pub const INSERT_CONTESTANT: &str =
         "INSERT INTO contestants (campaign_id, email, name, first_name, last_name, details,
                                   actions_completed, total_entries, created_at, updated_at,
-                                  token_hash, referral_code)
-         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $8, $9, $10)";
+                                  token_hash, referral_code, mailbox)
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $8, $9, $10, $11)";
+
+    /// Another contestant with a mailbox as email, or as the mailbox of their email (the
+    /// partial index `contestants_by_mailbox` holds only those that differ).
+    pub const ANOTHER_WITH_MAILBOX: &str = "SELECT
+         EXISTS (SELECT 1 FROM contestants WHERE campaign_id = $1 AND email = $2 AND id <> $3)
+         OR EXISTS (SELECT 1 FROM contestants
+                    WHERE campaign_id = $1 AND mailbox = $2 AND mailbox IS NOT NULL AND id <> $3)";
 
     /// An existing contestant's next entry (SQLite), as [`UPSERT_CONTESTANT`] updates them.
     pub static UPDATE_CONTESTANT: LazyLock<String> = LazyLock::new(|| {
@@ -954,6 +987,7 @@ pub(super) mod sql {
             FIND_CONTESTANT_FOR_UPDATE.as_str(),
             INSERT_CONTESTANT,
             UPDATE_CONTESTANT.as_str(),
+            ANOTHER_WITH_MAILBOX,
             KEY_TAKEN,
             UPDATE_DETAILS,
             COMPLETIONS,

@@ -151,6 +151,7 @@ impl EntryWrites for PgWriteTx {
             .bind(new.now)
             .bind(new.token_hash)
             .bind(new.referral_code)
+            .bind(new.mailbox)
             .fetch_one(&mut *self.tx)
             .await?;
         let (details, merged) = merge_details(&columns.details, new.details)?;
@@ -247,6 +248,20 @@ impl EntryWrites for PgWriteTx {
             .execute(&mut *self.tx)
             .await?;
         Ok(())
+    }
+
+    async fn another_with_mailbox(
+        &mut self,
+        campaign_id: i64,
+        contestant_id: ContestantId,
+        mailbox: &str,
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query_scalar(sql::ANOTHER_WITH_MAILBOX)
+            .bind(campaign_id)
+            .bind(mailbox)
+            .bind(contestant_id.0)
+            .fetch_one(&mut *self.tx)
+            .await?)
     }
 
     async fn fraud_counts(&mut self, query: &FraudCountsQuery) -> Result<FraudCounts, StoreError> {
