@@ -101,6 +101,7 @@ async fn run(postgres: Option<String>) {
     let served = tokio::spawn(app.run_until_stopped());
 
     let cpu_before = common::cpu_by_thread();
+    let postgres_before = common::cpu_of_processes("postgres");
     let started = Instant::now();
     let tally = std::thread::Builder::new()
         .name("bench-client".to_owned())
@@ -117,6 +118,14 @@ async fn run(postgres: Option<String>) {
         .unwrap();
     let elapsed = started.elapsed();
     let mut cpu = common::cpu_since(&cpu_before);
+    if postgres.is_some() {
+        // The database server shares the machine: its backends' time counts too (all of
+        // PostgreSQL's processes, whatever else they served meanwhile).
+        cpu.insert(
+            "postgres (server)".to_owned(),
+            common::cpu_of_processes("postgres").saturating_sub(postgres_before),
+        );
+    }
     // The client thread has ended: it told its own.
     cpu.insert("bench-client".to_owned(), tally.cpu);
 

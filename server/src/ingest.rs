@@ -6,15 +6,18 @@
 //! endpoint in one transaction, and wakes the delivery worker after the commit.
 //!
 //! Group commit: one writer task takes every entry waiting in its queue (up to
-//! [`MAX_GROUP`]) and writes them in one transaction, each inside its own savepoint, so one
-//! durable commit (fsync) serves many requests and a failing or refused entry is undone
-//! alone. Nobody waits to fill a group: while one commit is on its way to disk the next group
-//! gathers, so a lone entry is committed at once. A request is answered only after its group
-//! commits. The per-entry work below ([`insert`]) is written once over [`EntryWrites`]: on
-//! SQLite it runs on the store's entry writer thread ([`crate::store::EntryWriter`]), where
-//! every call completes at once; on PostgreSQL on a pool transaction, several groups at a
-//! time. The idempotency key is checked by the unique index inside the group, and again on
-//! the pool only when a key turns out taken or the request is refused.
+//! [`MAX_GROUP`]) and writes them in one transaction, so one durable commit (fsync) serves
+//! many requests. Each entry is [`check`]ed before it writes anything, so a refused one
+//! writes nothing and no entry needs a savepoint of its own; should one fail after it began
+//! writing, the group is rolled back and written again with a savepoint per entry, where it
+//! is undone alone ([`Undo`]). Nobody waits to fill a group: while one commit is on its way
+//! to disk the next group gathers, so a lone entry is committed at once. A request is
+//! answered only after its group commits. The per-entry work below ([`check`], [`insert`])
+//! is written once over [`EntryWrites`]: on SQLite it runs on the store's entry writer
+//! thread ([`crate::store::EntryWriter`]), where every call completes at once; on PostgreSQL
+//! on a pool transaction, several groups at a time. The idempotency key (unique per
+//! contestant) is checked inside the group, and again on the pool only when a key turns out
+//! taken or the request is refused.
 //!
 //! Inside that transaction, with the contestant's row locked, each entry reads what its
 //! contestant has done (one covering index range) and applies the rules that depend on it:

@@ -206,8 +206,13 @@ fn checkpoint(connection: Connection, stopped: mpsc::Receiver<()>) {
         let done = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
             row.get::<_, i64>(0)
         });
-        if let Err(cause) = done {
-            error!(error = %cause, "a WAL checkpoint failed; the next one tries again");
+        match done {
+            // Another connection (another server process, or the pool's) is checkpointing.
+            Err(cause) if cause.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => {}
+            Err(cause) => {
+                error!(error = %cause, "a WAL checkpoint failed; the next one tries again")
+            }
+            Ok(_) => {}
         }
         if last {
             break;
