@@ -33,12 +33,15 @@ const STATEMENT_CACHE_CAPACITY: usize = 32;
 /// The writer connection's page cache, in KiB (a negative `cache_size` counts KiB).
 const WRITER_CACHE_KIB: i64 = -32 * 1024;
 
-/// WAL pages (4 KiB each) past which a commit of the writer checkpoints itself; the
-/// checkpointer keeps the WAL far shorter (SQLite's default is 1,000).
+/// WAL pages (4 KiB each) past which a commit of the writer checkpoints itself (SQLite's
+/// default is 1,000). The checkpointer has copied all but the last moments of it by then, so
+/// that commit copies little; and only such a checkpoint, with the writer waiting, lets the
+/// WAL start over (the checkpointer's, beside a busy writer, never catches up with it).
 const WRITER_AUTOCHECKPOINT_PAGES: i64 = 16_000;
 
-/// How often the checkpointer copies the WAL into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// How often the checkpointer copies the WAL into the database file: often enough that the
+/// writer's own checkpoints find little left to copy (they hold its commits up).
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
 
 /// A write for the thread: runs against its connection and sends its own answer.
 type Work = Box<dyn FnOnce(&mut Connection) + Send>;
