@@ -62,11 +62,13 @@ impl Host {
     /// bubbles and is composed, so it reaches `document` and `window` once, from inside any
     /// shadow root.
     pub fn dispatch(&self, name: &str, detail: &dyn Write) {
-        if let Err(error) = self.try_dispatch(name, &wire::to_js(detail)) {
-            console_error(&format!(
-                "Hookline: could not dispatch {name}: {}",
-                error.as_string().unwrap_or_default()
-            ));
+        self.dispatch_js(name, &wire::to_js(detail));
+    }
+
+    /// [`Host::dispatch`] of a detail already a JS object.
+    pub fn dispatch_js(&self, name: &str, detail: &JsValue) {
+        if let Err(error) = self.try_dispatch(name, detail) {
+            console_error("Hookline: could not dispatch", name, &error);
         }
     }
 
@@ -94,6 +96,8 @@ pub enum Command {
     Online,
     /// The pointer left the page through the top.
     ExitIntent,
+    /// The widget was removed: its timers, posts' answers and feed stop.
+    Unmount,
 }
 
 #[derive(Debug, Default)]
