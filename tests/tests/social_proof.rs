@@ -190,7 +190,6 @@ async fn a_conversion_posted_to_a_stream_shows_as_a_toast_on_the_demo_page() -> 
         .as_i64()
         .context("the toast's time")?;
     let latency = Duration::from_millis(u64::try_from(shown_at - posted_at).unwrap_or_default());
-    println!("inbound POST → toast on the demo page: {latency:?}");
     assert!(
         latency < TOAST_WITHIN,
         "the toast took {latency:?} after the POST"

@@ -261,6 +261,15 @@ async fn form_data_finds_and_fills_in_the_same_way() {
     }
 }
 
+/// A bad request: Content-Type, body, and the status, code and field of its error.
+type BadInput = (
+    &'static str,
+    Vec<u8>,
+    u16,
+    &'static str,
+    Option<&'static str>,
+);
+
 #[tokio::test]
 async fn bad_input_gets_its_error_and_stores_nothing() {
     // An endpoint takes conversions: a half-stored one would show as a delivery.
@@ -277,7 +286,7 @@ async fn bad_input_gets_its_error_and_stores_nothing() {
     // The seed's location example on its own: valid JSON, but no email anywhere.
     let seed_location = br#"{"city": "Miami", "country": "United States", "countryCode": "US",
                              "state": "Florida", "stateCode": "FL"}"#;
-    let cases: Vec<(&str, Vec<u8>, u16, &str, Option<&str>)> = vec![
+    let cases: Vec<BadInput> = vec![
         (JSON, b"{\"email\": ".to_vec(), 400, "invalid_json", None),
         // The seed's own example, comments and all, is not JSON.
         (
