@@ -9,9 +9,9 @@ use std::rc::Rc;
 
 use wasm_bindgen::JsValue;
 use web_sys::{CustomEvent, CustomEventInit, Element};
-use yew::Callback;
 
 use crate::bindings::console_error;
+use crate::components::Ctx;
 use crate::wire::{self, Write};
 
 /// `data-hookline-state` on the host element.
@@ -102,12 +102,13 @@ pub enum Command {
 
 #[derive(Debug, Default)]
 struct CommandSlot {
-    callback: Option<Callback<Command>>,
+    ctx: Option<Ctx>,
     waiting: Vec<Command>,
 }
 
-/// Where commands reach one mounted widget. The widget registers its callback once it has
-/// rendered the campaign; commands sent before wait for it.
+/// Where commands reach one mounted widget: its context, once it has rendered the campaign;
+/// commands sent before wait for it. (The context itself, not a callback: each callback type
+/// costs the bundle its own code.)
 #[derive(Debug, Clone, Default)]
 pub struct Commands(Rc<RefCell<CommandSlot>>);
 
@@ -119,28 +120,28 @@ impl PartialEq for Commands {
 
 impl Commands {
     pub fn send(&self, command: Command) {
-        // The callback runs with the slot released: it may send or register in turn.
-        let callback = self.0.borrow().callback.clone();
-        match callback {
-            Some(callback) => callback.emit(command),
+        // The command runs with the slot released: it may send or register in turn.
+        let ctx = self.0.borrow().ctx.clone();
+        match ctx {
+            Some(ctx) => ctx.command(command),
             None => self.0.borrow_mut().waiting.push(command),
         }
     }
 
-    /// Sets the widget's callback (replacing any earlier one) and runs what waited.
-    pub fn register(&self, callback: Callback<Command>) {
+    /// Sets the widget's context (replacing any earlier one) and runs what waited.
+    pub fn register(&self, ctx: &Ctx) {
         let waiting = {
             let mut slot = self.0.borrow_mut();
-            slot.callback = Some(callback.clone());
+            slot.ctx = Some(ctx.clone());
             std::mem::take(&mut slot.waiting)
         };
         for command in waiting {
-            callback.emit(command);
+            ctx.command(command);
         }
     }
 
-    /// Drops the callback: the widget is going away.
+    /// Drops the context: the widget is going away.
     pub fn unregister(&self) {
-        self.0.borrow_mut().callback = None;
+        self.0.borrow_mut().ctx = None;
     }
 }

@@ -104,6 +104,8 @@ pub struct CtxInner {
     overlay: Cell<(bool, bool)>,
     /// Cleared when the widget unmounts, so late timers and answers do nothing.
     alive: Cell<bool>,
+    /// How the widget opens by itself (exit intent opens it once).
+    auto_open: Cell<AutoOpen>,
     /// Social proof, when the campaign shows it: which toast when (`toasts.rs`), the feed
     /// they come from, the toast timer's generation (a newer timer replaces an older one) and
     /// the toast on screen (held while the pointer or the focus is on it).
@@ -147,6 +149,7 @@ impl Ctx {
             dispatch,
             overlay: Cell::new((false, false)),
             alive: Cell::new(true),
+            auto_open: Cell::new(AutoOpen::Shown),
             toasts: RefCell::new(None),
             feed: RefCell::new(None),
             toast_timer: Cell::new(0),
@@ -250,6 +253,21 @@ impl Ctx {
         // Setting a property of a plain new object does not fail.
         let _ = js_sys::Reflect::set(&detail, &JsValue::from_str("notification"), parsed);
         self.host.dispatch_js(events::NOTIFICATION, &detail);
+    }
+
+    /// What the host page (through the loader) asks.
+    pub fn command(&self, command: Command) {
+        match command {
+            Command::Open => self.open(OpenTrigger::Command),
+            Command::Close => self.close(CloseTrigger::Command),
+            Command::Online => self.flush(),
+            Command::Unmount => self.retire(),
+            Command::ExitIntent => {
+                if display::opens_on_exit_intent(self.auto_open.get(), self.overlay.get().1) {
+                    self.open(OpenTrigger::ExitIntent);
+                }
+            }
+        }
     }
 
     /// The visitor closed the toast: none more in this visit.
@@ -712,19 +730,9 @@ pub fn on_loaded(ctx: &Ctx, commands: &Commands) {
             Box::new(move || ctx.open(OpenTrigger::Delay)),
         );
     }
+    ctx.auto_open.set(auto);
     ctx.follow_activity();
-    let ctx = ctx.clone();
-    commands.register(Callback::from(move |command| match command {
-        Command::Open => ctx.open(OpenTrigger::Command),
-        Command::Close => ctx.close(CloseTrigger::Command),
-        Command::Online => ctx.flush(),
-        Command::Unmount => ctx.retire(),
-        Command::ExitIntent => {
-            if display::opens_on_exit_intent(auto, ctx.overlay.get().1) {
-                ctx.open(OpenTrigger::ExitIntent);
-            }
-        }
-    }));
+    commands.register(ctx);
 }
 
 /// Moves keyboard focus to the element of `node`, if it is rendered.
