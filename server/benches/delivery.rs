@@ -9,17 +9,23 @@
 //!   the first webhook received to the last. (Posting first keeps the HTTP ingest path, which
 //!   the ingest benchmark measures, out of the delivery figure.)
 //! - the same, fanned out to 10 endpoints (10 receivers on 10 ports).
-//! - latency: a server with background delivery on, entries posted at a fixed rate to 1
-//!   endpoint; time from sending the entry's POST to its webhook reaching the receiver
-//!   (matched by the contestant's email in the body).
+//! - latency: a server with background delivery on, entries posted at a fixed rate, to 1
+//!   endpoint and to 10; time from sending the entry's POST to each of its webhooks reaching
+//!   a receiver (matched by the contestant's email in the body).
 //!
 //! `cargo bench -p server --bench delivery` (or `cargo xtask bench`). Settings:
 //! `HOOKLINE_BENCH_DELIVERIES` (default 20000, per throughput scenario),
 //! `HOOKLINE_BENCH_RATE` (entries/s, default 200), `HOOKLINE_BENCH_SECONDS` (default 10),
-//! `HOOKLINE_BENCH_PER_ENDPOINT` (sends in flight per endpoint, default the server's 8).
+//! `HOOKLINE_BENCH_PER_ENDPOINT` (sends in flight per endpoint, default the server's 8),
+//! `HOOKLINE_BENCH_SCENARIOS` (default `throughput,latency`) and `HOOKLINE_BENCH_DATABASES`
+//! (default `sqlite,postgres`; PostgreSQL only with a URL) to run a part alone.
 
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
+#[expect(
+    dead_code,
+    reason = "`percentile` sorts samples; this benchmark counts histograms, in constant memory"
+)]
 mod common;
 
 use std::collections::HashMap;
@@ -29,7 +35,7 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use common::{percentile, setting};
+use common::setting;
 use protocol::payload::EventType;
 use serde_json::json;
 use server::address::AllowList;
@@ -42,10 +48,63 @@ fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1e3
 }
 
-/// What the receivers saw: when each webhook arrived, by the contestant's email.
+/// Latencies counted in 10 µs buckets up to 1 s (and the rest above), so that a run of any
+/// length measures in constant memory.
+#[derive(Debug)]
+struct Histogram {
+    buckets: Vec<u32>,
+    n: u64,
+    max: Duration,
+}
+
+const BUCKET: Duration = Duration::from_micros(10);
+const N_BUCKETS: usize = 100_000;
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Self {
+            buckets: vec![0; N_BUCKETS + 1],
+            n: 0,
+            max: Duration::ZERO,
+        }
+    }
+}
+
+impl Histogram {
+    fn record(&mut self, latency: Duration) {
+        let index = (latency.as_micros() / BUCKET.as_micros()) as usize;
+        self.buckets[index.min(N_BUCKETS)] += 1;
+        self.n += 1;
+        self.max = self.max.max(latency);
+    }
+
+    /// The `p`-th percentile (0.0 to 1.0), to a bucket's width; the largest seen if past 1 s.
+    fn percentile(&self, p: f64) -> Duration {
+        let rank = ((self.n as f64 * p).ceil() as u64).max(1);
+        let mut seen = 0;
+        for (index, count) in self.buckets.iter().enumerate() {
+            seen += u64::from(*count);
+            if seen >= rank {
+                return if index == N_BUCKETS {
+                    self.max
+                } else {
+                    BUCKET * (index as u32 + 1)
+                };
+            }
+        }
+        self.max
+    }
+}
+
+/// What the receivers saw: how many webhooks, when the first and last came, and in a latency
+/// run each one's time from its entry's POST.
 #[derive(Debug, Default)]
 struct Seen {
-    arrivals: Mutex<Vec<(Instant, String)>>,
+    /// Entry number → when its POST was sent and how many of its webhooks are still to come.
+    pending: Mutex<HashMap<u64, (Instant, usize)>>,
+    latencies: Mutex<Histogram>,
+    unmatched: Mutex<u64>,
+    first_and_last: Mutex<Option<(Instant, Instant)>>,
     count: watch::Sender<usize>,
 }
 
@@ -58,18 +117,41 @@ async fn start_receiver(seen: Arc<Seen>) -> String {
     format!("http://{address}/hooks")
 }
 
+/// The entry number in a contestant's email (`bench{n}@example.com`).
+fn entry_number(body: &[u8]) -> Option<u64> {
+    let body = serde_json::from_slice::<serde_json::Value>(body).ok()?;
+    body["user"]["email"]
+        .as_str()?
+        .strip_prefix("bench")?
+        .strip_suffix("@example.com")?
+        .parse()
+        .ok()
+}
+
 async fn receive(State(seen): State<Arc<Seen>>, body: Bytes) -> StatusCode {
     let at = Instant::now();
-    let email = serde_json::from_slice::<serde_json::Value>(&body)
-        .ok()
-        .and_then(|body| body["user"]["email"].as_str().map(str::to_owned))
-        .unwrap_or_default();
-    let n = {
-        let mut arrivals = seen.arrivals.lock().unwrap();
-        arrivals.push((at, email));
-        arrivals.len()
-    };
-    seen.count.send_replace(n);
+    {
+        let mut pending = seen.pending.lock().unwrap();
+        let sent = entry_number(&body).and_then(|n| {
+            let (sent, left) = pending.get_mut(&n)?;
+            let sent = *sent;
+            *left -= 1;
+            if *left == 0 {
+                pending.remove(&n);
+            }
+            Some(sent)
+        });
+        match sent {
+            Some(sent) => seen.latencies.lock().unwrap().record(at - sent),
+            None => *seen.unmatched.lock().unwrap() += 1,
+        }
+    }
+    {
+        let mut first_and_last = seen.first_and_last.lock().unwrap();
+        let (first, _) = first_and_last.unwrap_or((at, at));
+        *first_and_last = Some((first, at));
+    }
+    seen.count.send_modify(|n| *n += 1);
     StatusCode::NO_CONTENT
 }
 
@@ -207,23 +289,9 @@ async fn post_entries(base_url: &str, n_entries: u64) {
     }
 }
 
-/// Deliveries per second when `n_endpoints` receivers each get every one of `n_entries`.
-async fn throughput(db: &Database, n_endpoints: usize, n_entries: u64) -> (u64, f64) {
-    let dir = tempfile::tempdir().unwrap();
-    let seen = Arc::new(Seen::default());
-    let mut urls = Vec::new();
-    for _ in 0..n_endpoints {
-        urls.push(start_receiver(Arc::clone(&seen)).await);
-    }
-    let app = build(
-        db,
-        &dir,
-        &format!("throughput{n_endpoints}.db"),
-        urls[0].clone(),
-        false,
-    )
-    .await;
-    for (n, url) in urls[1..].iter().enumerate() {
+/// Adds an endpoint for each of `urls` beside the settings' one, taking the same events.
+async fn add_endpoints(app: &Application, urls: &[String]) {
+    for (n, url) in urls.iter().enumerate() {
         server::with_pool!(app.store().pool(), pool => {
             sqlx::query(
                 "INSERT INTO endpoints (public_id, url, secret, events, enabled, created_at, updated_at)
@@ -236,6 +304,31 @@ async fn throughput(db: &Database, n_endpoints: usize, n_entries: u64) -> (u64, 
             .unwrap();
         });
     }
+}
+
+/// `n` receivers sharing one record of what they saw; their URLs.
+async fn start_receivers(seen: &Arc<Seen>, n: usize) -> Vec<String> {
+    let mut urls = Vec::new();
+    for _ in 0..n {
+        urls.push(start_receiver(Arc::clone(seen)).await);
+    }
+    urls
+}
+
+/// Deliveries per second when `n_endpoints` receivers each get every one of `n_entries`.
+async fn throughput(db: &Database, n_endpoints: usize, n_entries: u64) -> (u64, f64) {
+    let dir = tempfile::tempdir().unwrap();
+    let seen = Arc::new(Seen::default());
+    let urls = start_receivers(&seen, n_endpoints).await;
+    let app = build(
+        db,
+        &dir,
+        &format!("throughput{n_endpoints}.db"),
+        urls[0].clone(),
+        false,
+    )
+    .await;
+    add_endpoints(&app, &urls[1..]).await;
     let worker = app.delivery_worker();
     let base_url = app.base_url();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -251,10 +344,8 @@ async fn throughput(db: &Database, n_endpoints: usize, n_entries: u64) -> (u64, 
     let mut count = seen.count.subscribe();
     count.wait_for(|n| *n >= expected).await.unwrap();
     let per_second = {
-        let arrivals = seen.arrivals.lock().unwrap();
-        let first = arrivals.iter().map(|(at, _)| *at).min().unwrap();
-        let last = arrivals.iter().map(|(at, _)| *at).max().unwrap();
-        (arrivals.len() - 1) as f64 / (last - first).as_secs_f64()
+        let (first, last) = seen.first_and_last.lock().unwrap().unwrap();
+        (expected - 1) as f64 / (last - first).as_secs_f64()
     };
     shutdown.send_replace(true);
     for handle in loops {
@@ -265,13 +356,36 @@ async fn throughput(db: &Database, n_endpoints: usize, n_entries: u64) -> (u64, 
     (expected as u64, per_second)
 }
 
-/// Entry POST sent → webhook received, at `rate` entries/s for `seconds`.
-async fn latency(db: &Database, rate: u64, seconds: u64) -> (usize, Vec<Duration>, f64, f64) {
+/// What a latency run measured.
+struct Latency {
+    expected: usize,
+    /// Entry POST sent → webhook received.
+    latencies: Histogram,
+    /// Webhooks that matched no entry (there should be none).
+    unmatched: u64,
+    /// Entry POST sent → its answer (the entry durably stored).
+    answered: Histogram,
+    /// Resident memory at the start, after a tenth of the run (warmed up), and at the end.
+    rss: [f64; 3],
+}
+
+/// Entry POST sent → each of its webhooks received, at `rate` entries/s for `seconds`, to
+/// `n_endpoints` endpoints. Keeps only what is in flight and histograms, so a long run
+/// measures the server's memory, not the benchmark's.
+async fn latency(db: &Database, rate: u64, seconds: u64, n_endpoints: usize) -> Latency {
     let dir = tempfile::tempdir().unwrap();
     let seen = Arc::new(Seen::default());
-    let url = start_receiver(Arc::clone(&seen)).await;
-    let app = build(db, &dir, "latency.db", url, true).await;
-    let rss_start = rss_mib();
+    let urls = start_receivers(&seen, n_endpoints).await;
+    let app = build(
+        db,
+        &dir,
+        &format!("latency{n_endpoints}.db"),
+        urls[0].clone(),
+        true,
+    )
+    .await;
+    add_endpoints(&app, &urls[1..]).await;
+    let mut rss = [rss_mib(), 0.0, 0.0];
     let base_url = app.base_url();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async {
@@ -281,35 +395,55 @@ async fn latency(db: &Database, rate: u64, seconds: u64) -> (usize, Vec<Duration
     let entries_url = format!("{base_url}/api/v1/public/campaigns/demo/entries");
     let client = reqwest::Client::new();
     let n_entries = rate * seconds;
-    let mut sent_at = HashMap::new();
+    let answered = Arc::new(Mutex::new(Histogram::default()));
+    let (n_answered, _) = watch::channel(0_u64);
+    let n_answered = Arc::new(n_answered);
     let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let mut posts = Vec::new();
     for n in 0..n_entries {
         ticks.tick().await;
-        sent_at.insert(format!("bench{n}@example.com"), Instant::now());
+        if n == n_entries / 10 {
+            rss[1] = rss_mib();
+        }
+        let sent = Instant::now();
+        seen.pending.lock().unwrap().insert(n, (sent, n_endpoints));
         let (client, url) = (client.clone(), entries_url.clone());
-        posts.push(tokio::spawn(
-            async move { post_entry(&client, &url, n).await },
-        ));
+        let (answered, n_answered) = (Arc::clone(&answered), Arc::clone(&n_answered));
+        tokio::spawn(async move {
+            post_entry(&client, &url, n).await;
+            answered.lock().unwrap().record(sent.elapsed());
+            n_answered.send_modify(|n| *n += 1);
+        });
     }
-    for post in posts {
-        post.await.unwrap();
-    }
+    n_answered
+        .subscribe()
+        .wait_for(|n| *n >= n_entries)
+        .await
+        .unwrap();
+    let expected = n_entries as usize * n_endpoints;
     let mut count = seen.count.subscribe();
-    count.wait_for(|n| *n >= n_entries as usize).await.unwrap();
-    let mut latencies: Vec<Duration> = seen
-        .arrivals
-        .lock()
-        .unwrap()
-        .iter()
-        .filter_map(|(at, email)| sent_at.get(email).map(|sent| *at - *sent))
-        .collect();
-    latencies.sort();
-    let rss_end = rss_mib();
+    count.wait_for(|n| *n >= expected).await.unwrap();
+    rss[2] = rss_mib();
     drop(stop);
     server.await.unwrap().unwrap();
-    (n_entries as usize, latencies, rss_start, rss_end)
+    let latencies = std::mem::take(&mut *seen.latencies.lock().unwrap());
+    let answered = std::mem::take(&mut *answered.lock().unwrap());
+    let unmatched = *seen.unmatched.lock().unwrap();
+    Latency {
+        expected,
+        latencies,
+        unmatched,
+        answered,
+        rss,
+    }
+}
+
+/// Whether the comma-separated list in `name` (or `default`) holds `item`.
+fn chosen(name: &str, default: &str, item: &str) -> bool {
+    std::env::var(name)
+        .unwrap_or_else(|_| default.to_owned())
+        .split(',')
+        .any(|chosen| chosen.trim().eq_ignore_ascii_case(item))
 }
 
 fn main() {
@@ -321,10 +455,16 @@ async fn run() {
     let rate = setting("HOOKLINE_BENCH_RATE", 200);
     let seconds = setting("HOOKLINE_BENCH_SECONDS", 10);
     let per_endpoint = setting("HOOKLINE_BENCH_PER_ENDPOINT", 8);
-    let mut databases = vec![Database::Sqlite];
+    let databases_chosen = |name| chosen("HOOKLINE_BENCH_DATABASES", "sqlite,postgres", name);
+    let scenario_chosen = |name| chosen("HOOKLINE_BENCH_SCENARIOS", "throughput,latency", name);
+    let mut databases = Vec::new();
+    if databases_chosen("sqlite") {
+        databases.push(Database::Sqlite);
+    }
     if let Some(server) = ["HOOKLINE_BENCH_POSTGRES_URL", "HOOKLINE_TEST_POSTGRES_URL"]
         .iter()
         .find_map(|name| std::env::var(name).ok().filter(|url| !url.is_empty()))
+        && databases_chosen("postgres")
     {
         databases.push(Database::Postgres(server));
     }
@@ -333,33 +473,50 @@ async fn run() {
         rss_mib()
     );
     for db in &databases {
-        let (one, one_per_second) = throughput(db, 1, n_deliveries).await;
-        let (ten, ten_per_second) = throughput(db, 10, n_deliveries / 10).await;
-        let (n_latency, latencies, rss_start, rss_end) = latency(db, rate, seconds).await;
         println!("  {}", db.label());
         println!(
-            "    scenario                                   webhooks   deliveries/s   p50 ms   p99 ms"
+            "    scenario                                        webhooks   deliveries/s   p50 ms   p99 ms   max ms"
         );
-        println!(
-            "    backlog → 1 endpoint                       {one:>8}   {one_per_second:>12.0}        -        -"
-        );
-        println!(
-            "    backlog → 10 endpoints                     {ten:>8}   {ten_per_second:>12.0}        -        -"
-        );
-        println!(
-            "    {rate} entries/s × {seconds} s → 1 endpoint, POST→receiver {:>5}              -   {:>6.2}   {:>6.2}",
-            latencies.len(),
-            ms(percentile(&latencies, 0.50)),
-            ms(percentile(&latencies, 0.99)),
-        );
-        println!(
-            "    RSS over the latency run: {rss_start:.1} MiB at its start, {rss_end:.1} MiB at its end"
-        );
-        if latencies.len() != n_latency {
+        if scenario_chosen("throughput") {
+            let (one, one_per_second) = throughput(db, 1, n_deliveries).await;
             println!(
-                "    (latency: {} of {n_latency} webhooks matched an entry)",
-                latencies.len()
+                "    backlog → 1 endpoint                            {one:>8}   {one_per_second:>12.0}        -        -        -"
             );
+            let (ten, ten_per_second) = throughput(db, 10, n_deliveries / 10).await;
+            println!(
+                "    backlog → 10 endpoints                          {ten:>8}   {ten_per_second:>12.0}        -        -        -"
+            );
+        }
+        if !scenario_chosen("latency") {
+            continue;
+        }
+        for n_endpoints in [1, 10] {
+            let run = latency(db, rate, seconds, n_endpoints).await;
+            let latencies = &run.latencies;
+            let label = format!("{rate}/s × {seconds} s → {n_endpoints}, entry POST → receiver");
+            println!(
+                "    {label:<47} {:>8}   {:>12.0}   {:>6.2}   {:>6.2}   {:>6.1}",
+                latencies.n,
+                (rate as usize * n_endpoints) as f64,
+                ms(latencies.percentile(0.50)),
+                ms(latencies.percentile(0.99)),
+                ms(latencies.max),
+            );
+            println!(
+                "      of which entry POST → its answer: p50 {:.2} ms, p99 {:.2} ms",
+                ms(run.answered.percentile(0.50)),
+                ms(run.answered.percentile(0.99)),
+            );
+            let [start, warm, end] = run.rss;
+            println!(
+                "      RSS: {start:.1} MiB at the run's start, {warm:.1} MiB after a tenth of it, {end:.1} MiB at its end"
+            );
+            if run.unmatched > 0 || latencies.n as usize != run.expected {
+                println!(
+                    "      ({} of {} webhooks matched an entry, {} did not)",
+                    latencies.n, run.expected, run.unmatched
+                );
+            }
         }
     }
     println!("RSS at the end {:.1} MiB", rss_mib());

@@ -1,12 +1,22 @@
 //! Ingest benchmark: drives `POST /api/v1/public/campaigns/{key}/entries` over loopback
-//! against the real server on SQLite and prints accepted entries per second and latency
-//! percentiles. The load generator runs in the same process (on these 2-core machines the
-//! figure includes it, as the targets ask).
+//! against the real server and prints accepted entries per second, latency percentiles and
+//! the CPU time each accepted entry cost (by thread). The load generator runs in the same
+//! process on its own thread (on these 2-core machines the figure includes it, as the targets
+//! ask): one keep-alive HTTP/1.1 connection per client through hyper's connection-level
+//! client, each posting the next entry as soon as the last was answered.
 //!
 //! `cargo bench -p server --bench ingest` (or `cargo xtask bench`). Settings:
-//! `HOOKLINE_BENCH_SECONDS` (default 10), `HOOKLINE_BENCH_CONCURRENCY` (default 64).
-//! Every entry is acknowledged only after its transaction (entry, contestant, one delivery
-//! row) is durably committed (`synchronous=FULL`).
+//! `HOOKLINE_BENCH_SECONDS` (default 10), `HOOKLINE_BENCH_CONCURRENCY` (default 64),
+//! `HOOKLINE_BENCH_ENTRIES` (stop after about this many entries, if sooner: a fixed amount of
+//! work, for comparing CPU time or instruction counts under a profiler), and
+//! `HOOKLINE_BENCH_POSTGRES_URL` (a PostgreSQL server, e.g.
+//! `postgres://postgres@127.0.0.1:5432/test`: the run then uses a fresh database of its own
+//! there, dropped afterwards, instead of SQLite).
+//!
+//! Every entry is a new contestant with a random email and a widget-like random idempotency
+//! key, and writes one delivery (an endpoint takes `entry.created`; nothing is sent). Each is
+//! acknowledged only after its transaction (contestant, entry, delivery) is durably committed
+//! (SQLite: WAL with `synchronous=FULL`; PostgreSQL: its default `synchronous_commit=on`).
 
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
@@ -15,22 +25,57 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{percentile, setting};
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
 use protocol::payload::EventType;
-use serde_json::json;
 use server::config::WebhookSetting;
 use server::{Application, Config};
 
+/// The allocator the server binary uses.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
-    common::block_on(run());
+    // The server's errors (a failing group says why), to stderr.
+    server::logs::init(server::config::LogFormat::Text, "error").unwrap();
+    let postgres = std::env::var("HOOKLINE_BENCH_POSTGRES_URL")
+        .ok()
+        .filter(|url| !url.is_empty());
+    common::block_on(run(postgres));
 }
 
-async fn run() {
+/// What the clients saw.
+#[derive(Debug, Default)]
+struct Tally {
+    latencies: Vec<Duration>,
+    failures: u64,
+    /// CPU time the client thread used.
+    cpu: Duration,
+}
+
+async fn run(postgres: Option<String>) {
     let seconds = setting("HOOKLINE_BENCH_SECONDS", 10);
     let concurrency = setting("HOOKLINE_BENCH_CONCURRENCY", 64);
+    let per_client = match setting("HOOKLINE_BENCH_ENTRIES", 0) {
+        0 => u64::MAX,
+        entries => entries.div_ceil(concurrency),
+    };
     let dir = tempfile::tempdir().unwrap();
+    let (database_url, database, label) = match &postgres {
+        Some(server) => {
+            let (url, name) = common::fresh_postgres_database(server, "ingest").await;
+            (url, Some(name), "PostgreSQL")
+        }
+        None => (
+            format!("sqlite://{}", dir.path().join("bench.db").display()),
+            None,
+            "SQLite",
+        ),
+    };
     let config = Config {
         bind: "127.0.0.1:0".parse().unwrap(),
-        database_url: format!("sqlite://{}", dir.path().join("bench.db").display()),
+        database_url,
         demo: false,
         // Each entry also writes one delivery row, as in real use; nothing is sent.
         webhook: Some(WebhookSetting {
@@ -39,95 +84,195 @@ async fn run() {
             events: vec![EventType::EntryCreated],
         }),
         deliver_in_background: false,
-        // The load comes from one address, faster than any person: no limits.
+        // The load comes faster than any person: no limits.
         rate_limits: server::limits::RateLimitSettings {
             per_ip: None,
             per_campaign: None,
             per_email: None,
         },
+        // Behind a proxy (a load balancer) on loopback, which says who each visitor is.
+        trusted_proxies: server::address::AllowList::loopback(),
         ..Config::default()
     };
     let app = Application::build(config).await.unwrap();
-    let base_url = app.base_url();
+    let address: std::net::SocketAddr = ([127, 0, 0, 1], app.port()).into();
     let store = app.store().clone();
-    tokio::spawn(app.run_until_stopped());
-    let url = format!("{base_url}/api/v1/public/campaigns/demo/entries");
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(concurrency as usize)
-        .build()
-        .unwrap();
+    let stop = app.shutdown_handle();
+    let served = tokio::spawn(app.run_until_stopped());
 
-    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let cpu_before = common::cpu_by_thread();
+    let postgres_before = common::cpu_of_processes("postgres");
     let started = Instant::now();
-    let tasks: Vec<_> = (0..concurrency)
-        .map(|task| {
-            let client = client.clone();
-            let url = url.clone();
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut failures = 0_u64;
-                let mut n = 0_u64;
-                while Instant::now() < deadline {
-                    n += 1;
-                    let body = json!({
-                        "idempotency_key": format!("bench-{task}-{n}"),
-                        "entry_method_id": 1,
-                        "email": format!("bench{task}x{n}@example.com"),
-                        "name": "Bench Mark",
-                        "consent": true,
-                    })
-                    .to_string();
-                    let sent = Instant::now();
-                    let response = client
-                        .post(&url)
-                        .header("content-type", "text/plain;charset=UTF-8")
-                        .body(body)
-                        .send()
-                        .await;
-                    match response {
-                        Ok(response) if response.status().as_u16() == 201 => {
-                            latencies.push(sent.elapsed())
-                        }
-                        _ => failures += 1,
-                    }
-                }
-                (latencies, failures)
-            })
+    let tally = std::thread::Builder::new()
+        .name("bench-client".to_owned())
+        .spawn(move || {
+            load(
+                address,
+                concurrency,
+                per_client,
+                Duration::from_secs(seconds),
+            )
         })
-        .collect();
-    let mut latencies = Vec::new();
-    let mut failures = 0;
-    for task in tasks {
-        let (mut task_latencies, task_failures) = task.await.unwrap();
-        latencies.append(&mut task_latencies);
-        failures += task_failures;
-    }
+        .unwrap()
+        .join()
+        .unwrap();
     let elapsed = started.elapsed();
+    let mut cpu = common::cpu_since(&cpu_before);
+    if postgres.is_some() {
+        // The database server shares the machine: its backends' time counts too (all of
+        // PostgreSQL's processes, whatever else they served meanwhile).
+        cpu.insert(
+            "postgres (server)".to_owned(),
+            common::cpu_of_processes("postgres").saturating_sub(postgres_before),
+        );
+    }
+    // The client thread has ended: it told its own.
+    cpu.insert("bench-client".to_owned(), tally.cpu);
+
+    let mut latencies = tally.latencies;
     latencies.sort();
     let stored: i64 = server::with_pool!(store.pool(), pool => sqlx::query_scalar("SELECT COUNT(*) FROM entries")
         .fetch_one(pool)
         .await
         .unwrap());
+    let accepted = latencies.len();
     println!(
-        "ingest on SQLite ({concurrency} concurrent clients, {seconds} s, loopback, load generator in-process)"
+        "ingest on {label} ({concurrency} concurrent clients, {seconds} s, loopback, load generator in-process)"
     );
-    println!("  accepted entries      {}", latencies.len());
+    println!("  accepted entries      {accepted}");
     println!(
         "  accepted / s          {:.0}",
-        latencies.len() as f64 / elapsed.as_secs_f64()
+        accepted as f64 / elapsed.as_secs_f64()
     );
-    println!("  failed requests       {failures}");
+    println!("  failed requests       {}", tally.failures);
     println!("  stored entries        {stored}");
-    println!(
-        "  latency p50           {:.2} ms",
-        percentile(&latencies, 0.50).as_secs_f64() * 1e3
-    );
-    println!(
-        "  latency p99           {:.2} ms",
-        percentile(&latencies, 0.99).as_secs_f64() * 1e3
-    );
+    for (name, p) in [("p50", 0.50), ("p99", 0.99)] {
+        println!(
+            "  latency {name}           {:.2} ms",
+            percentile(&latencies, p).as_secs_f64() * 1e3
+        );
+    }
     println!(
         "  latency max           {:.2} ms",
         latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3
     );
+    common::print_cpu_per_item(&cpu, accepted, "accepted entry");
+
+    stop.shut_down();
+    stop.shut_down();
+    served.await.unwrap().unwrap();
+    if let (Some(server), Some(name)) = (&postgres, &database) {
+        common::drop_postgres_database(server, name).await;
+    }
+}
+
+/// The clients, on a runtime of their own on this thread: `concurrency` connections, each
+/// posting entries one after the other until `duration` has passed or it has posted
+/// `per_client`.
+fn load(
+    address: std::net::SocketAddr,
+    concurrency: u64,
+    per_client: u64,
+    duration: Duration,
+) -> Tally {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let deadline = Instant::now() + duration;
+        let clients: Vec<_> = (0..concurrency)
+            .map(|client| tokio::spawn(post_entries(address, client, per_client, deadline)))
+            .collect();
+        let mut tally = Tally::default();
+        for client in clients {
+            let mut seen = client.await.unwrap();
+            tally.latencies.append(&mut seen.latencies);
+            tally.failures += seen.failures;
+        }
+        tally.cpu = common::thread_cpu();
+        tally
+    })
+}
+
+/// One client: one keep-alive connection, one entry at a time.
+async fn post_entries(
+    address: std::net::SocketAddr,
+    client: u64,
+    entries: u64,
+    deadline: Instant,
+) -> Tally {
+    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let authority = address.to_string();
+    let mut random = SplitMix64(client.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5EED);
+    let mut tally = Tally::default();
+    for _ in 0..entries {
+        if Instant::now() >= deadline {
+            break;
+        }
+        // As the widget makes them: `idem_` and 16 random bytes in hex. The email is as
+        // random (where it lands in the index is), and new: each entry is a new contestant.
+        let (key, email) = (random.next(), random.next());
+        let (key_low, visitor) = (random.next(), random.next());
+        let body = format!(
+            r#"{{"idempotency_key":"idem_{key:016x}{key_low:016x}","entry_method_id":1,"email":"b{email:016x}@example.com","name":"Bench Mark","consent":true}}"#
+        );
+        let request = hyper::Request::post("/api/v1/public/campaigns/demo/entries")
+            .header(hyper::header::HOST, &authority)
+            .header(hyper::header::CONTENT_TYPE, "text/plain;charset=UTF-8")
+            .header(
+                "x-forwarded-for",
+                std::net::Ipv4Addr::from(visitor as u32).to_string(),
+            )
+            .body(Full::new(Bytes::from(body)))
+            .unwrap();
+        let sent = Instant::now();
+        let answered = async {
+            sender.ready().await?;
+            let response = sender.send_request(request).await?;
+            let status = response.status();
+            // Read the whole answer, as a widget does.
+            let body = response.into_body().collect().await?.to_bytes();
+            Ok::<_, hyper::Error>((status, body))
+        }
+        .await;
+        match answered {
+            Ok((status, _)) if status == hyper::StatusCode::CREATED => {
+                tally.latencies.push(sent.elapsed())
+            }
+            Ok((status, body)) => {
+                if tally.failures == 0 && client == 0 {
+                    eprintln!(
+                        "a post was answered {status}: {}",
+                        String::from_utf8_lossy(&body)
+                    );
+                }
+                tally.failures += 1;
+            }
+            Err(_) => {
+                tally.failures += 1;
+                break;
+            }
+        }
+    }
+    tally
+}
+
+/// A small fast generator of random-looking numbers (SplitMix64), so that making the load
+/// costs next to nothing.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
 }

@@ -16,14 +16,16 @@
 //! recorded as part of that attempt), a concurrency cap and a rate limit ([`RateGate`]).
 //!
 //! [`DeliveryWorker::try_next`] does one step with a clock passed in, so tests drive it;
-//! [`spawn_background`] runs the same parts with the real clock, woken by new entries: a
-//! dispatcher claims due deliveries in batches and sends them concurrently (at most
-//! `concurrency` at once, and each endpoint's cap), and a recorder writes the outcomes a
-//! batch per transaction. Must not block the request path: ingest only queues rows and
-//! notifies. A failed send is data (an attempt row), not an error; only the database can make
-//! a step fail.
+//! [`spawn_background`] runs the same parts with the real clock: a dispatcher takes the
+//! deliveries handed to it as their entries commit (written already leased to it, so no claim
+//! stands between an entry and its webhook), claims the rest in batches, and sends them
+//! concurrently (at most `concurrency` at once, and each endpoint's cap); a recorder writes
+//! the outcomes a batch per transaction, off the path. Must not block the request path:
+//! ingest only writes rows, hands them over and notifies. A failed send is data (an attempt
+//! row), not an error; only the database can make a step fail.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry as MapEntry;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
@@ -45,8 +47,8 @@ use crate::metrics::{Metrics, TryOutcome};
 use crate::outbound::{self, CompiledEndpoint, OutboundEvent, OutboundRequest};
 use crate::secrets::MasterKey;
 use crate::store::{
-    AttemptOutcome, Claim, ClaimedDelivery, DeliveryNext, DisableRule, DisabledReason,
-    FinishedAttempt, Store, StoreError,
+    AttemptOutcome, BusyEndpoints, Claim, ClaimedDelivery, DeliveryNext, DisableRule,
+    DisabledReason, FinishedAttempt, HandedOff, Store, StoreError,
 };
 
 /// Tries before a delivery is given up (about a day and a half of retries), unless the
@@ -60,6 +62,11 @@ const ROUNDS_CLAIMED: u32 = 4;
 const MAX_CLAIM: u32 = 128;
 /// Most outcomes written in one transaction.
 const MAX_RECORD_BATCH: usize = 256;
+/// How long the recorder gathers outcomes before writing them: one durable commit records
+/// many tries, and the entry writer stays free for entries. Losing them to a crash only
+/// means sending those deliveries again (at least once); a strictly ordered endpoint's
+/// outcome is written at once, since the rest of its queue waits for it.
+const RECORD_WINDOW: Duration = Duration::from_millis(50);
 /// The longest `Retry-After` honoured; a longer one waits this long.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
 /// Longest wait between looks at the queue while sends are in flight.
@@ -838,84 +845,190 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// Starts the background delivery: a dispatcher that claims due deliveries in batches and
-/// sends them concurrently, and a recorder that writes their outcomes a batch per
-/// transaction. When nothing is due the dispatcher sleeps until `wake` is notified or the
-/// next delivery falls due. Once `shutdown` turns true it claims nothing more, lets the sends
-/// it has claimed finish, and the recorder writes them before both end.
+/// Starts the background delivery: a dispatcher and a recorder.
+///
+/// The dispatcher sends deliveries as they are handed off (written already leased to it in
+/// the transaction that made them, see [`Store::hand_off_deliveries`]: the entry's own commit
+/// is the only one before its webhooks go), and claims the rest in batches: retries falling
+/// due, held deliveries released, strictly ordered endpoints, backlogs, and what other
+/// processes left. It sends concurrently, at most `concurrency` requests at once and each
+/// endpoint's own cap. The recorder writes outcomes a batch per transaction, after the sends.
+///
+/// With nothing to do the dispatcher sleeps until something is handed off, `wake` is
+/// notified, or the next delivery falls due. Once `shutdown` turns true it takes nothing
+/// more, gives back what was handed off but not started, lets the sends under way finish,
+/// and the recorder writes them before both end.
 pub fn spawn_background(
     worker: DeliveryWorker,
     wake: Arc<Notify>,
     shutdown: watch::Receiver<bool>,
 ) -> Vec<JoinHandle<()>> {
     let (finished_sender, finished) = mpsc::channel(MAX_RECORD_BATCH * 4);
+    let handed_off = worker.store.hand_off_deliveries(worker.limits.lease);
     vec![
         tokio::spawn(dispatch(
             worker.clone(),
             Arc::clone(&wake),
             shutdown,
+            handed_off,
             finished_sender,
         )),
         tokio::spawn(record_loop(worker, finished, wake)),
     ]
 }
 
-/// The dispatcher's view of what it has claimed and not yet handed to the recorder.
+/// What the dispatcher holds for one endpoint.
+#[derive(Debug)]
+struct EndpointLoad {
+    /// Deliveries claimed or handed off and not yet recorded (sending, or waiting for the
+    /// endpoint's turn).
+    n: u32,
+    /// The most it holds for this endpoint ([`endpoint_cap`]).
+    cap: u32,
+    /// The endpoint's requests in flight at once.
+    turns: Arc<Semaphore>,
+}
+
+/// The dispatcher's view of what it holds: claimed or handed off, not yet handed to the
+/// recorder.
 #[derive(Debug)]
 struct Outstanding {
-    /// Deliveries claimed, by endpoint (sending or waiting for the endpoint's turn), and the
-    /// endpoint's cap on requests in flight.
-    by_endpoint: HashMap<i64, (u32, Arc<Semaphore>)>,
+    by_endpoint: HashMap<i64, EndpointLoad>,
     total: u32,
+    /// The most it holds over all endpoints.
+    max_total: u32,
     /// What each send task carries: its endpoint and number of deliveries.
     tasks: HashMap<tokio::task::Id, (i64, u32)>,
+    /// Told which endpoints (or all) it has no room for, so they are not handed off.
+    busy: Arc<BusyEndpoints>,
+}
+
+impl Outstanding {
+    fn room(&self) -> u32 {
+        self.max_total.saturating_sub(self.total)
+    }
+
+    /// Whether some endpoint holds all it may: a claim may have left its backlog behind.
+    fn any_endpoint_full(&self) -> bool {
+        self.by_endpoint.values().any(|load| load.n >= load.cap)
+    }
+
+    /// Counts `n` more deliveries for `endpoint_id`.
+    fn add(&mut self, endpoint_id: i64, n: u32, cap: u32, concurrency: u32) -> Arc<Semaphore> {
+        let load = self
+            .by_endpoint
+            .entry(endpoint_id)
+            .or_insert_with(|| EndpointLoad {
+                n: 0,
+                cap,
+                turns: Arc::new(Semaphore::new(
+                    usize::try_from(concurrency).unwrap_or(usize::MAX),
+                )),
+            });
+        load.cap = cap;
+        load.n += n;
+        self.total += n;
+        if load.n >= load.cap {
+            self.busy.set(endpoint_id, true);
+        }
+        if self.total >= self.max_total {
+            self.busy.set_all(true);
+        }
+        Arc::clone(&load.turns)
+    }
+
+    /// Counts `n` deliveries of `endpoint_id` as handed to the recorder (or lost with their
+    /// task: their leases run out).
+    fn remove(&mut self, endpoint_id: i64, n: u32) {
+        if self.total >= self.max_total && self.total.saturating_sub(n) < self.max_total {
+            self.busy.set_all(false);
+        }
+        self.total = self.total.saturating_sub(n);
+        if let Some(load) = self.by_endpoint.get_mut(&endpoint_id) {
+            let was_full = load.n >= load.cap;
+            load.n = load.n.saturating_sub(n);
+            if was_full && load.n < load.cap {
+                self.busy.set(endpoint_id, false);
+            }
+            if load.n == 0 {
+                self.by_endpoint.remove(&endpoint_id);
+            }
+        }
+    }
+}
+
+/// How many deliveries the dispatcher holds for an endpoint at most, claimed or handed off:
+/// one request's worth under strict ordering; else its concurrency × the rounds claimed
+/// ahead × the deliveries a request carries, and no more than ten seconds of its rate limit.
+/// The claim's SQL (`endpoint_cap!` in the store) computes the same.
+fn endpoint_cap(runtime: &Runtime, per_endpoint: u32) -> u32 {
+    let record = &runtime.sendable.record;
+    let batch = record.batch_max.max(1);
+    if record.strict_order {
+        return batch;
+    }
+    let rounds = record
+        .max_concurrency
+        .unwrap_or(per_endpoint)
+        .saturating_mul(ROUNDS_CLAIMED);
+    match record.rate_limit_per_second {
+        Some(rate) if rate.saturating_mul(10) < rounds => rate.saturating_mul(10),
+        _ => rounds,
+    }
+    .saturating_mul(batch)
 }
 
 async fn dispatch(
     worker: DeliveryWorker,
     wake: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
+    mut handed_off: HandedOff,
     finished: mpsc::Sender<Finished>,
 ) {
     let limits = worker.limits;
-    let claim_per_endpoint = limits
-        .concurrency_per_endpoint
-        .saturating_mul(ROUNDS_CLAIMED);
-    let max_outstanding = limits.concurrency.saturating_mul(ROUNDS_CLAIMED);
     // Claim again once half of an endpoint's claimed rounds are done (or on news).
-    let claim_after = claim_per_endpoint / 2;
+    let claim_after = limits
+        .concurrency_per_endpoint
+        .saturating_mul(ROUNDS_CLAIMED)
+        / 2;
     let senders = Arc::new(Semaphore::new(
         usize::try_from(limits.concurrency).unwrap_or(usize::MAX),
     ));
     let mut outstanding = Outstanding {
         by_endpoint: HashMap::new(),
         total: 0,
+        max_total: limits.concurrency.saturating_mul(ROUNDS_CLAIMED),
         tasks: HashMap::new(),
+        busy: handed_off.busy(),
     };
     let mut sending: JoinSet<(i64, u32)> = JoinSet::new();
     // Sends finished since the last claim; a claim for each one would commit once per send.
-    let mut finished_since_claim = claim_after;
-    let mut woken_up = true;
+    let mut finished_since_claim = 0;
+    // Look at the queue now: there may be work from before (a restart, another process).
+    let mut look = true;
+    // The last look found work, or left some endpoint full: more may wait behind it.
+    let mut backlog = false;
+    let mut next_look = Instant::now();
+    let mut handing_off = true;
     loop {
         if *shutdown.borrow() {
             break;
         }
-        // Registered before looking at the queue, so an entry committed meanwhile still wakes us.
+        // Registered before looking at the queue, so news committed meanwhile still wakes us.
         let woken = wake.notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
-        let now = clock::now_millis();
-        let room = max_outstanding
-            .saturating_sub(outstanding.total)
-            .min(MAX_CLAIM);
-        let worth_claiming =
-            woken_up || outstanding.total == 0 || finished_since_claim >= claim_after;
-        let mut wait = MAX_BUSY_WAIT;
-        if room > 0 && worth_claiming {
+        if backlog && (outstanding.total == 0 || finished_since_claim >= claim_after) {
+            look = true;
+        }
+        let room = outstanding.room().min(MAX_CLAIM);
+        if look && room > 0 {
+            look = false;
             finished_since_claim = 0;
-            match claim(&worker, &outstanding, now, room).await {
+            let wait = match claim(&worker, &outstanding, clock::now_millis(), room).await {
                 Ok(batch) => {
-                    if let Err(error) = start_sends(
+                    let found = !batch.is_empty();
+                    match start_sends(
                         &worker,
                         batch,
                         &mut outstanding,
@@ -925,23 +1038,43 @@ async fn dispatch(
                     )
                     .await
                     {
-                        // The leases run out and these deliveries are claimed again.
-                        error!(%error, "delivery worker could not read an endpoint");
-                        wait = ERROR_BACKOFF;
-                    } else if outstanding.total == 0 {
-                        wait = idle_wait(&worker).await;
+                        Err(error) => {
+                            // The leases run out and these deliveries are claimed again.
+                            error!(%error, "delivery worker could not read an endpoint");
+                            ERROR_BACKOFF
+                        }
+                        Ok(()) => {
+                            backlog = found || outstanding.any_endpoint_full();
+                            if outstanding.total == 0 {
+                                idle_wait(&worker).await
+                            } else {
+                                MAX_BUSY_WAIT
+                            }
+                        }
                     }
                 }
                 Err(error) => {
                     error!(%error, "delivery worker could not read the queue");
-                    wait = ERROR_BACKOFF;
+                    ERROR_BACKOFF
                 }
-            }
+            };
+            next_look = Instant::now() + wait;
         }
-        woken_up = false;
         tokio::select! {
-            () = &mut woken => woken_up = true,
-            () = tokio::time::sleep(wait) => woken_up = true,
+            () = &mut woken => look = true,
+            // While a look waits for room, finished sends make it.
+            () = tokio::time::sleep_until(next_look.into()), if !look => look = true,
+            handed = handed_off.recv(), if handing_off => match handed {
+                Some(deliveries) => {
+                    // What it gave back waits in the queue: claim it as room comes.
+                    if take_handed_off(&worker, deliveries, &mut outstanding, &mut sending, &senders, &finished).await {
+                        look = true;
+                        backlog = true;
+                    }
+                }
+                // Another dispatcher took the hand-off over; this one goes on claiming.
+                None => handing_off = false,
+            },
             Some(done) = sending.join_next_with_id(), if !sending.is_empty() => {
                 let mut done = Some(done);
                 while let Some(result) = done {
@@ -957,13 +1090,72 @@ async fn dispatch(
             }
         }
     }
+    let left = handed_off.close();
+    if let Err(error) = worker.store.release_leases(&left).await {
+        // They are claimed again when their leases run out.
+        error!(%error, n = left.len(), "could not give back deliveries handed off at shutdown");
+    }
     while let Some(result) = sending.join_next_with_id().await {
         settle(&mut outstanding, result);
     }
 }
 
-/// Groups claimed deliveries by endpoint into requests (batches of its size, in its sending
-/// order) and starts a send task for each.
+/// Starts the sends of deliveries handed off, as far as their endpoints' caps and the
+/// dispatcher's allow; the rest go back to the queue (their leases released) for a claim.
+/// Whether it gave any back.
+async fn take_handed_off(
+    worker: &DeliveryWorker,
+    deliveries: Vec<ClaimedDelivery>,
+    outstanding: &mut Outstanding,
+    sending: &mut JoinSet<(i64, u32)>,
+    senders: &Arc<Semaphore>,
+    finished: &mpsc::Sender<Finished>,
+) -> bool {
+    let mut room: HashMap<i64, u32> = HashMap::new();
+    let mut total_room = outstanding.room();
+    let (mut taken, mut given_back) = (Vec::new(), Vec::new());
+    for delivery in deliveries {
+        let endpoint_room = match room.entry(delivery.endpoint_id) {
+            MapEntry::Occupied(known) => known.into_mut(),
+            MapEntry::Vacant(slot) => {
+                let cap = match worker
+                    .runtime(delivery.endpoint_id, delivery.endpoint_version)
+                    .await
+                {
+                    Ok(runtime) => endpoint_cap(&runtime, worker.limits.concurrency_per_endpoint),
+                    Err(error) => {
+                        error!(%error, "delivery worker could not read an endpoint");
+                        0
+                    }
+                };
+                let held = outstanding
+                    .by_endpoint
+                    .get(&delivery.endpoint_id)
+                    .map_or(0, |load| load.n);
+                slot.insert(cap.saturating_sub(held))
+            }
+        };
+        if *endpoint_room > 0 && total_room > 0 {
+            *endpoint_room -= 1;
+            total_room -= 1;
+            taken.push(delivery);
+        } else {
+            given_back.push(delivery);
+        }
+    }
+    if let Err(error) = start_sends(worker, taken, outstanding, sending, senders, finished).await {
+        // The leases run out and these deliveries are claimed again.
+        error!(%error, "delivery worker could not read an endpoint");
+    }
+    if let Err(error) = worker.store.release_leases(&given_back).await {
+        // As above: claimed again when their leases run out.
+        error!(%error, n = given_back.len(), "could not give back deliveries handed off");
+    }
+    !given_back.is_empty()
+}
+
+/// Groups deliveries by endpoint into requests (batches of its size, in its sending order)
+/// and starts a send task for each.
 async fn start_sends(
     worker: &DeliveryWorker,
     batch: Vec<ClaimedDelivery>,
@@ -988,7 +1180,7 @@ async fn start_sends(
             .runtime(endpoint_id, version.unwrap_or_default())
             .await?;
         in_sending_order(&runtime, &mut group);
-        let cap = if runtime.strict() {
+        let concurrency = if runtime.strict() {
             1
         } else {
             runtime
@@ -997,27 +1189,18 @@ async fn start_sends(
                 .max_concurrency
                 .unwrap_or(worker.limits.concurrency_per_endpoint)
         };
-        let endpoint = outstanding
-            .by_endpoint
-            .entry(endpoint_id)
-            .or_insert_with(|| {
-                (
-                    0,
-                    Arc::new(Semaphore::new(usize::try_from(cap).unwrap_or(usize::MAX))),
-                )
-            });
+        let cap = endpoint_cap(&runtime, worker.limits.concurrency_per_endpoint);
         let max_events = runtime.max_events().max(1);
         while !group.is_empty() {
             let rest = group.split_off(max_events.min(group.len()));
             let chunk = std::mem::replace(&mut group, rest);
             let n = u32::try_from(chunk.len()).unwrap_or(u32::MAX);
-            endpoint.0 += n;
-            outstanding.total += n;
+            let turns = outstanding.add(endpoint_id, n, cap, concurrency);
             let task = sending.spawn(send_in_turn(
                 worker.clone(),
                 Arc::clone(&runtime),
                 chunk,
-                Arc::clone(&endpoint.1),
+                turns,
                 Arc::clone(senders),
                 finished.clone(),
             ));
@@ -1038,7 +1221,7 @@ async fn claim(
     let in_flight: Vec<(i64, u32)> = outstanding
         .by_endpoint
         .iter()
-        .map(|(&endpoint_id, &(n, _))| (endpoint_id, n))
+        .map(|(&endpoint_id, load)| (endpoint_id, load.n))
         .collect();
     worker
         .store
@@ -1083,15 +1266,8 @@ fn settle(
             (error.id(), None)
         }
     };
-    let Some((endpoint_id, n)) = outstanding.tasks.remove(&task).or(carried) else {
-        return;
-    };
-    outstanding.total = outstanding.total.saturating_sub(n);
-    if let Some(endpoint) = outstanding.by_endpoint.get_mut(&endpoint_id) {
-        endpoint.0 = endpoint.0.saturating_sub(n);
-        if endpoint.0 == 0 {
-            outstanding.by_endpoint.remove(&endpoint_id);
-        }
+    if let Some((endpoint_id, n)) = outstanding.tasks.remove(&task).or(carried) {
+        outstanding.remove(endpoint_id, n);
     }
 }
 
@@ -1133,9 +1309,9 @@ async fn send_in_turn(
     (endpoint_id, n)
 }
 
-/// Writes finished tries as they come, everything waiting in one transaction. Wakes the
-/// dispatcher after recording a strictly ordered endpoint's delivery: the next one of its
-/// queue may go now.
+/// Writes finished tries, those of each [`RECORD_WINDOW`] in one transaction. Wakes the
+/// dispatcher after recording a strictly ordered endpoint's delivery (the next one of its
+/// queue may go now) or a retry (it may fall due before the dispatcher would look again).
 async fn record_loop(
     worker: DeliveryWorker,
     mut finished: mpsc::Receiver<Finished>,
@@ -1143,10 +1319,23 @@ async fn record_loop(
 ) {
     let mut batch = Vec::with_capacity(MAX_RECORD_BATCH);
     while finished.recv_many(&mut batch, MAX_RECORD_BATCH).await > 0 {
+        let window_ends = tokio::time::Instant::now() + RECORD_WINDOW;
+        while batch.len() < MAX_RECORD_BATCH && !batch.iter().any(|finished| finished.strict) {
+            let room = MAX_RECORD_BATCH - batch.len();
+            let more = finished.recv_many(&mut batch, room);
+            match tokio::time::timeout_at(window_ends, more).await {
+                // Closed: the dispatcher has stopped, and this is the last batch.
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
         if let Err(error) = worker.record(&batch, clock::now_millis()).await {
             // At least once: the leases run out and these deliveries are sent again.
             error!(%error, n_attempts = batch.len(), "failed to record webhook attempts");
-        } else if batch.iter().any(|finished| finished.strict) {
+        } else if batch
+            .iter()
+            .any(|finished| finished.strict || matches!(finished.next, DeliveryNext::RetryAt(_)))
+        {
             wake.notify_waiters();
         }
         batch.clear();

@@ -88,6 +88,28 @@ impl FraudLevel {
     }
 }
 
+/// How far the per-address counts of [`Signals`] need to go at a level: each rule fires at or
+/// above its threshold, so a count that stops there decides the same. The store stops
+/// counting at these, so one busy address (a shared NAT, an attacker) costs a bounded index
+/// range per entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountCaps {
+    pub other_contestants: u32,
+    pub entries_last_minute: u32,
+    pub entries_last_hour: u32,
+}
+
+impl FraudLevel {
+    /// The counts this level needs; `None` when it needs none ([`FraudLevel::Off`]).
+    pub fn count_caps(self) -> Option<CountCaps> {
+        self.thresholds().map(|limits| CountCaps {
+            other_contestants: limits.other_contestants_per_ip,
+            entries_last_minute: limits.velocity_per_minute,
+            entries_last_hour: limits.velocity_per_hour,
+        })
+    }
+}
+
 /// What a level tolerates. Counts are "at or above this fires".
 #[derive(Debug, Clone, Copy)]
 struct Thresholds {
@@ -180,8 +202,9 @@ pub struct Signals {
     pub form_issued_at: Option<i64>,
     /// Unix ms at which the entry arrived.
     pub now: i64,
-    /// Earlier entries by this email in this campaign through the same entry method.
-    pub earlier_entries_same_method: u32,
+    /// Whether another contestant of this campaign has the same mailbox under another
+    /// spelling ([`mailbox`]: a `+tag`, Gmail's dots): one person entering as several.
+    pub another_contestant_same_mailbox: bool,
     /// Other contestants (emails) who entered this campaign from this IP.
     pub other_contestants_from_ip: u32,
     /// Entries from this IP in this campaign in the minute before `now`.
@@ -264,7 +287,7 @@ pub fn score(signals: &Signals, level: FraudLevel) -> Verdict {
 
 fn fires(reason: Reason, signals: &Signals, limits: Thresholds) -> bool {
     match reason {
-        Reason::DuplicateEmail => signals.earlier_entries_same_method >= 1,
+        Reason::DuplicateEmail => signals.another_contestant_same_mailbox,
         Reason::DuplicateIp => {
             signals.client_ip.is_some()
                 && signals.other_contestants_from_ip >= limits.other_contestants_per_ip
@@ -288,6 +311,30 @@ fn fires(reason: Reason, signals: &Signals, limits: Thresholds) -> bool {
                     && referrer.ip == signals.client_ip)
         }),
     }
+}
+
+/// The mailbox a normalised email (domain lower-cased) delivers to, as the duplicate email
+/// rule compares them: the local part lower-cased and cut at a `+` tag (which most providers
+/// deliver to the same mailbox), and for Gmail its dots left out too (Gmail ignores them;
+/// `googlemail.com` is Gmail). `Joe.Bloggs+win2@gmail.com` is `joebloggs@gmail.com`.
+pub fn mailbox(email: &str) -> String {
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return email.to_ascii_lowercase();
+    };
+    let domain = domain.to_ascii_lowercase();
+    let local = match local.split_once('+') {
+        Some((before, _)) if !before.is_empty() => before,
+        _ => local,
+    };
+    let mut local = local.to_lowercase();
+    let domain = match domain.as_str() {
+        "gmail.com" | "googlemail.com" => {
+            local.retain(|c| c != '.');
+            "gmail.com".to_owned()
+        }
+        _ => domain,
+    };
+    format!("{local}@{domain}")
 }
 
 /// Well-known throw-away mailbox providers. A domain matches itself and its subdomains.
@@ -382,7 +429,7 @@ mod tests {
             honeypot: String::new(),
             form_issued_at: Some(NOW - 30_000),
             now: NOW,
-            earlier_entries_same_method: 0,
+            another_contestant_same_mailbox: false,
             other_contestants_from_ip: 0,
             entries_from_ip_last_minute: 0,
             entries_from_ip_last_hour: 0,
@@ -423,7 +470,7 @@ mod tests {
             |s| {
                 s.honeypot = "http://spam.example".into();
                 s.email_domain = "mailinator.com".into();
-                s.earlier_entries_same_method = 9;
+                s.another_contestant_same_mailbox = true;
                 s.form_issued_at = Some(NOW);
                 s.entries_from_ip_last_minute = 1000;
             },
@@ -481,21 +528,33 @@ mod tests {
     }
 
     #[test]
-    fn a_repeated_action_by_the_same_email_is_flagged() {
-        for level in [Lenient, Standard] {
+    fn another_contestant_with_the_same_mailbox_is_a_duplicate_email() {
+        for level in [Lenient, Standard, Strict] {
             check(
-                |s| s.earlier_entries_same_method = 1,
+                |s| s.another_contestant_same_mailbox = true,
                 level,
                 &[DuplicateEmail],
                 false,
             );
         }
-        check(
-            |s| s.earlier_entries_same_method = 3,
-            Strict,
-            &[DuplicateEmail],
-            false,
-        );
+    }
+
+    #[test]
+    fn mailboxes_ignore_plus_tags_case_and_gmails_dots() {
+        for (email, expected) in [
+            ("joe@example.com", "joe@example.com"),
+            ("Joe@Example.COM", "joe@example.com"),
+            ("joe+win@example.com", "joe@example.com"),
+            ("joe+a+b@example.com", "joe@example.com"),
+            // A local part that is only a tag is left as it is.
+            ("+joe@example.com", "+joe@example.com"),
+            ("j.o.e@example.com", "j.o.e@example.com"),
+            ("Joe.Bloggs+win2@gmail.com", "joebloggs@gmail.com"),
+            ("joe.bloggs@googlemail.com", "joebloggs@gmail.com"),
+            ("no-at-sign", "no-at-sign"),
+        ] {
+            assert_eq!(mailbox(email), expected, "{email}");
+        }
     }
 
     #[test]
@@ -623,7 +682,7 @@ mod tests {
     #[test]
     fn two_soft_signals_disqualify_at_standard_but_not_lenient() {
         let bot_retry = |s: &mut Signals| {
-            s.earlier_entries_same_method = 1;
+            s.another_contestant_same_mailbox = true;
             s.form_issued_at = Some(NOW - 500);
         };
         check(bot_retry, Lenient, &[DuplicateEmail, TooFast], false);
@@ -652,7 +711,7 @@ mod tests {
     fn decisions_follow_the_verdict() {
         let mut signals = person();
         assert_eq!(score(&signals, Standard).decision(), Decision::Accepted);
-        signals.earlier_entries_same_method = 1;
+        signals.another_contestant_same_mailbox = true;
         assert_eq!(score(&signals, Standard).decision(), Decision::Flagged);
         signals.honeypot = "x".into();
         assert_eq!(score(&signals, Standard).decision(), Decision::Disqualified);
@@ -677,21 +736,32 @@ mod tests {
         assert_eq!(FraudLevel::parse("Standard"), None);
     }
 
-    /// The store stops counting an address's entries at a cap; every threshold must lie
-    /// below it, or a rule could never fire.
+    /// The store stops counting an address's entries at the level's caps: a count stopped
+    /// there decides every rule as the full count would.
     #[test]
-    fn thresholds_lie_below_the_stores_count_caps() {
-        use crate::store::{FRAUD_COUNT_CAP, FRAUD_HOURLY_COUNT_CAP};
+    fn counts_stopped_at_the_caps_decide_alike() {
         for level in FraudLevel::ALL {
-            if let Some(limits) = level.thresholds() {
-                assert!(limits.velocity_per_minute < FRAUD_COUNT_CAP, "{level:?}");
-                assert!(
-                    limits.other_contestants_per_ip < FRAUD_COUNT_CAP,
-                    "{level:?}"
-                );
-                assert!(
-                    limits.velocity_per_hour < FRAUD_HOURLY_COUNT_CAP,
-                    "{level:?}"
+            let Some(caps) = level.count_caps() else {
+                assert_eq!(level, Off);
+                continue;
+            };
+            for full in 0..=400 {
+                let scored = |capped: fn(u32, CountCaps) -> (u32, u32, u32)| {
+                    let (others, minute, hour) = capped(full, caps);
+                    let mut s = person();
+                    s.other_contestants_from_ip = others;
+                    s.entries_from_ip_last_minute = minute;
+                    s.entries_from_ip_last_hour = hour;
+                    score(&s, level)
+                };
+                assert_eq!(
+                    scored(|n, _| (n, n, n)),
+                    scored(|n, caps| (
+                        n.min(caps.other_contestants),
+                        n.min(caps.entries_last_minute),
+                        n.min(caps.entries_last_hour)
+                    )),
+                    "{level:?} at {full}"
                 );
             }
         }

@@ -6,15 +6,18 @@
 //! endpoint in one transaction, and wakes the delivery worker after the commit.
 //!
 //! Group commit: one writer task takes every entry waiting in its queue (up to
-//! [`MAX_GROUP`]) and writes them in one transaction, each inside its own savepoint, so one
-//! durable commit (fsync) serves many requests and a failing or refused entry is undone
-//! alone. Nobody waits to fill a group: while one commit is on its way to disk the next group
-//! gathers, so a lone entry is committed at once. A request is answered only after its group
-//! commits. The per-entry work below ([`insert`]) is written once over [`EntryWrites`]: on
-//! SQLite it runs on the store's entry writer thread ([`crate::store::EntryWriter`]), where
-//! every call completes at once; on PostgreSQL on a pool transaction, several groups at a
-//! time. The idempotency key is checked by the unique index inside the group, and again on
-//! the pool only when a key turns out taken or the request is refused.
+//! [`MAX_GROUP`]) and writes them in one transaction, so one durable commit (fsync) serves
+//! many requests. Each entry is [`check`]ed before it writes anything, so a refused one
+//! writes nothing and no entry needs a savepoint of its own; should one fail after it began
+//! writing, the group is rolled back and written again with a savepoint per entry, where it
+//! is undone alone ([`Undo`]). Nobody waits to fill a group: while one commit is on its way
+//! to disk the next group gathers, so a lone entry is committed at once. A request is
+//! answered only after its group commits. The per-entry work below ([`check`], [`insert`])
+//! is written once over [`EntryWrites`]: on SQLite it runs on the store's entry writer
+//! thread ([`crate::store::EntryWriter`]), where every call completes at once; on PostgreSQL
+//! on a pool transaction, several groups at a time. The idempotency key (unique per
+//! contestant) is checked inside the group, and again on the pool only when a key turns out
+//! taken or the request is refused.
 //!
 //! Inside that transaction, with the contestant's row locked, each entry reads what its
 //! contestant has done (one covering index range) and applies the rules that depend on it:
@@ -334,9 +337,13 @@ impl Ingest {
         post: &EntryPost,
         public_url: &str,
     ) -> Result<Option<Recorded>, IngestError> {
+        // Keys are the contestant's: a retry carries the email its first post did.
+        let Ok(email) = normalize_email(&post.request.email) else {
+            return Ok(None);
+        };
         let Some(entry) = self
             .store
-            .entry_by_idempotency_key(campaign.id, &post.request.idempotency_key)
+            .entry_by_idempotency_key(campaign.id, &email, &post.request.idempotency_key)
             .await?
         else {
             return Ok(None);
@@ -505,54 +512,108 @@ async fn commit_and_answer(
 /// One transaction for the whole group: on SQLite on the store's entry writer thread, on
 /// PostgreSQL on a pool connection. The outcomes come back in the group's order once the
 /// transaction has committed.
+///
+/// First without savepoints ([`Undo::Group`]); should an entry fail after it began writing,
+/// that transaction is rolled back and the group written again with a savepoint per entry
+/// ([`Undo::PerEntry`]), where it is undone alone.
 async fn write_group(
     store: &Store,
     entries: Vec<PendingEntry>,
 ) -> Result<Vec<Outcome>, StoreError> {
+    let entries = Arc::new(entries);
+    match write_group_once(store, &entries, Undo::Group).await {
+        Err(StoreError::GroupUndone) => write_group_once(store, &entries, Undo::PerEntry).await,
+        written => written,
+    }
+}
+
+async fn write_group_once(
+    store: &Store,
+    entries: &Arc<Vec<PendingEntry>>,
+    undo: Undo,
+) -> Result<Vec<Outcome>, StoreError> {
     match store.entry_path() {
         EntryPath::Sqlite(writer) => {
+            let entries = Arc::clone(entries);
             writer
-                .write(move |tx| run_ready(write_entries(tx, &entries)))
+                .write(move |tx| run_ready(write_entries(tx, &entries, undo)))
                 .await
         }
         EntryPath::Postgres(pool) => {
             let mut tx = PgWriteTx::begin(pool).await?;
-            let outcomes = write_entries(&mut tx, &entries).await?;
+            let outcomes = write_entries(&mut tx, entries, undo).await?;
             tx.commit().await?;
             Ok(outcomes)
         }
     }
 }
 
-/// Each entry in its own savepoint, so an entry that fails (or whose idempotency key turns
-/// out taken, or that a rule refuses) is undone alone; an error here fails the whole group.
+/// How the entries of a group are undone, should one fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Undo {
+    /// No savepoints (each costs a copy of every page the entry changes, and on PostgreSQL
+    /// two round trips): every entry is checked before its first write, so a refused one
+    /// writes nothing. One that fails after it began writing fails the group with
+    /// [`StoreError::GroupUndone`], and its transaction is rolled back.
+    Group,
+    /// Each entry in its own savepoint, undone alone; tried once more after a deadlock or
+    /// [`StoreError::Contended`].
+    PerEntry,
+}
+
+/// Writes each entry of the group (see [`Undo`] for what a failing one undoes); an error
+/// here fails the whole group.
 ///
 /// Contestants are written in (campaign, email) order whatever the order of arrival, so two
 /// groups written at once (PostgreSQL) take their contestants' row locks in the same order.
 /// Crediting a referrer locks a second contestant out of that order: should two groups then
-/// deadlock, PostgreSQL undoes one entry's savepoint, which is tried once more.
+/// deadlock, PostgreSQL undoes the entry, which is tried once more.
 async fn write_entries(
     tx: &mut impl EntryWrites,
     entries: &[PendingEntry],
+    undo: Undo,
 ) -> Result<Vec<Outcome>, StoreError> {
     let mut order: Vec<usize> = (0..entries.len()).collect();
     order.sort_by_key(|&index| (entries[index].campaign.id, entries[index].email.as_str()));
     let mut subscribers = Subscribers::default();
     let mut outcomes: Vec<Option<Outcome>> = entries.iter().map(|_| None).collect();
     for index in order {
-        let mut tries = 0;
-        let outcome = loop {
-            tries += 1;
-            tx.savepoint().await?;
-            let outcome = insert(tx, &mut subscribers, &entries[index]).await;
-            if matches!(outcome, Ok(Written::Created(_))) {
-                tx.release_savepoint().await?;
-                break outcome;
-            }
-            tx.rollback_to_savepoint().await?;
-            match &outcome {
-                Err(error) if tries < 2 && is_deadlock(error) => {}
-                _ => break outcome,
+        let entry = &entries[index];
+        let outcome = match undo {
+            Undo::Group => match check(tx, entry).await {
+                Ok(Checked::Done(written)) => Ok(written),
+                Ok(Checked::Passed(before)) => {
+                    match insert(tx, &mut subscribers, entry, before).await {
+                        Ok(created @ Written::Created(_)) => Ok(created),
+                        // It wrote something: only the whole transaction can undo it.
+                        _ => return Err(StoreError::GroupUndone),
+                    }
+                }
+                // On PostgreSQL a failed statement fails the transaction.
+                Err(_) => return Err(StoreError::GroupUndone),
+            },
+            Undo::PerEntry => {
+                let mut tries = 0;
+                loop {
+                    tries += 1;
+                    tx.savepoint().await?;
+                    let outcome = match check(tx, entry).await {
+                        Ok(Checked::Done(written)) => Ok(written),
+                        Ok(Checked::Passed(before)) => {
+                            insert(tx, &mut subscribers, entry, before).await
+                        }
+                        Err(error) => Err(error),
+                    };
+                    if matches!(outcome, Ok(Written::Created(_))) {
+                        tx.release_savepoint().await?;
+                        break outcome;
+                    }
+                    tx.rollback_to_savepoint().await?;
+                    match &outcome {
+                        Err(error) if tries < 2 && worth_another_try(error) => {}
+                        _ => break outcome,
+                    }
+                }
             }
         };
         outcomes[index] = Some(outcome);
@@ -561,6 +622,12 @@ async fn write_entries(
         .into_iter()
         .map(|outcome| outcome.unwrap_or(Err(StoreError::NotCommitted)))
         .collect())
+}
+
+/// Whether an entry that failed this way may pass if tried again at once: another
+/// transaction got in its way, and has finished.
+fn worth_another_try(error: &StoreError) -> bool {
+    matches!(error, StoreError::Contended) || is_deadlock(error)
 }
 
 /// Whether PostgreSQL broke a deadlock by failing this statement.
@@ -631,26 +698,83 @@ fn valid_hint(
     (id == contestant.id && token_hash(secret) == stored).then(|| hint.clone())
 }
 
-/// One entry's writes.
+/// What an entry's checks found, before it writes anything.
+enum Checked {
+    /// Refused, or its idempotency key was used before (a retry): nothing was written.
+    Done(Written),
+    /// It may be written (boxed: it is most of the size).
+    Passed(Box<Before>),
+}
+
+/// The entry's contestant as stored before it (`None`: a new one), and what they had done.
+struct Before {
+    contestant: Option<ContestantRecord>,
+    completed: Vec<Completion>,
+}
+
+/// The checks that need the contestant's past, made before any write (reads only): whether
+/// the idempotency key was used (a retry), the entry rules that depend on what they did, then
+/// the value's. On PostgreSQL the read locks the contestant's row, so this holds until the
+/// commit.
+async fn check(tx: &mut impl EntryWrites, entry: &PendingEntry) -> Result<Checked, StoreError> {
+    let campaign = &entry.campaign;
+    let method = &campaign.entry_methods[entry.method_index];
+    let contestant = tx.find_contestant(campaign.id, &entry.email).await?;
+    let completed = match &contestant {
+        Some(contestant) => {
+            if tx
+                .key_taken(contestant.id, &entry.request.idempotency_key)
+                .await?
+            {
+                return Ok(Checked::Done(Written::KeyTaken));
+            }
+            tx.completions(contestant.id).await?
+        }
+        None => Vec::new(),
+    };
+    if let Err(refused) = rules::may_enter(campaign, method, &completed, entry.now) {
+        return Ok(Checked::Done(Written::Refused(refused)));
+    }
+    if let Err(refused) = &entry.captured {
+        return Ok(Checked::Done(Written::Refused(refused.clone())));
+    }
+    Ok(Checked::Passed(Box::new(Before {
+        contestant,
+        completed,
+    })))
+}
+
+/// One entry's writes, once [`check`] passed it.
 async fn insert(
     tx: &mut impl EntryWrites,
     subscribers: &mut Subscribers,
     entry: &PendingEntry,
+    before: Box<Before>,
 ) -> Result<Written, StoreError> {
     let campaign = &entry.campaign;
     let request = &entry.request;
     let now = entry.now;
     let method = &campaign.entry_methods[entry.method_index];
     let client_ip = entry.client_ip.map(|ip| ip.to_canonical());
-    let details = match &entry.captured {
-        Ok(captured) if captured.detail.is_some() => {
-            Cow::Owned(rules::details_with(&request.details, captured))
-        }
-        _ => Cow::Borrowed(&request.details),
+    let Before {
+        contestant: before,
+        completed,
+    } = *before;
+    let captured = match &entry.captured {
+        Ok(captured) => captured,
+        Err(refused) => return Ok(Written::Refused(refused.clone())),
+    };
+    let details = if captured.detail.is_some() {
+        Cow::Owned(rules::details_with(&request.details, captured))
+    } else {
+        Cow::Borrowed(&request.details)
     };
     let fresh = Fresh::new();
+    let mailbox = fraud::mailbox(&entry.email);
     let contestant = tx
         .upsert_contestant(&NewContestant {
+            stored: before.as_ref(),
+            mailbox: (mailbox != entry.email).then_some(mailbox.as_str()),
             campaign_id: campaign.id,
             email: &entry.email,
             name: &entry.name,
@@ -663,20 +787,15 @@ async fn insert(
             now,
         })
         .await?;
-    // Their first entry: the upsert made them (every entry adds one action).
-    let is_new = contestant.actions_completed == 1;
-    let completed = if is_new {
-        Vec::new()
-    } else {
-        tx.completions(contestant.id).await?
-    };
-    if let Err(refused) = rules::may_enter(campaign, method, &completed, now) {
-        return Ok(Written::Refused(refused));
+    // Every entry adds one action: anything else means another transaction made or changed
+    // the contestant since they were read (on PostgreSQL a new one has no row to lock).
+    let expected = before
+        .as_ref()
+        .map_or(1, |before| before.actions_completed.saturating_add(1));
+    if contestant.actions_completed != expected {
+        return Err(StoreError::Contended);
     }
-    let captured = match &entry.captured {
-        Ok(captured) => captured,
-        Err(refused) => return Ok(Written::Refused(refused.clone())),
-    };
+    let is_new = before.is_none();
     let token = if contestant.token_hash.as_deref() == Some(fresh.secret_hash.as_str()) {
         keys::token(contestant.id, &fresh.secret)
     } else if let Some(hint) = valid_hint(entry.token_hint.as_ref(), &contestant) {
@@ -698,23 +817,26 @@ async fn insert(
         },
         _ => None,
     };
-    let counts = tx
-        .fraud_counts(&FraudCountsQuery {
-            campaign_id: campaign.id,
-            contestant_id: contestant.id,
-            client_ip,
-            now,
-        })
-        .await?;
-    // A once method done before was refused above; a daily one done on another day is what
-    // it is for, not a duplicate.
-    let earlier_same_method = match completed
-        .iter()
-        .find(|done| done.entry_method_id == method.id)
-    {
-        Some(done) if !method.daily => done.times,
-        _ => 0,
+    let counts = match campaign.fraud_level.count_caps() {
+        Some(caps) => {
+            tx.fraud_counts(&FraudCountsQuery {
+                campaign_id: campaign.id,
+                contestant_id: contestant.id,
+                client_ip,
+                now,
+                caps,
+            })
+            .await?
+        }
+        // The level looks at no counts.
+        None => FraudCounts::default(),
     };
+    // A once method done before was refused, and a daily one done on another day is what it
+    // is for: a duplicate email is the same mailbox entering as another contestant.
+    let another_contestant_same_mailbox = campaign.fraud_level.count_caps().is_some()
+        && tx
+            .another_with_mailbox(campaign.id, contestant.id, &mailbox)
+            .await?;
     let verdict = fraud::score(
         &signals(
             &entry.email,
@@ -722,7 +844,7 @@ async fn insert(
             client_ip,
             &Gathered {
                 counts,
-                earlier_same_method,
+                another_contestant_same_mailbox,
                 referrer: referrer.as_ref(),
             },
             now,
@@ -1079,7 +1201,7 @@ async fn queue_deliveries(
 ) -> Result<(), StoreError> {
     for &endpoint_id in endpoints {
         tx.insert_delivery(&NewDelivery {
-            webhook_id: &new_message_id(),
+            webhook_id: &new_message_id(now),
             endpoint_id,
             entry_id,
             event_type: event,
@@ -1095,8 +1217,8 @@ async fn queue_deliveries(
 /// What the write path read for the fraud filter.
 struct Gathered<'a> {
     counts: FraudCounts,
-    /// Earlier entries of this contestant through this method that count as duplicates.
-    earlier_same_method: u32,
+    /// Whether another contestant has the same mailbox ([`fraud::mailbox`]).
+    another_contestant_same_mailbox: bool,
     /// Whose share link a new contestant came through.
     referrer: Option<&'a ReferrerRecord>,
 }
@@ -1118,7 +1240,7 @@ fn signals(
         honeypot: request.honeypot.clone(),
         form_issued_at: request.form_issued_at,
         now,
-        earlier_entries_same_method: gathered.earlier_same_method,
+        another_contestant_same_mailbox: gathered.another_contestant_same_mailbox,
         other_contestants_from_ip: counts.other_contestants_from_ip,
         entries_from_ip_last_minute: counts.entries_from_ip_last_minute,
         entries_from_ip_last_hour: counts.entries_from_ip_last_hour,
@@ -1312,9 +1434,23 @@ fn entry_payload(
     }
 }
 
-/// A fresh `webhook-id`.
-fn new_message_id() -> MessageId {
-    MessageId::from_suffix(&Alphanumeric.sample_string(&mut rand::rng(), 24))
+/// A fresh `webhook-id` for a message made at `now` (unix ms): `msg_`, the time in 9 base-62
+/// digits, then 15 random letters and digits (about 89 bits), 24 characters as before. Ids
+/// made later sort after (KSUID and ULID do the same), so `deliveries.webhook_id`'s unique
+/// index grows at its end instead of taking a write at a random place per delivery.
+pub fn new_message_id(now: i64) -> MessageId {
+    const DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    const TIME_DIGITS: usize = 9;
+    let mut suffix = String::with_capacity(24);
+    let mut time = [b'0'; TIME_DIGITS];
+    let mut rest = u64::try_from(now).unwrap_or_default();
+    for digit in time.iter_mut().rev() {
+        *digit = DIGITS[(rest % 62) as usize];
+        rest /= 62;
+    }
+    suffix.extend(time.iter().map(|&digit| char::from(digit)));
+    Alphanumeric.append_string(&mut rand::rng(), &mut suffix, 15);
+    MessageId::from_suffix(&suffix)
 }
 
 /// A contestant's session token and referral code, which carry their id so that either finds
@@ -1444,6 +1580,38 @@ mod tests {
 
     use super::*;
 
+    #[test]
+    fn message_ids_sort_by_the_time_they_were_made() {
+        let times = [
+            0,
+            1,
+            61,
+            62,
+            1_700_000_000_000,
+            1_700_000_000_001,
+            1_800_000_000_000,
+        ];
+        let ids: Vec<MessageId> = times.iter().map(|&now| new_message_id(now)).collect();
+        for id in &ids {
+            let suffix = id.as_str().strip_prefix("msg_").expect("the prefix");
+            assert_eq!(suffix.len(), 24, "{id}");
+            assert!(
+                suffix.bytes().all(|byte| byte.is_ascii_alphanumeric()),
+                "{id}"
+            );
+        }
+        for pair in ids.windows(2) {
+            assert!(
+                pair[0].as_str() < pair[1].as_str(),
+                "{} then {}",
+                pair[0],
+                pair[1]
+            );
+        }
+        // Made at the same time, they still differ.
+        assert_ne!(new_message_id(5), new_message_id(5));
+    }
+
     fn campaign() -> CampaignRecord {
         CampaignRecord {
             id: 1,
@@ -1505,7 +1673,7 @@ mod tests {
         };
         let gathered = Gathered {
             counts,
-            earlier_same_method: 1,
+            another_contestant_same_mailbox: true,
             referrer: Some(&referrer),
         };
         let got = signals("Joe@Mail.Example", &request, Some(ip), &gathered, 99);
@@ -1515,13 +1683,13 @@ mod tests {
         assert_eq!(got.client_ip, Some(ip));
         assert_eq!(
             (
-                got.earlier_entries_same_method,
+                got.another_contestant_same_mailbox,
                 got.other_contestants_from_ip,
                 got.entries_from_ip_last_minute,
                 got.entries_from_ip_last_hour,
                 got.now
             ),
-            (1, 2, 3, 4, 99)
+            (true, 2, 3, 4, 99)
         );
         let referrer = got.referrer.expect("the referrer is a signal");
         assert_eq!(referrer.email, "ann@example.com");

@@ -15,7 +15,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use protocol::payload::{ConversionBody, ConversionPayload, StreamRef, format_created_at};
 use protocol::signature::{DEFAULT_TOLERANCE_SECONDS, SigningSecret, verify};
-use rand::distr::{Alphanumeric, SampleString as _};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
@@ -73,7 +72,7 @@ pub async fn receive(
         .insert_conversion(
             &new,
             |id| webhook_body(&payload_stream, &new, id),
-            || format!("msg_{}", Alphanumeric.sample_string(&mut rand::rng(), 24)),
+            || crate::ingest::new_message_id(now).to_string(),
         )
         .await?;
     Ok(match stored {

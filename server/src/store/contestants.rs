@@ -248,8 +248,11 @@ impl Store {
                          SELECT d.id FROM deliveries d JOIN entries e ON e.id = d.entry_id
                          WHERE e.contestant_id = $1)",
                     "DELETE FROM deliveries WHERE entry_id IN (SELECT id FROM entries WHERE contestant_id = $1)",
-                    // The credit they earned their referrer is keyed by their entry's id.
-                    "UPDATE entries SET entry_value = '' WHERE idempotency_key IN (
+                    // The credit they earned their referrer is the referrer's entry, keyed by
+                    // theirs.
+                    "UPDATE entries SET entry_value = ''
+                     WHERE contestant_id = (SELECT referred_by FROM contestants WHERE id = $1)
+                       AND idempotency_key IN (
                          SELECT 'referral ' || id FROM entries WHERE contestant_id = $1)",
                     "DELETE FROM entries WHERE contestant_id = $1",
                     "DELETE FROM coupons WHERE contestant_id = $1",

@@ -1,12 +1,28 @@
-//! The delivery queue: claiming due deliveries with a lease, and recording attempts.
+//! The delivery queue: claiming due deliveries with a lease, handing new ones to this
+//! process's dispatcher already leased, and recording attempts.
 //!
 //! A claim sets `lease_until` on a batch of deliveries in one statement; while it is in the
 //! future no other worker takes them. A worker that dies mid-send loses nothing: the lease runs
 //! out and the delivery is due again. Attempts are recorded a batch per transaction, together
 //! with each endpoint's run of consecutive failures, which may disable the endpoint.
+//!
+//! The hand-off ([`Store::hand_off_deliveries`]): while a dispatcher runs in this process, a
+//! delivery written due now (not held, to an endpoint without strict ordering that the
+//! dispatcher has room for) is written with its lease already taken, in the entry's own
+//! transaction, and handed to the dispatcher in memory once that transaction has committed.
+//! So one durable commit, the entry's, stands between an entry and its webhook. The lease is
+//! the same as a claim's: if this process dies before recording the attempt, the delivery is
+//! claimed again when it runs out.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use protocol::ids::{EndpointId, MessageId};
 use rusqlite::OptionalExtension as _;
+use tokio::sync::mpsc;
+use tracing::error;
 
 use super::campaigns::parse_column;
 use super::{
@@ -164,7 +180,201 @@ pub struct Released {
     pub dropped: u64,
 }
 
+/// Where new due deliveries go, leased, while a dispatcher runs in this process. Shared by
+/// every clone of a [`Store`] and by its write transactions.
+#[derive(Debug, Default)]
+pub(super) struct Handoff {
+    dispatcher: Mutex<Option<Arc<Dispatcher>>>,
+}
+
+/// A registered dispatcher, as the write transactions see it.
+#[derive(Debug)]
+struct Dispatcher {
+    lease_ms: i64,
+    sender: mpsc::UnboundedSender<Vec<ClaimedDelivery>>,
+    busy: Arc<BusyEndpoints>,
+}
+
+/// What the dispatcher has no room for now: deliveries to these endpoints are written
+/// unleased and wait for a claim, like any backlog, instead of piling up in memory. A hint:
+/// a delivery handed off all the same is given back by the dispatcher.
+#[derive(Debug, Default)]
+pub struct BusyEndpoints {
+    endpoints: Mutex<HashSet<i64>>,
+    /// The dispatcher has as much outstanding as it takes, over all endpoints.
+    all: AtomicBool,
+}
+
+impl BusyEndpoints {
+    /// Marks `endpoint_id` as at its cap, or not.
+    pub fn set(&self, endpoint_id: i64, busy: bool) {
+        let mut endpoints = self
+            .endpoints
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if busy {
+            endpoints.insert(endpoint_id);
+        } else {
+            endpoints.remove(&endpoint_id);
+        }
+    }
+
+    /// Marks the dispatcher as full, or not, whatever the endpoint.
+    pub fn set_all(&self, busy: bool) {
+        self.all.store(busy, Ordering::Relaxed);
+    }
+
+    fn takes(&self, endpoint_id: i64) -> bool {
+        !self.all.load(Ordering::Relaxed)
+            && !self
+                .endpoints
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .contains(&endpoint_id)
+    }
+}
+
+/// The dispatcher's end of the hand-off: the deliveries of each committed transaction, leased.
+#[derive(Debug)]
+pub struct HandedOff {
+    receiver: mpsc::UnboundedReceiver<Vec<ClaimedDelivery>>,
+    busy: Arc<BusyEndpoints>,
+}
+
+impl HandedOff {
+    /// The next committed transaction's deliveries; `None` once another dispatcher took over.
+    pub async fn recv(&mut self) -> Option<Vec<ClaimedDelivery>> {
+        self.receiver.recv().await
+    }
+
+    /// Where the dispatcher says which endpoints it has no room for.
+    pub fn busy(&self) -> Arc<BusyEndpoints> {
+        Arc::clone(&self.busy)
+    }
+
+    /// Ends the hand-off: nothing more is leased for it, and what was handed off but not yet
+    /// received comes back (release its leases).
+    pub fn close(&mut self) -> Vec<ClaimedDelivery> {
+        self.receiver.close();
+        let mut left = Vec::new();
+        while let Ok(deliveries) = self.receiver.try_recv() {
+            left.extend(deliveries);
+        }
+        left
+    }
+}
+
+impl Handoff {
+    /// The leases a new write transaction may give out.
+    pub(super) fn leases(&self) -> Leases {
+        let dispatcher = self
+            .dispatcher
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .filter(|dispatcher| !dispatcher.sender.is_closed())
+            .map(Arc::clone);
+        Leases {
+            dispatcher,
+            leased: Vec::new(),
+            at_savepoint: 0,
+        }
+    }
+}
+
+/// The deliveries one write transaction leased for the dispatcher, held until it commits.
+#[derive(Debug, Default)]
+pub struct Leases {
+    dispatcher: Option<Arc<Dispatcher>>,
+    leased: Vec<ClaimedDelivery>,
+    /// `leased.len()` at the entry's savepoint: rolling back to it takes back what followed.
+    at_savepoint: usize,
+}
+
+impl Leases {
+    /// `lease_until` for a delivery to `endpoint_id` written due at `now`, or `None` to leave
+    /// it to the claims (no dispatcher, or it has no room for that endpoint). The insert
+    /// still leaves it unleased when the endpoint keeps strict order.
+    pub(super) fn lease_until(&self, endpoint_id: i64, now: i64) -> Option<i64> {
+        self.dispatcher
+            .as_ref()
+            .filter(|dispatcher| dispatcher.busy.takes(endpoint_id))
+            .map(|dispatcher| now.saturating_add(dispatcher.lease_ms))
+    }
+
+    /// A delivery written with its lease: handed off at the commit.
+    pub(super) fn leased(&mut self, delivery: ClaimedDelivery) {
+        self.leased.push(delivery);
+    }
+
+    pub(super) fn savepoint(&mut self) {
+        self.at_savepoint = self.leased.len();
+    }
+
+    pub(super) fn rollback_to_savepoint(&mut self) {
+        self.leased.truncate(self.at_savepoint);
+    }
+
+    /// After the commit: hands the leased deliveries to the dispatcher. Those it can no longer
+    /// take (it stopped meanwhile) come back, for their leases to be released.
+    pub(super) fn hand_off(self) -> Vec<ClaimedDelivery> {
+        match (self.dispatcher, self.leased.is_empty()) {
+            (Some(dispatcher), false) => match dispatcher.sender.send(self.leased) {
+                Ok(()) => Vec::new(),
+                Err(unsent) => unsent.0,
+            },
+            (_, _) => self.leased,
+        }
+    }
+}
+
+/// Gives up leases, so the deliveries are due again at once; only where the lease is still
+/// the one given (`lease_until` unchanged). Parameters: id, lease until.
+pub(super) const RELEASE_LEASE: &str =
+    "UPDATE deliveries SET lease_until = NULL WHERE id = $1 AND lease_until = $2";
+
+/// Releases the leases of `deliveries` on the SQLite writer's connection, in a transaction of
+/// its own (after the one that leased them has committed).
+pub(super) fn release_leases_on(
+    connection: &mut rusqlite::Connection,
+    deliveries: &[ClaimedDelivery],
+) {
+    let released = (|| -> Result<(), rusqlite::Error> {
+        let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        {
+            let mut statement = tx.prepare_cached(RELEASE_LEASE)?;
+            for delivery in deliveries {
+                statement.execute(rusqlite::params![delivery.id, delivery.lease_until])?;
+            }
+        }
+        tx.commit()
+    })();
+    if let Err(cause) = released {
+        // They are claimed again when their leases run out.
+        error!(error = %cause, n = deliveries.len(), "failed to release the leases of deliveries not handed off");
+    }
+}
+
 impl Store {
+    /// Makes the caller this process's dispatcher: from now on, deliveries written due (and
+    /// not to a strictly ordered endpoint, nor to one [`HandedOff::busy`] names) are leased
+    /// for `lease` in the transaction that writes them and handed over once it commits. A
+    /// later call replaces the earlier dispatcher, whose [`HandedOff::recv`] then ends.
+    pub fn hand_off_deliveries(&self, lease: Duration) -> HandedOff {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let busy = Arc::new(BusyEndpoints::default());
+        *self
+            .handoff
+            .dispatcher
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(Dispatcher {
+            lease_ms: i64::try_from(lease.as_millis()).unwrap_or(i64::MAX),
+            sender,
+            busy: Arc::clone(&busy),
+        }));
+        HandedOff { receiver, busy }
+    }
+
     /// Settles the held deliveries due at `now` by their entry's verdict as it stands now:
     /// `subscriber.created` is released unless the entry is disqualified (then it is
     /// cancelled), `entry.disqualified` is released only if it is (otherwise deleted: the
@@ -222,7 +432,9 @@ impl Store {
     /// already has (endpoint id, deliveries being sent), so a slow endpoint's backlog neither
     /// takes every slot nor hides the others: endpoints at their cap are skipped. The result
     /// is ordered by due time. On PostgreSQL, rows another process is claiming at the same
-    /// moment are skipped (`FOR UPDATE SKIP LOCKED`), so several servers share one queue.
+    /// moment are skipped (`FOR UPDATE SKIP LOCKED`), so several servers share one queue. On
+    /// SQLite a read on the pool comes first, so that the usual case (nothing due that is not
+    /// leased already) does not take the entry writer's turn.
     pub async fn claim_due_deliveries(
         &self,
         claim: &Claim<'_>,
@@ -244,6 +456,9 @@ impl Store {
         let candidates = limit * 4;
         let mut claimed: Vec<ClaimedDelivery> = match self.entry_path() {
             EntryPath::Sqlite(writer) => {
+                if !self.any_claimable(now).await? {
+                    return Ok(Vec::new());
+                }
                 writer
                     .write(move |tx| {
                         let mut statement = tx.tx.prepare_cached(SQLITE_CLAIM)?;
@@ -276,7 +491,7 @@ impl Store {
                     })
                     .await?
             }
-            EntryPath::Postgres(pool) => {
+            EntryPath::Postgres(entries) => {
                 let rows: Vec<ClaimedRow> = sqlx::query_as(POSTGRES_CLAIM)
                     .bind(now)
                     .bind(lease_until)
@@ -285,7 +500,7 @@ impl Store {
                     .bind(in_flight)
                     .bind(candidates)
                     .bind(rounds)
-                    .fetch_all(pool)
+                    .fetch_all(entries.pool())
                     .await?;
                 rows.into_iter()
                     .map(ClaimedRow::into_claimed)
@@ -296,23 +511,41 @@ impl Store {
         Ok(claimed)
     }
 
-    /// Gives up the leases of `deliveries` claimed but not sent, so they are due again at once.
+    /// Gives up the leases of `deliveries` claimed (or handed off) but not sent, so they are
+    /// due again at once. On SQLite through the entry writer, like every queue write.
     pub async fn release_leases(&self, deliveries: &[ClaimedDelivery]) -> Result<(), StoreError> {
         if deliveries.is_empty() {
             return Ok(());
         }
-        with_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
-            for delivery in deliveries {
-                sqlx::query("UPDATE deliveries SET lease_until = NULL WHERE id = $1 AND lease_until = $2")
-                    .bind(delivery.id)
-                    .bind(delivery.lease_until)
-                    .execute(&mut *tx)
-                    .await?;
+        match self.entry_path() {
+            EntryPath::Sqlite(writer) => {
+                let leases: Vec<(i64, i64)> = deliveries
+                    .iter()
+                    .map(|delivery| (delivery.id, delivery.lease_until))
+                    .collect();
+                writer
+                    .write(move |tx| {
+                        let mut statement = tx.tx.prepare_cached(RELEASE_LEASE)?;
+                        for (id, lease_until) in leases {
+                            statement.execute(rusqlite::params![id, lease_until])?;
+                        }
+                        Ok(())
+                    })
+                    .await
             }
-            tx.commit().await?;
-        });
-        Ok(())
+            EntryPath::Postgres(entries) => {
+                let mut tx = entries.pool().begin_write().await?;
+                for delivery in deliveries {
+                    sqlx::query(RELEASE_LEASE)
+                        .bind(delivery.id)
+                        .bind(delivery.lease_until)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+        }
     }
 
     /// Records tries and what follows from each, releases their leases, and keeps each
@@ -346,13 +579,30 @@ impl Store {
                     .write(move |tx| run_ready(record_attempt_rows(tx, &rows, rule, now)))
                     .await
             }
-            EntryPath::Postgres(pool) => {
-                let mut tx = PgWriteTx::begin(pool).await?;
+            EntryPath::Postgres(entries) => {
+                let mut tx = PgWriteTx::begin(entries).await?;
                 let recorded = record_attempt_rows(&mut tx, &rows, rule, now).await?;
                 tx.commit().await?;
                 Ok(recorded)
             }
         }
+    }
+
+    /// Whether any delivery could be claimed at `now`: pending, due, not leased, to an
+    /// enabled endpoint (strict ordering aside: the claim decides that).
+    async fn any_claimable(&self, now: i64) -> Result<bool, StoreError> {
+        Ok(with_pool!(&self.pool, pool => {
+            sqlx::query_scalar(
+                "SELECT EXISTS (
+                     SELECT 1 FROM deliveries d JOIN endpoints ep ON ep.id = d.endpoint_id
+                     WHERE d.status = 'pending' AND d.next_attempt_at <= $1
+                       AND (d.lease_until IS NULL OR d.lease_until <= $1) AND ep.enabled
+                 )",
+            )
+            .bind(now)
+            .fetch_one(pool)
+            .await?
+        }))
     }
 
     /// When the next pending delivery falls due (or its lease runs out) or the next held one
@@ -531,13 +781,10 @@ struct AttemptRow {
 /// (placeholders in order of first appearance, as in `entries::sql`).
 #[allow(async_fn_in_trait)]
 trait AttemptWrites {
-    async fn insert_attempt(&mut self, row: &AttemptRow) -> Result<(), StoreError>;
-    /// Returns the rows updated: 0 when the lease is no longer ours.
-    async fn update_delivery(
-        &mut self,
-        row: &AttemptRow,
-        change: DeliveryChange,
-    ) -> Result<u64, StoreError>;
+    async fn insert_attempts(&mut self, rows: &[AttemptRow]) -> Result<(), StoreError>;
+    /// Applies each row's change where the lease is still the one it was sent under; the
+    /// ids of the deliveries whose lease was no longer theirs.
+    async fn update_deliveries(&mut self, rows: &[AttemptRow]) -> Result<Vec<i64>, StoreError>;
     async fn extend_run(&mut self, endpoint_id: i64, run: &FailureRun) -> Result<(), StoreError>;
     /// Disables the endpoint if `reason` allows it now; what it was, if it was.
     async fn disable(
@@ -555,6 +802,28 @@ struct DeliveryChange {
     status: &'static str,
     next_attempt_at: Option<i64>,
     delivered_at: Option<i64>,
+}
+
+impl DeliveryChange {
+    fn after(next: DeliveryNext) -> Self {
+        match next {
+            DeliveryNext::Delivered { at } => Self {
+                status: "delivered",
+                next_attempt_at: None,
+                delivered_at: Some(at),
+            },
+            DeliveryNext::RetryAt(at) => Self {
+                status: "pending",
+                next_attempt_at: Some(at),
+                delivered_at: None,
+            },
+            DeliveryNext::GiveUp => Self {
+                status: "failed",
+                next_attempt_at: None,
+                delivered_at: None,
+            },
+        }
+    }
 }
 
 /// An endpoint as [`AttemptWrites::disable`] left it.
@@ -597,11 +866,11 @@ pub(super) mod attempt_sql {
 }
 
 impl AttemptWrites for WriteTx<'_> {
-    async fn insert_attempt(&mut self, row: &AttemptRow) -> Result<(), StoreError> {
-        let outcome = &row.outcome;
-        self.tx
-            .prepare_cached(attempt_sql::INSERT)?
-            .execute(rusqlite::params![
+    async fn insert_attempts(&mut self, rows: &[AttemptRow]) -> Result<(), StoreError> {
+        let mut statement = self.tx.prepare_cached(attempt_sql::INSERT)?;
+        for row in rows {
+            let outcome = &row.outcome;
+            statement.execute(rusqlite::params![
                 row.delivery_id,
                 outcome.started_at,
                 outcome.status_code.map(i64::from),
@@ -612,25 +881,27 @@ impl AttemptWrites for WriteTx<'_> {
                 i64::from(outcome.batch_size),
                 outcome.batch_delivery_id,
             ])?;
+        }
         Ok(())
     }
 
-    async fn update_delivery(
-        &mut self,
-        row: &AttemptRow,
-        change: DeliveryChange,
-    ) -> Result<u64, StoreError> {
-        let updated = self
-            .tx
-            .prepare_cached(attempt_sql::UPDATE_DELIVERY)?
-            .execute(rusqlite::params![
+    async fn update_deliveries(&mut self, rows: &[AttemptRow]) -> Result<Vec<i64>, StoreError> {
+        let mut statement = self.tx.prepare_cached(attempt_sql::UPDATE_DELIVERY)?;
+        let mut lease_lost = Vec::new();
+        for row in rows {
+            let change = DeliveryChange::after(row.next);
+            let updated = statement.execute(rusqlite::params![
                 change.status,
                 change.next_attempt_at,
                 change.delivered_at,
                 row.delivery_id,
                 row.lease_until,
             ])?;
-        Ok(updated as u64)
+            if updated != 1 {
+                lease_lost.push(row.delivery_id);
+            }
+        }
+        Ok(lease_lost)
     }
 
     async fn extend_run(&mut self, endpoint_id: i64, run: &FailureRun) -> Result<(), StoreError> {
@@ -676,38 +947,91 @@ impl AttemptWrites for WriteTx<'_> {
     }
 }
 
+/// Attempts recorded on PostgreSQL: each batch in two statements over arrays, not two round
+/// trips per attempt.
 impl AttemptWrites for PgWriteTx {
-    async fn insert_attempt(&mut self, row: &AttemptRow) -> Result<(), StoreError> {
-        let outcome = &row.outcome;
-        sqlx::query(attempt_sql::INSERT)
-            .bind(row.delivery_id)
-            .bind(outcome.started_at)
-            .bind(outcome.status_code.map(i64::from))
-            .bind(outcome.latency_ms)
-            .bind(outcome.error_kind)
-            .bind(&outcome.response_snippet)
-            .bind(&outcome.request)
-            .bind(i64::from(outcome.batch_size))
-            .bind(outcome.batch_delivery_id)
-            .execute(self.connection())
-            .await?;
+    async fn insert_attempts(&mut self, rows: &[AttemptRow]) -> Result<(), StoreError> {
+        let column = |value: fn(&AttemptRow) -> Option<i64>| -> Vec<Option<i64>> {
+            rows.iter().map(value).collect()
+        };
+        sqlx::query(
+            "INSERT INTO attempts (delivery_id, started_at, status_code, latency_ms, error_kind,
+                                   response_snippet, request, batch_size, batch_delivery_id)
+             SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::BIGINT[], $4::BIGINT[], $5::TEXT[],
+                                  $6::TEXT[], $7::TEXT[], $8::BIGINT[], $9::BIGINT[])",
+        )
+        .bind(column(|row| Some(row.delivery_id)))
+        .bind(column(|row| Some(row.outcome.started_at)))
+        .bind(column(|row| row.outcome.status_code.map(i64::from)))
+        .bind(column(|row| Some(row.outcome.latency_ms)))
+        .bind(
+            rows.iter()
+                .map(|row| row.outcome.error_kind)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|row| row.outcome.response_snippet.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|row| row.outcome.request.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .bind(column(|row| Some(i64::from(row.outcome.batch_size))))
+        .bind(column(|row| row.outcome.batch_delivery_id))
+        .execute(self.connection())
+        .await?;
         Ok(())
     }
 
-    async fn update_delivery(
-        &mut self,
-        row: &AttemptRow,
-        change: DeliveryChange,
-    ) -> Result<u64, StoreError> {
-        Ok(sqlx::query(attempt_sql::UPDATE_DELIVERY)
-            .bind(change.status)
-            .bind(change.next_attempt_at)
-            .bind(change.delivered_at)
-            .bind(row.delivery_id)
-            .bind(row.lease_until)
-            .execute(self.connection())
-            .await?
-            .rows_affected())
+    async fn update_deliveries(&mut self, rows: &[AttemptRow]) -> Result<Vec<i64>, StoreError> {
+        let changes: Vec<DeliveryChange> = rows
+            .iter()
+            .map(|row| DeliveryChange::after(row.next))
+            .collect();
+        let updated: HashSet<i64> = sqlx::query_scalar(
+            "UPDATE deliveries d SET
+                 status = u.status,
+                 n_attempts = d.n_attempts + 1,
+                 next_attempt_at = COALESCE(u.next_attempt_at, d.next_attempt_at),
+                 delivered_at = u.delivered_at,
+                 lease_until = NULL
+             FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::BIGINT[], $4::BIGINT[], $5::BIGINT[])
+                  AS u (status, next_attempt_at, delivered_at, id, lease_until)
+             WHERE d.id = u.id AND d.lease_until = u.lease_until
+             RETURNING d.id",
+        )
+        .bind(
+            changes
+                .iter()
+                .map(|change| change.status)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            changes
+                .iter()
+                .map(|change| change.next_attempt_at)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            changes
+                .iter()
+                .map(|change| change.delivered_at)
+                .collect::<Vec<_>>(),
+        )
+        .bind(rows.iter().map(|row| row.delivery_id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|row| row.lease_until).collect::<Vec<_>>())
+        .fetch_all(self.connection())
+        .await?
+        .into_iter()
+        .collect();
+        Ok(rows
+            .iter()
+            .map(|row| row.delivery_id)
+            .filter(|id| !updated.contains(id))
+            .collect())
     }
 
     async fn extend_run(&mut self, endpoint_id: i64, run: &FailureRun) -> Result<(), StoreError> {
@@ -748,28 +1072,9 @@ async fn record_attempt_rows(
     let mut recorded = Recorded::default();
     let mut runs: Vec<(i64, FailureRun)> = Vec::new();
     let mut to_disable: Vec<(i64, DisabledReason)> = Vec::new();
+    tx.insert_attempts(rows).await?;
+    recorded.lease_lost = tx.update_deliveries(rows).await?;
     for row in rows {
-        tx.insert_attempt(row).await?;
-        let change = match row.next {
-            DeliveryNext::Delivered { at } => DeliveryChange {
-                status: "delivered",
-                next_attempt_at: None,
-                delivered_at: Some(at),
-            },
-            DeliveryNext::RetryAt(at) => DeliveryChange {
-                status: "pending",
-                next_attempt_at: Some(at),
-                delivered_at: None,
-            },
-            DeliveryNext::GiveUp => DeliveryChange {
-                status: "failed",
-                next_attempt_at: None,
-                delivered_at: None,
-            },
-        };
-        if tx.update_delivery(row, change).await? != 1 {
-            recorded.lease_lost.push(row.delivery_id);
-        }
         let index = match runs.iter().position(|(id, _)| *id == row.endpoint_id) {
             Some(index) => index,
             None => {
@@ -813,4 +1118,90 @@ async fn record_attempt_rows(
         }
     }
     Ok(recorded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delivery(id: i64) -> ClaimedDelivery {
+        ClaimedDelivery {
+            id,
+            webhook_id: MessageId::from_suffix(&format!("d{id}")),
+            endpoint_id: 1,
+            event_type: "entry.created".into(),
+            body: "{}".into(),
+            n_attempts: 0,
+            lease_until: 1_005,
+            due_at: 5,
+            endpoint_version: 0,
+        }
+    }
+
+    fn registered(handoff: &Handoff) -> HandedOff {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let busy = Arc::new(BusyEndpoints::default());
+        *handoff.dispatcher.lock().expect("not poisoned") = Some(Arc::new(Dispatcher {
+            lease_ms: 1_000,
+            sender,
+            busy: Arc::clone(&busy),
+        }));
+        HandedOff { receiver, busy }
+    }
+
+    #[test]
+    fn without_a_dispatcher_nothing_is_leased() {
+        let leases = Handoff::default().leases();
+        assert_eq!(leases.lease_until(1, 5), None);
+        assert!(leases.hand_off().is_empty());
+    }
+
+    #[test]
+    fn leases_follow_the_entries_savepoints_and_go_at_the_commit() {
+        let handoff = Handoff::default();
+        let mut handed_off = registered(&handoff);
+        let mut leases = handoff.leases();
+        assert_eq!(leases.lease_until(1, 5), Some(1_005));
+        handed_off.busy().set(1, true);
+        assert_eq!(leases.lease_until(1, 5), None, "no room for endpoint 1");
+        assert_eq!(leases.lease_until(2, 5), Some(1_005));
+        handed_off.busy().set(1, false);
+        handed_off.busy().set_all(true);
+        assert_eq!(leases.lease_until(2, 5), None, "no room at all");
+        handed_off.busy().set_all(false);
+
+        leases.savepoint();
+        leases.leased(delivery(1));
+        leases.savepoint();
+        leases.leased(delivery(2));
+        // The second entry failed: its delivery was never written.
+        leases.rollback_to_savepoint();
+        leases.savepoint();
+        leases.leased(delivery(3));
+        assert!(leases.hand_off().is_empty(), "all handed off");
+        let got: Vec<i64> = handed_off
+            .receiver
+            .try_recv()
+            .expect("one commit's deliveries were handed off")
+            .iter()
+            .map(|delivery| delivery.id)
+            .collect();
+        assert_eq!(got, [1, 3]);
+    }
+
+    #[test]
+    fn a_stopped_dispatcher_gets_nothing_and_what_it_missed_comes_back() {
+        let handoff = Handoff::default();
+        let mut handed_off = registered(&handoff);
+        let mut before = handoff.leases();
+        before.leased(delivery(1));
+        let mut during = handoff.leases();
+        during.leased(delivery(2));
+        assert!(before.hand_off().is_empty());
+        let left: Vec<i64> = handed_off.close().iter().map(|d| d.id).collect();
+        assert_eq!(left, [1], "handed off but not received: to release");
+        let unsent: Vec<i64> = during.hand_off().iter().map(|d| d.id).collect();
+        assert_eq!(unsent, [2], "leased as it stopped: to release");
+        assert_eq!(handoff.leases().lease_until(1, 5), None);
+    }
 }

@@ -16,8 +16,9 @@ use rusqlite::{OptionalExtension as _, params};
 use sha2::{Digest as _, Sha256};
 
 use super::campaigns::parse_column;
-use super::{Store, StoreError, WriteTx, to_u32, with_pool};
-use crate::fraud::{Decision, Reason};
+use super::deliveries::Leases;
+use super::{ClaimedDelivery, Store, StoreError, WriteTx, to_u32, with_pool};
+use crate::fraud::{CountCaps, Decision, Reason};
 
 /// Details (question → answer) as stored in `contestants.details`.
 type Details = BTreeMap<String, serde_json::Value>;
@@ -73,6 +74,14 @@ pub struct GivenReward {
 /// who had none).
 #[derive(Debug, Clone)]
 pub struct NewContestant<'a> {
+    /// The contestant as [`EntryWrites::find_contestant`] found them before this entry, if
+    /// they were there. SQLite, whose one writer nothing comes between, then updates that row
+    /// or inserts a new one; PostgreSQL upserts either way (another group may insert the same
+    /// contestant meanwhile).
+    pub stored: Option<&'a ContestantRecord>,
+    /// Their mailbox ([`crate::fraud::mailbox`]) when it is not their email, for the
+    /// duplicate email rule (stored for new contestants only).
+    pub mailbox: Option<&'a str>,
     pub campaign_id: i64,
     pub email: &'a str,
     pub name: &'a str,
@@ -182,6 +191,8 @@ pub struct FraudCountsQuery {
     pub contestant_id: ContestantId,
     pub client_ip: Option<IpAddr>,
     pub now: i64,
+    /// Where each count may stop: the campaign's fraud level decides alike above.
+    pub caps: CountCaps,
 }
 
 #[derive(Debug, Clone)]
@@ -199,20 +210,25 @@ pub struct NewDelivery<'a> {
 }
 
 impl Store {
-    /// The entry made earlier in `campaign_id` with `idempotency_key`, if any.
+    /// The entry made earlier in `campaign_id` by the contestant with (normalised) `email`
+    /// with `idempotency_key`, if any.
     pub async fn entry_by_idempotency_key(
         &self,
         campaign_id: i64,
+        email: &str,
         idempotency_key: &str,
     ) -> Result<Option<StoredEntry>, StoreError> {
         let row: Option<StoredEntryRow> = with_pool!(&self.pool, pool => {
             sqlx::query_as(
                 "SELECT e.id, e.contestant_id, e.entry_method_id, m.method_type, m.action, e.worth,
                         e.created_at, e.actions_completed, e.total_entries
-                 FROM entries e JOIN entry_methods m ON m.id = e.entry_method_id
-                 WHERE e.campaign_id = $1 AND e.idempotency_key = $2",
+                 FROM contestants c
+                 JOIN entries e ON e.contestant_id = c.id
+                 JOIN entry_methods m ON m.id = e.entry_method_id
+                 WHERE c.campaign_id = $1 AND c.email = $2 AND e.idempotency_key = $3",
             )
             .bind(campaign_id)
+            .bind(email)
             .bind(idempotency_key)
             .fetch_optional(pool)
             .await?
@@ -271,23 +287,24 @@ pub(super) struct ContestantColumns {
 }
 
 impl ContestantColumns {
-    /// Reads the columns of a SQLite row.
+    /// Reads the columns of a SQLite row, in [`sql::CONTESTANT_COLUMNS`]' order (by
+    /// position: a name is looked up among the row's columns each time).
     fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
         Ok(Self {
-            id: row.get("id")?,
-            email: row.get("email")?,
-            name: row.get("name")?,
-            first_name: row.get("first_name")?,
-            last_name: row.get("last_name")?,
-            details: row.get("details")?,
-            actions_completed: row.get("actions_completed")?,
-            total_entries: row.get("total_entries")?,
-            token_hash: row.get("token_hash")?,
-            referral_code: row.get("referral_code")?,
-            referrals: row.get("referrals")?,
-            reward_type: row.get("reward_type")?,
-            reward_value: row.get("reward_value")?,
-            reward_entry_id: row.get("reward_entry_id")?,
+            id: row.get(0)?,
+            email: row.get(1)?,
+            name: row.get(2)?,
+            first_name: row.get(3)?,
+            last_name: row.get(4)?,
+            details: row.get(5)?,
+            actions_completed: row.get(6)?,
+            total_entries: row.get(7)?,
+            token_hash: row.get(8)?,
+            referral_code: row.get(9)?,
+            referrals: row.get(10)?,
+            reward_type: row.get(11)?,
+            reward_value: row.get(12)?,
+            reward_entry_id: row.get(13)?,
         })
     }
 
@@ -356,6 +373,21 @@ pub trait EntryWrites {
     async fn release_savepoint(&mut self) -> Result<(), StoreError>;
     /// Undoes the writes since [`Self::savepoint`]; the rest of the transaction stays.
     async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError>;
+    /// The campaign's contestant with this (normalised) email as stored, before anything of
+    /// this entry is written. On PostgreSQL it takes their row lock, so what is read about
+    /// them holds until the commit (a contestant not there yet has no row to lock: see
+    /// [`StoreError::Contended`]).
+    async fn find_contestant(
+        &mut self,
+        campaign_id: i64,
+        email: &str,
+    ) -> Result<Option<ContestantRecord>, StoreError>;
+    /// Whether the contestant has an entry with this idempotency key.
+    async fn key_taken(
+        &mut self,
+        contestant_id: ContestantId,
+        idempotency_key: &str,
+    ) -> Result<bool, StoreError>;
     /// Creates the contestant or updates them, adding one action and `worth` entries; the
     /// details are merged answer by answer. Takes the contestant's row lock.
     async fn upsert_contestant(
@@ -395,6 +427,14 @@ pub trait EntryWrites {
         contestant_id: ContestantId,
         now: i64,
     ) -> Result<Option<String>, StoreError>;
+    /// Whether another contestant of the campaign than `contestant_id` has `mailbox`, as their
+    /// email or as the mailbox their email is a spelling of.
+    async fn another_with_mailbox(
+        &mut self,
+        campaign_id: i64,
+        contestant_id: ContestantId,
+        mailbox: &str,
+    ) -> Result<bool, StoreError>;
     /// Records the reward the contestant was given.
     async fn give_reward(&mut self, reward: &NewReward<'_>) -> Result<(), StoreError>;
     /// Counts what the fraud filter needs. Called after [`Self::upsert_contestant`].
@@ -404,7 +444,9 @@ pub trait EntryWrites {
     async fn insert_entry(&mut self, new: &NewEntry<'_>) -> Result<Option<EntryId>, StoreError>;
     /// The enabled endpoints, with what they subscribe to ([`SubscribedEndpoint::takes`]).
     async fn enabled_endpoints(&mut self) -> Result<Vec<SubscribedEndpoint>, StoreError>;
-    /// Queues one delivery, due at once or held until `new.held_until`.
+    /// Queues one delivery, due at once or held until `new.held_until`. One due at once is
+    /// leased to this process's dispatcher when one runs (see [`Store::hand_off_deliveries`])
+    /// and handed to it when the transaction commits.
     async fn insert_delivery(&mut self, new: &NewDelivery<'_>) -> Result<(), StoreError>;
 }
 
@@ -423,15 +465,74 @@ impl EntryWrites for WriteTx<'_> {
         WriteTx::rollback_to_savepoint(self)
     }
 
-    /// Writes first (so the write lock is taken at once), then merges the details.
+    async fn find_contestant(
+        &mut self,
+        campaign_id: i64,
+        email: &str,
+    ) -> Result<Option<ContestantRecord>, StoreError> {
+        self.tx
+            .prepare_cached(&sql::FIND_CONTESTANT)?
+            .query_row(params![campaign_id, email], ContestantColumns::read)
+            .optional()?
+            .map(ContestantColumns::into_stored_record)
+            .transpose()
+    }
+
+    async fn key_taken(
+        &mut self,
+        contestant_id: ContestantId,
+        idempotency_key: &str,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached(sql::KEY_TAKEN)?
+            .query_row(params![contestant_id.0, idempotency_key], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    /// A new contestant is inserted and an existing one updated, rather than upserted:
+    /// `ON CONFLICT DO UPDATE` (like `RETURNING`) makes SQLite keep a statement journal, a copy
+    /// of every page the statement changes, in case it fails halfway.
     async fn upsert_contestant(
         &mut self,
         new: &NewContestant<'_>,
     ) -> Result<ContestantRecord, StoreError> {
-        let columns = self.tx.prepare_cached(&sql::UPSERT_CONTESTANT)?.query_row(
+        let Some(stored) = new.stored else {
+            let (details, text) = merge_details("{}", new.details)?;
+            let text = text.unwrap_or_else(|| "{}".to_owned());
+            self.tx
+                .prepare_cached(sql::INSERT_CONTESTANT)?
+                .execute(params![
+                    new.campaign_id,
+                    new.email,
+                    new.name,
+                    new.first_name,
+                    new.last_name,
+                    text,
+                    i64::from(new.worth),
+                    new.now,
+                    new.token_hash,
+                    new.referral_code,
+                    new.mailbox,
+                ])?;
+            return Ok(ContestantRecord {
+                id: ContestantId(self.tx.last_insert_rowid()),
+                email: new.email.to_owned(),
+                name: new.name.to_owned(),
+                first_name: new.first_name.to_owned(),
+                last_name: new.last_name.to_owned(),
+                details,
+                actions_completed: 1,
+                total_entries: new.worth,
+                token_hash: Some(new.token_hash.to_owned()),
+                referral_code: Some(new.referral_code.to_owned()),
+                referrals: 0,
+                reward: None,
+            });
+        };
+        let columns = self.tx.prepare_cached(&sql::UPDATE_CONTESTANT)?.query_row(
             params![
-                new.campaign_id,
-                new.email,
                 new.name,
                 new.first_name,
                 new.last_name,
@@ -439,6 +540,7 @@ impl EntryWrites for WriteTx<'_> {
                 new.now,
                 new.token_hash,
                 new.referral_code,
+                stored.id.0,
             ],
             ContestantColumns::read,
         )?;
@@ -530,6 +632,20 @@ impl EntryWrites for WriteTx<'_> {
             .optional()?)
     }
 
+    async fn another_with_mailbox(
+        &mut self,
+        campaign_id: i64,
+        contestant_id: ContestantId,
+        mailbox: &str,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached(sql::ANOTHER_WITH_MAILBOX)?
+            .query_row(params![campaign_id, mailbox, contestant_id.0], |row| {
+                row.get(0)
+            })?)
+    }
+
     async fn give_reward(&mut self, reward: &NewReward<'_>) -> Result<(), StoreError> {
         self.tx.prepare_cached(sql::GIVE_REWARD)?.execute(params![
             reward.now,
@@ -547,24 +663,17 @@ impl EntryWrites for WriteTx<'_> {
         let Some(ip) = query.client_ip else {
             return Ok(FraudCounts::default());
         };
-        // Each count stops at a cap above every level's threshold, so one busy address (a
-        // shared NAT, an attacker) costs a bounded index range per entry, not a scan of all
-        // its entries.
-        let (others, last_minute, last_hour): (i64, i64, i64) =
-            self.tx.prepare_cached(sql::IP_COUNTS.as_str())?.query_row(
+        let (others, last_minute, last_hour): (i64, i64, i64) = self
+            .tx
+            .prepare_cached(&sql::ip_counts(query.caps))?
+            .query_row(
                 params![
                     query.campaign_id,
                     ip.to_string(),
                     query.contestant_id.0,
                     query.now,
                 ],
-                |row| {
-                    Ok((
-                        row.get("others")?,
-                        row.get("last_minute")?,
-                        row.get("last_hour")?,
-                    ))
-                },
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )?;
         Ok(FraudCounts {
             other_contestants_from_ip: to_u32("entries", others)?,
@@ -573,31 +682,30 @@ impl EntryWrites for WriteTx<'_> {
         })
     }
 
+    /// Without `RETURNING` (see [`Self::upsert_contestant`]): the new row's id is the last
+    /// one inserted, and none changed when the key was taken.
     async fn insert_entry(&mut self, new: &NewEntry<'_>) -> Result<Option<EntryId>, StoreError> {
-        let inserted = self.tx.prepare_cached(sql::INSERT_ENTRY)?.query_row(
-            params![
-                new.campaign_id,
-                new.contestant_id.0,
-                new.entry_method_id.0,
-                new.idempotency_key,
-                new.value,
-                i64::from(new.worth),
-                new.consent_text,
-                new.landing_url,
-                new.referring_url,
-                new.honeypot,
-                i64::from(new.actions_completed),
-                i64::from(new.total_entries),
-                new.now,
-                new.client_ip.map(|ip| ip.to_string()),
-                i64::from(new.fraud_score),
-                reasons_json(new.fraud_reasons),
-                new.verdict.as_str(),
-                new.upload,
-            ],
-            |row| row.get(0),
-        );
-        Ok(inserted.optional()?.map(EntryId))
+        let inserted = self.tx.prepare_cached(sql::INSERT_ENTRY)?.execute(params![
+            new.campaign_id,
+            new.contestant_id.0,
+            new.entry_method_id.0,
+            new.idempotency_key,
+            new.value,
+            i64::from(new.worth),
+            new.consent_text,
+            new.landing_url,
+            new.referring_url,
+            new.honeypot,
+            i64::from(new.actions_completed),
+            i64::from(new.total_entries),
+            new.now,
+            new.client_ip.map(|ip| ip.to_string()),
+            i64::from(new.fraud_score),
+            reasons_json(new.fraud_reasons),
+            new.verdict.as_str(),
+            new.upload,
+        ])?;
+        Ok((inserted == 1).then(|| EntryId(self.tx.last_insert_rowid())))
     }
 
     async fn enabled_endpoints(&mut self) -> Result<Vec<SubscribedEndpoint>, StoreError> {
@@ -617,6 +725,9 @@ impl EntryWrites for WriteTx<'_> {
 
     async fn insert_delivery(&mut self, new: &NewDelivery<'_>) -> Result<(), StoreError> {
         let (status, due) = new.status_and_due();
+        let lease = new.lease_until(&self.leases);
+        // Without `RETURNING` (see [`Self::upsert_contestant`]); what the dispatcher needs
+        // is read back only for a delivery leased to it.
         self.tx
             .prepare_cached(sql::INSERT_DELIVERY)?
             .execute(params![
@@ -627,8 +738,21 @@ impl EntryWrites for WriteTx<'_> {
                 new.body,
                 status,
                 due,
+                lease,
                 new.now,
             ])?;
+        if lease.is_none() {
+            return Ok(());
+        }
+        let id = self.tx.last_insert_rowid();
+        let (lease_until, endpoint_version): (Option<i64>, i64) = self
+            .tx
+            .prepare_cached(sql::LEASED_DELIVERY)?
+            .query_row(params![id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        if let Some(lease_until) = lease_until {
+            self.leases
+                .leased(new.handed_off(id, lease_until, endpoint_version));
+        }
         Ok(())
     }
 }
@@ -644,19 +768,16 @@ impl ReferrerRecord {
     }
 }
 
-/// Where the per-address counts stop: above every fraud level's threshold for them.
-pub const FRAUD_COUNT_CAP: u32 = 64;
-/// Where the per-address count over the last hour stops.
-pub const FRAUD_HOURLY_COUNT_CAP: u32 = 512;
-
 /// The entry write path's SQL, one text for both databases (but for taking a coupon).
 /// Placeholders are `$1`, `$2`, … in order of first appearance: PostgreSQL numbers them, and
 /// SQLite (which reads `$1` as a name) numbers names in the order they first appear, so both
 /// bind the same values (a test below holds every statement to this).
 pub(super) mod sql {
+    use std::borrow::Cow;
     use std::sync::LazyLock;
 
-    use super::{FRAUD_COUNT_CAP, FRAUD_HOURLY_COUNT_CAP};
+    use super::CountCaps;
+    use crate::fraud::FraudLevel;
 
     /// The `contestants` columns [`super::ContestantColumns`] reads.
     pub const CONTESTANT_COLUMNS: &str =
@@ -670,8 +791,8 @@ pub(super) mod sql {
         format!(
             "INSERT INTO contestants (campaign_id, email, name, first_name, last_name, details,
                                       actions_completed, total_entries, created_at, updated_at,
-                                      token_hash, referral_code)
-             VALUES ($1, $2, $3, $4, $5, '{{}}', 1, $6, $7, $7, $8, $9)
+                                      token_hash, referral_code, mailbox)
+             VALUES ($1, $2, $3, $4, $5, '{{}}', 1, $6, $7, $7, $8, $9, $10)
              ON CONFLICT (campaign_id, email) DO UPDATE SET
                  name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE contestants.name END,
                  first_name = CASE WHEN excluded.name <> '' THEN excluded.first_name ELSE contestants.first_name END,
@@ -681,6 +802,52 @@ pub(super) mod sql {
                  updated_at = excluded.updated_at,
                  token_hash = COALESCE(contestants.token_hash, excluded.token_hash),
                  referral_code = COALESCE(contestants.referral_code, excluded.referral_code)
+             RETURNING {CONTESTANT_COLUMNS}"
+        )
+    });
+
+    /// The contestant with an email, before an entry of theirs writes anything.
+    pub static FIND_CONTESTANT: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {CONTESTANT_COLUMNS} FROM contestants WHERE campaign_id = $1 AND email = $2"
+        )
+    });
+
+    /// [`FIND_CONTESTANT`], locking their row until the commit (several groups write at once).
+    pub static FIND_CONTESTANT_FOR_UPDATE: LazyLock<String> =
+        LazyLock::new(|| format!("{} FOR UPDATE", FIND_CONTESTANT.as_str()));
+
+    /// From the unique index `entries_by_key`.
+    pub const KEY_TAKEN: &str =
+        "SELECT 1 FROM entries WHERE contestant_id = $1 AND idempotency_key = $2";
+
+    /// A new contestant (SQLite, after [`FIND_CONTESTANT`] found none).
+    pub const INSERT_CONTESTANT: &str =
+        "INSERT INTO contestants (campaign_id, email, name, first_name, last_name, details,
+                                  actions_completed, total_entries, created_at, updated_at,
+                                  token_hash, referral_code, mailbox)
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $8, $9, $10, $11)";
+
+    /// Another contestant with a mailbox as email, or as the mailbox of their email (the
+    /// partial index `contestants_by_mailbox` holds only those that differ).
+    pub const ANOTHER_WITH_MAILBOX: &str = "SELECT
+         EXISTS (SELECT 1 FROM contestants WHERE campaign_id = $1 AND email = $2 AND id <> $3)
+         OR EXISTS (SELECT 1 FROM contestants
+                    WHERE campaign_id = $1 AND mailbox = $2 AND mailbox IS NOT NULL AND id <> $3)";
+
+    /// An existing contestant's next entry (SQLite), as [`UPSERT_CONTESTANT`] updates them.
+    pub static UPDATE_CONTESTANT: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "UPDATE contestants SET
+                 name = CASE WHEN $1 <> '' THEN $1 ELSE name END,
+                 first_name = CASE WHEN $1 <> '' THEN $2 ELSE first_name END,
+                 last_name = CASE WHEN $1 <> '' THEN $3 ELSE last_name END,
+                 actions_completed = actions_completed + 1,
+                 total_entries = total_entries + $4,
+                 updated_at = $5,
+                 token_hash = COALESCE(token_hash, $6),
+                 referral_code = COALESCE(referral_code, $7)
+             WHERE id = $8
              RETURNING {CONTESTANT_COLUMNS}"
         )
     });
@@ -728,47 +895,100 @@ pub(super) mod sql {
                                 reward_entry_id = $4
          WHERE id = $5";
 
-    /// The per-address counts of [`super::FraudCounts`]. Each count stops at a cap above
-    /// every level's threshold, so one busy address (a shared NAT, an attacker) costs a
-    /// bounded index range per entry, not a scan of all its entries. The caps are written
-    /// into the SQL, not bound: SQLite recompiles a statement each time a parameter its
-    /// `LIMIT` reads is bound again, and that recompiling was most of an entry's cost.
-    pub static IP_COUNTS: LazyLock<String> = LazyLock::new(|| {
+    /// The per-address counts of [`super::FraudCounts`], each stopping at its cap (the
+    /// campaign's fraud level decides alike above: [`CountCaps`]), so one busy address (a
+    /// shared NAT, an attacker) costs a bounded index range per entry, not a scan of all its
+    /// entries. The caps are written into the SQL, not bound: SQLite recompiles a statement
+    /// each time a parameter its `LIMIT` reads is bound again, and that recompiling was most
+    /// of an entry's cost. One text per fraud level, made once.
+    pub fn ip_counts(caps: CountCaps) -> Cow<'static, str> {
+        static BY_LEVEL: LazyLock<Vec<(CountCaps, String)>> = LazyLock::new(|| {
+            FraudLevel::ALL
+                .into_iter()
+                .filter_map(FraudLevel::count_caps)
+                .map(|caps| (caps, ip_counts_text(caps)))
+                .collect()
+        });
+        match BY_LEVEL.iter().find(|(known, _)| *known == caps) {
+            Some((_, text)) => Cow::Borrowed(text),
+            None => Cow::Owned(ip_counts_text(caps)),
+        }
+    }
+
+    fn ip_counts_text(caps: CountCaps) -> String {
+        let CountCaps {
+            other_contestants,
+            entries_last_minute,
+            entries_last_hour,
+        } = caps;
         format!(
             "SELECT
                (SELECT COUNT(*) FROM (SELECT DISTINCT contestant_id FROM entries
                   WHERE campaign_id = $1 AND client_ip = $2 AND contestant_id <> $3
-                  LIMIT {FRAUD_COUNT_CAP}) AS o) AS others,
+                  LIMIT {other_contestants}) AS o) AS others,
                (SELECT COUNT(*) FROM (SELECT 1 FROM entries
                   WHERE campaign_id = $1 AND client_ip = $2 AND created_at > $4 - 60000
-                  LIMIT {FRAUD_COUNT_CAP}) AS m) AS last_minute,
+                  LIMIT {entries_last_minute}) AS m) AS last_minute,
                (SELECT COUNT(*) FROM (SELECT 1 FROM entries
                   WHERE campaign_id = $1 AND client_ip = $2 AND created_at > $4 - 3600000
-                  LIMIT {FRAUD_HOURLY_COUNT_CAP}) AS h) AS last_hour"
+                  LIMIT {entries_last_hour}) AS h) AS last_hour"
         )
-    });
+    }
 
     pub const INSERT_ENTRY: &str = "INSERT INTO entries (campaign_id, contestant_id, entry_method_id, idempotency_key, entry_value,
                               worth, consent_text, landing_url, referring_url, honeypot,
                               actions_completed, total_entries, created_at,
                               client_ip, fraud_score, fraud_reasons, verdict, upload)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-         ON CONFLICT (campaign_id, idempotency_key) DO NOTHING
-         RETURNING id";
+         ON CONFLICT (contestant_id, idempotency_key) DO NOTHING";
+
+    /// [`INSERT_ENTRY`] with the new row's id, if one was inserted (PostgreSQL).
+    pub static INSERT_ENTRY_RETURNING: LazyLock<String> =
+        LazyLock::new(|| format!("{INSERT_ENTRY} RETURNING id"));
 
     pub const ENABLED_ENDPOINTS: &str =
         "SELECT id, events, workspace_id, campaign_ids FROM endpoints WHERE enabled ORDER BY id";
 
+    /// A new delivery, leased until `$8` for this process's dispatcher (or not, when NULL),
+    /// except to an endpoint that keeps strict order: only a claim may take its queue's head.
     pub const INSERT_DELIVERY: &str =
         "INSERT INTO deliveries (webhook_id, endpoint_id, entry_id, event_type, body, status,
                                  n_attempts, next_attempt_at, lease_until, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, NULL, $8)";
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7,
+                 CASE WHEN (SELECT ep.strict_order FROM endpoints ep WHERE ep.id = $2) THEN NULL ELSE $8 END,
+                 $9)";
+
+    /// [`INSERT_DELIVERY`] with what the dispatcher needs of the new row (PostgreSQL).
+    pub static INSERT_DELIVERY_RETURNING: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "{INSERT_DELIVERY}
+             RETURNING id, lease_until,
+                       (SELECT ep.version FROM endpoints ep WHERE ep.id = deliveries.endpoint_id) AS endpoint_version"
+        )
+    });
+
+    /// What the dispatcher needs of a delivery just inserted (SQLite: see `insert_delivery`).
+    pub const LEASED_DELIVERY: &str = "SELECT d.lease_until, ep.version FROM deliveries d
+         JOIN endpoints ep ON ep.id = d.endpoint_id WHERE d.id = $1";
 
     /// Every statement above, for the test of their placeholders.
     #[cfg(test)]
     pub fn all() -> Vec<&'static str> {
-        vec![
+        let ip_counts = FraudLevel::ALL
+            .into_iter()
+            .filter_map(FraudLevel::count_caps)
+            .map(|caps| match ip_counts(caps) {
+                Cow::Borrowed(text) => text,
+                Cow::Owned(_) => panic!("every level's text is made once"),
+            });
+        let mut all = vec![
             UPSERT_CONTESTANT.as_str(),
+            FIND_CONTESTANT.as_str(),
+            FIND_CONTESTANT_FOR_UPDATE.as_str(),
+            INSERT_CONTESTANT,
+            UPDATE_CONTESTANT.as_str(),
+            ANOTHER_WITH_MAILBOX,
+            KEY_TAKEN,
             UPDATE_DETAILS,
             COMPLETIONS,
             SET_TOKEN_HASH,
@@ -778,11 +998,15 @@ pub(super) mod sql {
             TAKE_COUPON_SQLITE,
             TAKE_COUPON_POSTGRES,
             GIVE_REWARD,
-            IP_COUNTS.as_str(),
             INSERT_ENTRY,
+            INSERT_ENTRY_RETURNING.as_str(),
             ENABLED_ENDPOINTS,
             INSERT_DELIVERY,
-        ]
+            INSERT_DELIVERY_RETURNING.as_str(),
+            LEASED_DELIVERY,
+        ];
+        all.extend(ip_counts);
+        all
     }
 }
 
@@ -792,6 +1016,34 @@ impl NewDelivery<'_> {
         match self.held_until {
             Some(due) => ("held", due),
             None => ("pending", self.now),
+        }
+    }
+
+    /// The lease to write it with: only a delivery due at once goes to the dispatcher.
+    pub(super) fn lease_until(&self, leases: &Leases) -> Option<i64> {
+        self.held_until
+            .is_none()
+            .then(|| leases.lease_until(self.endpoint_id, self.now))
+            .flatten()
+    }
+
+    /// The delivery as the dispatcher gets it, written as row `id` with `lease_until`.
+    pub(super) fn handed_off(
+        &self,
+        id: i64,
+        lease_until: i64,
+        endpoint_version: i64,
+    ) -> ClaimedDelivery {
+        ClaimedDelivery {
+            id,
+            webhook_id: self.webhook_id.clone(),
+            endpoint_id: self.endpoint_id,
+            event_type: self.event_type.as_str().to_owned(),
+            body: self.body.to_owned(),
+            n_attempts: 0,
+            lease_until,
+            due_at: self.now,
+            endpoint_version,
         }
     }
 }

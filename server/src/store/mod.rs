@@ -39,18 +39,18 @@ pub use campaigns::{CampaignRecord, EntryMethodRecord, KeyTaken, NewCampaign, Ne
 pub use connectors::{AuthConnectorRecord, ConnectorWrite, DeleteConnector};
 pub use contestants::{ContestantRow, EntryFilter, EntryRow, VerdictChanged};
 pub use deliveries::{
-    AttemptOutcome, Claim, ClaimedDelivery, DeliveryNext, DisableRule, DisabledEndpoint,
-    DisabledReason, FinishedAttempt, Recorded, Released,
+    AttemptOutcome, BusyEndpoints, Claim, ClaimedDelivery, DeliveryNext, DisableRule,
+    DisabledEndpoint, DisabledReason, FinishedAttempt, HandedOff, Recorded, Released,
 };
 pub use endpoints::{AttemptStats, EndpointRecord, EndpointSettings, ManagedEndpoint};
 pub use entries::{
-    Completion, ContestantRecord, EntryWrites, FRAUD_COUNT_CAP, FRAUD_HOURLY_COUNT_CAP,
-    FraudCounts, FraudCountsQuery, GivenReward, NewContestant, NewCredit, NewDelivery, NewEntry,
-    NewReward, ReferrerRecord, StoredEntry, SubscribedEndpoint, token_hash,
+    Completion, ContestantRecord, EntryWrites, FraudCounts, FraudCountsQuery, GivenReward,
+    NewContestant, NewCredit, NewDelivery, NewEntry, NewReward, ReferrerRecord, StoredEntry,
+    SubscribedEndpoint, token_hash,
 };
 pub use health::ReadinessError;
 pub use history::{AttemptRecord, DeliveryFilter, DeliveryRecord};
-pub use postgres::PgWriteTx;
+pub use postgres::{PgEntries, PgWriteTx};
 pub use streams::{ConversionRow, NewConversion, NewStream, RecentEntry, Stored, StreamRecord};
 pub use uploads::{CouponCounts, UploadRow};
 pub use workspaces::{API_KEY_PREFIX, ApiKeyRecord, Authenticated, CreatedApiKey, WorkspaceRecord};
@@ -87,6 +87,16 @@ pub enum StoreError {
     /// writer), or the writer has stopped: nothing of it was kept.
     #[error("the entry could not be committed")]
     NotCommitted,
+    /// Another transaction wrote the same contestant between what an entry read before
+    /// writing and its first write (PostgreSQL, where several groups commit at once): what it
+    /// checked no longer holds, so its writes are undone and it is tried again.
+    #[error("the contestant was written by another transaction meanwhile")]
+    Contended,
+    /// An entry of a group written without savepoints failed after it began writing: only
+    /// the whole transaction can be undone. The group is then written again, each entry in a
+    /// savepoint of its own.
+    #[error("the group must be written again entry by entry")]
+    GroupUndone,
 }
 
 /// Which database a [`Store`] is on, with its pool.
@@ -145,6 +155,8 @@ pub struct Store {
     /// SQLite only: every write that must not wait on the pool's locks goes through it.
     writer: Option<EntryWriter>,
     campaigns: Arc<CampaignCache>,
+    /// This process's delivery dispatcher, if one runs: new due deliveries go to it leased.
+    handoff: Arc<deliveries::Handoff>,
 }
 
 /// Where the entry write path runs, for [`crate::ingest`].
@@ -153,7 +165,7 @@ pub enum EntryPath<'a> {
     /// Each group runs on the writer thread, synchronously, in one transaction.
     Sqlite(&'a EntryWriter),
     /// Each group runs in one transaction on a pool connection; several at once.
-    Postgres(&'a PgPool),
+    Postgres(PgEntries<'a>),
 }
 
 impl Store {
@@ -185,11 +197,13 @@ impl Store {
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        let writer = EntryWriter::start(options.get_filename())?;
+        let handoff = Arc::default();
+        let writer = EntryWriter::start(options.get_filename(), Arc::clone(&handoff))?;
         Ok(Self {
             pool: Pool::Sqlite(pool),
             writer: Some(writer),
             campaigns: Arc::default(),
+            handoff,
         })
     }
 
@@ -205,13 +219,14 @@ impl Store {
             pool: Pool::Postgres(pool),
             writer: None,
             campaigns: Arc::default(),
+            handoff: Arc::default(),
         })
     }
 
     /// Where entries are written.
     pub fn entry_path(&self) -> EntryPath<'_> {
         match (&self.pool, &self.writer) {
-            (Pool::Postgres(pool), _) => EntryPath::Postgres(pool),
+            (Pool::Postgres(pool), _) => EntryPath::Postgres(PgEntries::new(pool, &self.handoff)),
             (Pool::Sqlite(_), Some(writer)) => EntryPath::Sqlite(writer),
             (Pool::Sqlite(_), None) => unreachable!("a SQLite store always has its writer"),
         }

@@ -8,7 +8,9 @@
 use protocol::ids::{ContestantId, EntryId};
 use sqlx::postgres::{PgPool, Postgres};
 use sqlx::{Row as _, Transaction};
+use tracing::error;
 
+use super::deliveries::{Handoff, Leases};
 use super::entries::{
     CompletionRow, ContestantColumns, SubscribedEndpoint, merge_details, reasons_json, sql,
 };
@@ -17,22 +19,65 @@ use super::{
     NewCredit, NewDelivery, NewEntry, NewReward, ReferrerRecord, StoreError, to_u32,
 };
 
+/// Where writes run on PostgreSQL: the pool, and where the deliveries they lease go.
+#[derive(Debug, Clone, Copy)]
+pub struct PgEntries<'a> {
+    pool: &'a PgPool,
+    handoff: &'a Handoff,
+}
+
+impl<'a> PgEntries<'a> {
+    pub(super) fn new(pool: &'a PgPool, handoff: &'a Handoff) -> Self {
+        Self { pool, handoff }
+    }
+
+    pub fn pool(&self) -> &'a PgPool {
+        self.pool
+    }
+}
+
 /// One group's transaction on PostgreSQL.
 #[derive(Debug)]
 pub struct PgWriteTx {
     tx: Transaction<'static, Postgres>,
+    /// To release the leases that could not be handed off.
+    pool: PgPool,
+    /// Deliveries written leased to the dispatcher, handed off at the commit.
+    pub(super) leases: Leases,
 }
 
 impl PgWriteTx {
-    pub async fn begin(pool: &PgPool) -> Result<Self, StoreError> {
+    pub async fn begin(entries: PgEntries<'_>) -> Result<Self, StoreError> {
         Ok(Self {
-            tx: pool.begin().await?,
+            tx: entries.pool.begin().await?,
+            pool: entries.pool.clone(),
+            leases: entries.handoff.leases(),
         })
     }
 
-    /// Commits the group: durable when this returns.
+    /// Commits the group (durable when this returns), then hands what it leased to the
+    /// dispatcher.
     pub async fn commit(self) -> Result<(), StoreError> {
-        Ok(self.tx.commit().await?)
+        self.tx.commit().await?;
+        let unsent = self.leases.hand_off();
+        if !unsent.is_empty() {
+            let released = async {
+                let mut tx = self.pool.begin().await?;
+                for delivery in &unsent {
+                    sqlx::query(super::deliveries::RELEASE_LEASE)
+                        .bind(delivery.id)
+                        .bind(delivery.lease_until)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await
+            };
+            if let Err(cause) = released.await {
+                // They are claimed again when their leases run out.
+                error!(error = %cause, n = unsent.len(), "failed to release the leases of deliveries not handed off");
+            }
+        }
+        Ok(())
     }
 
     /// The transaction's connection, to run statements on.
@@ -48,7 +93,9 @@ impl PgWriteTx {
 
 impl EntryWrites for PgWriteTx {
     async fn savepoint(&mut self) -> Result<(), StoreError> {
-        self.run("SAVEPOINT entry").await
+        self.run("SAVEPOINT entry").await?;
+        self.leases.savepoint();
+        Ok(())
     }
 
     async fn release_savepoint(&mut self) -> Result<(), StoreError> {
@@ -57,7 +104,37 @@ impl EntryWrites for PgWriteTx {
 
     async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
         self.run("ROLLBACK TO SAVEPOINT entry").await?;
+        self.leases.rollback_to_savepoint();
         self.run("RELEASE SAVEPOINT entry").await
+    }
+
+    async fn find_contestant(
+        &mut self,
+        campaign_id: i64,
+        email: &str,
+    ) -> Result<Option<ContestantRecord>, StoreError> {
+        let columns: Option<ContestantColumns> =
+            sqlx::query_as(sql::FIND_CONTESTANT_FOR_UPDATE.as_str())
+                .bind(campaign_id)
+                .bind(email)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        columns
+            .map(ContestantColumns::into_stored_record)
+            .transpose()
+    }
+
+    async fn key_taken(
+        &mut self,
+        contestant_id: ContestantId,
+        idempotency_key: &str,
+    ) -> Result<bool, StoreError> {
+        let found: Option<i32> = sqlx::query_scalar(sql::KEY_TAKEN)
+            .bind(contestant_id.0)
+            .bind(idempotency_key)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(found.is_some())
     }
 
     async fn upsert_contestant(
@@ -74,6 +151,7 @@ impl EntryWrites for PgWriteTx {
             .bind(new.now)
             .bind(new.token_hash)
             .bind(new.referral_code)
+            .bind(new.mailbox)
             .fetch_one(&mut *self.tx)
             .await?;
         let (details, merged) = merge_details(&columns.details, new.details)?;
@@ -172,11 +250,26 @@ impl EntryWrites for PgWriteTx {
         Ok(())
     }
 
+    async fn another_with_mailbox(
+        &mut self,
+        campaign_id: i64,
+        contestant_id: ContestantId,
+        mailbox: &str,
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query_scalar(sql::ANOTHER_WITH_MAILBOX)
+            .bind(campaign_id)
+            .bind(mailbox)
+            .bind(contestant_id.0)
+            .fetch_one(&mut *self.tx)
+            .await?)
+    }
+
     async fn fraud_counts(&mut self, query: &FraudCountsQuery) -> Result<FraudCounts, StoreError> {
         let Some(ip) = query.client_ip else {
             return Ok(FraudCounts::default());
         };
-        let row = sqlx::query(sql::IP_COUNTS.as_str())
+        let text = sql::ip_counts(query.caps);
+        let row = sqlx::query(sqlx::AssertSqlSafe(text))
             .bind(query.campaign_id)
             .bind(ip.to_string())
             .bind(query.contestant_id.0)
@@ -191,7 +284,7 @@ impl EntryWrites for PgWriteTx {
     }
 
     async fn insert_entry(&mut self, new: &NewEntry<'_>) -> Result<Option<EntryId>, StoreError> {
-        let id: Option<i64> = sqlx::query_scalar(sql::INSERT_ENTRY)
+        let id: Option<i64> = sqlx::query_scalar(sql::INSERT_ENTRY_RETURNING.as_str())
             .bind(new.campaign_id)
             .bind(new.contestant_id.0)
             .bind(new.entry_method_id.0)
@@ -229,17 +322,23 @@ impl EntryWrites for PgWriteTx {
 
     async fn insert_delivery(&mut self, new: &NewDelivery<'_>) -> Result<(), StoreError> {
         let (status, due) = new.status_and_due();
-        sqlx::query(sql::INSERT_DELIVERY)
-            .bind(new.webhook_id.as_str())
-            .bind(new.endpoint_id)
-            .bind(new.entry_id.0)
-            .bind(new.event_type.as_str())
-            .bind(new.body)
-            .bind(status)
-            .bind(due)
-            .bind(new.now)
-            .execute(&mut *self.tx)
-            .await?;
+        let (id, lease_until, endpoint_version): (i64, Option<i64>, i64) =
+            sqlx::query_as(sql::INSERT_DELIVERY_RETURNING.as_str())
+                .bind(new.webhook_id.as_str())
+                .bind(new.endpoint_id)
+                .bind(new.entry_id.0)
+                .bind(new.event_type.as_str())
+                .bind(new.body)
+                .bind(status)
+                .bind(due)
+                .bind(new.lease_until(&self.leases))
+                .bind(new.now)
+                .fetch_one(&mut *self.tx)
+                .await?;
+        if let Some(lease_until) = lease_until {
+            self.leases
+                .leased(new.handed_off(id, lease_until, endpoint_version));
+        }
         Ok(())
     }
 }

@@ -15,18 +15,33 @@ use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::pin::pin;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::task::{Context, Poll, Waker};
 use std::thread;
+use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use tokio::sync::oneshot;
 use tracing::error;
 
+use super::deliveries::{Handoff, Leases, release_leases_on};
 use super::{BUSY_TIMEOUT, StoreError};
 
 /// Prepared statements kept per connection; more than the write path uses.
 const STATEMENT_CACHE_CAPACITY: usize = 32;
+
+/// The writer connection's page cache, in KiB (a negative `cache_size` counts KiB).
+const WRITER_CACHE_KIB: i64 = -32 * 1024;
+
+/// WAL pages (4 KiB each) past which a commit of the writer checkpoints itself (SQLite's
+/// default is 1,000). The checkpointer has copied all but the last moments of it by then, so
+/// that commit copies little; and only such a checkpoint, with the writer waiting, lets the
+/// WAL start over (the checkpointer's, beside a busy writer, never catches up with it).
+const WRITER_AUTOCHECKPOINT_PAGES: i64 = 16_000;
+
+/// How often the checkpointer copies the WAL into the database file: often enough that the
+/// writer's own checkpoints find little left to copy (they hold its commits up).
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
 
 /// A write for the thread: runs against its connection and sends its own answer.
 type Work = Box<dyn FnOnce(&mut Connection) + Send>;
@@ -42,32 +57,46 @@ enum Message {
 #[derive(Debug, Clone)]
 pub struct EntryWriter {
     messages: mpsc::Sender<Message>,
+    /// Where the deliveries its transactions lease go once they commit.
+    handoff: Arc<Handoff>,
 }
 
 impl EntryWriter {
     /// Opens `path` with the pool's settings (WAL, `synchronous=FULL`, busy timeout, foreign
     /// keys) and starts the thread. The schema must already be migrated.
-    pub(super) fn start(path: &Path) -> Result<Self, StoreError> {
+    pub(super) fn start(path: &Path, handoff: Arc<Handoff>) -> Result<Self, StoreError> {
         let connection = open(path)?;
+        let checkpoints = open(path)?;
         let (messages, received) = mpsc::channel();
+        let (keep_checkpointing, checkpointing) = mpsc::channel::<()>();
+        thread::Builder::new()
+            .name("hookline-checkpoint".to_owned())
+            .spawn(move || checkpoint(checkpoints, checkpointing))
+            .map_err(StoreError::WriterThread)?;
         thread::Builder::new()
             .name("hookline-entry-writer".to_owned())
-            .spawn(move || run(connection, received))
+            .spawn(move || {
+                run(connection, received);
+                // The checkpointer stops with the writer, after a last checkpoint.
+                drop(keep_checkpointing);
+            })
             .map_err(StoreError::WriterThread)?;
-        Ok(Self { messages })
+        Ok(Self { messages, handoff })
     }
 
     /// Runs `work` in one transaction on the writer thread: `BEGIN IMMEDIATE`, `work`, then
     /// `COMMIT` if it returned `Ok` (durable when this returns), `ROLLBACK` if it returned
     /// `Err`. [`StoreError::NotCommitted`] if the writer has stopped or `work` panicked.
+    /// Deliveries `work` leased are handed to the dispatcher right after the commit.
     pub async fn write<R: Send + 'static>(
         &self,
         work: impl FnOnce(&mut WriteTx<'_>) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<R, StoreError> {
         let (answer, answered) = oneshot::channel();
+        let handoff = Arc::clone(&self.handoff);
         let work: Work = Box::new(move |connection| {
             // The caller may have gone away; what was written stays written.
-            let _ = answer.send(transaction(connection, work));
+            let _ = answer.send(transaction(connection, &handoff, work));
         });
         self.messages
             .send(Message::Write(work))
@@ -108,12 +137,15 @@ impl EntryWriter {
 #[derive(Debug)]
 pub struct WriteTx<'conn> {
     pub(super) tx: rusqlite::Transaction<'conn>,
+    /// Deliveries written leased to the dispatcher, handed off at the commit.
+    pub(super) leases: Leases,
 }
 
 impl WriteTx<'_> {
     /// Marks the start of one entry's writes, so they can be undone alone.
     pub fn savepoint(&mut self) -> Result<(), StoreError> {
         self.tx.prepare_cached("SAVEPOINT entry")?.execute([])?;
+        self.leases.savepoint();
         Ok(())
     }
 
@@ -127,6 +159,7 @@ impl WriteTx<'_> {
     pub fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
         self.tx.prepare_cached("ROLLBACK TO entry")?.execute([])?;
         self.tx.prepare_cached("RELEASE entry")?.execute([])?;
+        self.leases.rollback_to_savepoint();
         Ok(())
     }
 }
@@ -149,8 +182,48 @@ fn open(path: &Path) -> Result<Connection, StoreError> {
     }
     connection.pragma_update(None, "synchronous", "FULL")?;
     connection.pragma_update(None, "foreign_keys", true)?;
+    // A savepoint's undo pages (the statement journal) stay in memory, not in a temporary
+    // file written page by page.
+    connection.pragma_update(None, "temp_store", "MEMORY")?;
+    // Pages the write path touches stay cached across groups (SQLite's default is 2 MiB,
+    // less than the indexes an entry writes into; each miss is a read from the file).
+    connection.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
+    // The checkpointer thread copies the WAL into the database file; the writer does it only
+    // should the WAL grow past this (then little is left to copy).
+    connection.pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES)?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
     Ok(connection)
+}
+
+/// The checkpointer thread: every [`CHECKPOINT_EVERY`], copies the pages the WAL holds into
+/// the database file (a `PASSIVE` checkpoint: beside the writer, never waiting for it), so
+/// that copying, and syncing the database file, stays off the entry writer's commits. Pages
+/// written again and again (the growing end of each table and index) are copied once per
+/// round. Ends when the writer does (`stopped` disconnects), after one last round.
+fn checkpoint(connection: Connection, stopped: mpsc::Receiver<()>) {
+    loop {
+        let last = matches!(
+            stopped.recv_timeout(CHECKPOINT_EVERY),
+            Err(mpsc::RecvTimeoutError::Disconnected)
+        );
+        let done = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+            row.get::<_, i64>(0)
+        });
+        match done {
+            // Another connection (another server process, or the pool's) is checkpointing.
+            Err(cause) if cause.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => {}
+            Err(cause) => {
+                error!(error = %cause, "a WAL checkpoint failed; the next one tries again")
+            }
+            Ok(_) => {}
+        }
+        if last {
+            break;
+        }
+    }
+    if let Err((_, cause)) = connection.close() {
+        error!(error = %cause, "the checkpointer's connection did not close cleanly");
+    }
 }
 
 /// The thread: runs each write in turn until stopped or every handle is gone.
@@ -182,16 +255,27 @@ fn run(mut connection: Connection, messages: mpsc::Receiver<Message>) {
     }
 }
 
-/// `BEGIN IMMEDIATE`, `work`, `COMMIT`; dropping the transaction on `Err` rolls it back.
+/// `BEGIN IMMEDIATE`, `work`, `COMMIT`, then the hand-off of what it leased; dropping the
+/// transaction on `Err` rolls it back (and nothing is handed off).
 fn transaction<R>(
     connection: &mut Connection,
+    handoff: &Handoff,
     work: impl FnOnce(&mut WriteTx<'_>) -> Result<R, StoreError>,
 ) -> Result<R, StoreError> {
-    let mut tx = WriteTx {
-        tx: connection.transaction_with_behavior(TransactionBehavior::Immediate)?,
+    let (done, leases) = {
+        let mut tx = WriteTx {
+            tx: connection.transaction_with_behavior(TransactionBehavior::Immediate)?,
+            leases: handoff.leases(),
+        };
+        let done = work(&mut tx)?;
+        let WriteTx { tx, leases } = tx;
+        tx.commit()?;
+        (done, leases)
     };
-    let done = work(&mut tx)?;
-    tx.tx.commit()?;
+    let unsent = leases.hand_off();
+    if !unsent.is_empty() {
+        release_leases_on(connection, &unsent);
+    }
     Ok(done)
 }
 

@@ -202,6 +202,21 @@ async fn other_workspaces_objects_answer_404() {
     let entry_id = entries["data"][0]["id"].as_i64().unwrap();
     let contestant_id = entries["data"][0]["contestant_id"].as_i64().unwrap();
 
+    let (status, stream) = app
+        .admin(
+            "POST",
+            "/api/v1/streams",
+            Some(&owner),
+            Some(json!({"name": "Shop"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{stream}");
+    let stream_path = format!("/api/v1/streams/{}", stream["id"].as_str().unwrap());
+    let (_, keys) = app
+        .admin("GET", "/api/v1/api-keys", Some(&owner), None)
+        .await;
+    let owner_key_path = format!("/api/v1/api-keys/{}", keys[0]["id"].as_str().unwrap());
+
     let stranger = second_workspace(&app).await;
     let (status, _) = app
         .admin(
@@ -250,6 +265,21 @@ async fn other_workspaces_objects_answer_404() {
             "/api/v1/entries/export.csv?campaign=spring".to_owned(),
             None,
         ),
+        ("GET", "/api/v1/campaigns/spring/coupons".to_owned(), None),
+        (
+            "POST",
+            "/api/v1/campaigns/spring/coupons".to_owned(),
+            Some(json!({"codes": ["STOLEN"]})),
+        ),
+        ("GET", stream_path.clone(), None),
+        (
+            "PATCH",
+            stream_path.clone(),
+            Some(json!({"enabled": false})),
+        ),
+        ("GET", format!("{stream_path}/conversions"), None),
+        ("DELETE", stream_path.clone(), None),
+        ("DELETE", owner_key_path, None),
     ];
     for (method, path, body) in probes {
         let response = app
@@ -290,6 +320,72 @@ async fn other_workspaces_objects_answer_404() {
         )
         .await;
     assert_eq!(entry["fraud"]["verdict"], "accepted");
+    let (_, pool) = app
+        .admin(
+            "GET",
+            "/api/v1/campaigns/spring/coupons",
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(pool, json!({"added": 0, "available": 0, "assigned": 0}));
+    let (status, stream) = app.admin("GET", &stream_path, Some(&owner), None).await;
+    assert_eq!((status, &stream["enabled"]), (200, &json!(true)));
+    let (status, _) = app
+        .admin("GET", "/api/v1/workspace", Some(&owner), None)
+        .await;
+    assert_eq!(status, 200, "the owner's key still works");
+}
+
+#[tokio::test]
+async fn coupon_codes_are_added_once_counted_and_refused_by_field() {
+    let app = spawn_app().await;
+    let owner = app.setup().await;
+    create_campaign(&app, &owner, spring()).await;
+    let add = |codes: Value| {
+        let (app, owner) = (&app, &owner);
+        async move {
+            app.admin(
+                "POST",
+                "/api/v1/campaigns/spring/coupons",
+                Some(owner),
+                Some(json!({ "codes": codes })),
+            )
+            .await
+        }
+    };
+    let (status, pool) = add(json!(["SAVE-1", " SAVE-2 ", "", "SAVE-1"])).await;
+    assert_eq!(status, 200, "{pool}");
+    assert_eq!(pool, json!({"added": 2, "available": 2, "assigned": 0}));
+    let (status, pool) = add(json!(["SAVE-2", "SAVE-3"])).await;
+    assert_eq!(status, 200, "{pool}");
+    assert_eq!(pool, json!({"added": 1, "available": 3, "assigned": 0}));
+
+    // A bad code anywhere refuses the request, names the code, and adds none of it.
+    for (codes, field) in [
+        (json!(["SAVE-4", "x".repeat(101)]), "codes[1]"),
+        (json!(["SAVE-4", "bad\u{7}code"]), "codes[1]"),
+    ] {
+        let (status, body) = add(codes).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["field"], field, "{body}");
+    }
+    let (status, body) = add(json!({"not": "a list"})).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("invalid_json")));
+    let (status, pool) = app
+        .admin(
+            "GET",
+            "/api/v1/campaigns/spring/coupons",
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(pool, json!({"added": 0, "available": 3, "assigned": 0}));
+    let (status, _) = app
+        .admin("GET", "/api/v1/campaigns/nope/coupons", Some(&owner), None)
+        .await;
+    assert_eq!(status, 404);
 }
 
 #[tokio::test]

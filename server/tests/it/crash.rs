@@ -1,7 +1,12 @@
 //! The crash test: the real `server` binary on a file database, thousands of deliveries to
 //! a receiver, and SIGKILL again and again while they are in flight (restarting the server
 //! each time). Every delivery must arrive at least once with a valid signature, nothing lost.
-//! The kills are placed by what the receiver has seen, never by sleeping.
+//!
+//! The first kills come while entries are still being posted and the receiver holds every
+//! request open: deliveries just handed to the dispatcher (leased in their entry's
+//! transaction) die with it and must be taken over when their leases run out. The later ones
+//! come while the backlog drains. The kills are placed by what the posters and the receiver
+//! have seen, never by sleeping.
 
 use std::collections::{HashMap, HashSet};
 use std::process::{Child, Command, Stdio};
@@ -20,7 +25,9 @@ use crate::helpers::{MASTER_KEY, SECRET, fresh_database_url};
 
 /// Entries posted, so deliveries queued (one endpoint).
 const N_ENTRIES: usize = 3000;
-/// Times the server is killed while delivering.
+/// Times the server is killed while entries are posted (and the receiver holds requests).
+const N_KILLS_POSTING: usize = 2;
+/// Times the server is killed while the backlog drains.
 const N_KILLS: usize = 5;
 /// Longest the test waits for any one thing; reached only when it fails.
 const PATIENCE: Duration = Duration::from_secs(120);
@@ -33,6 +40,8 @@ struct Seen {
     bad_signatures: Mutex<usize>,
     /// Distinct deliveries received so far.
     distinct: watch::Sender<usize>,
+    /// While false, requests are held open unanswered.
+    open: watch::Sender<bool>,
 }
 
 /// A receiver that checks every signature, answers 204 after a moment (so that there is
@@ -46,6 +55,8 @@ async fn start_receiver(seen: Arc<Seen>) -> String {
 }
 
 async fn receive(State(seen): State<Arc<Seen>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    // The sender never goes away while the receiver runs.
+    let _ = seen.open.subscribe().wait_for(|open| *open).await;
     // A slow receiver: the backlog drains over seconds, not milliseconds.
     tokio::time::sleep(Duration::from_millis(4)).await;
     let header = |name: &str| {
@@ -153,11 +164,16 @@ async fn every_delivery_arrives_signed_although_the_server_is_killed_again_and_a
     let mut server = start_server(&database_url, port, &receiver, dir.path());
     wait_ready(&client, port).await;
 
-    // Every entry is acknowledged (durably stored with its delivery) before the first kill.
+    // Entries are posted while the receiver holds every request open, and the server is
+    // killed twice meanwhile. A post that fails (the server is down, or died answering it) is
+    // sent again with the same idempotency key until it is acknowledged: durably stored with
+    // its delivery.
     let url = format!("http://127.0.0.1:{port}/api/v1/public/campaigns/demo/entries");
+    let (acknowledged, _) = watch::channel(0_usize);
+    let acknowledged = Arc::new(acknowledged);
     let posts: Vec<_> = (0..16)
         .map(|task| {
-            let (client, url) = (client.clone(), url.clone());
+            let (client, url, acknowledged) = (client.clone(), url.clone(), Arc::clone(&acknowledged));
             tokio::spawn(async move {
                 let mut n = task;
                 while n < N_ENTRIES {
@@ -165,23 +181,49 @@ async fn every_delivery_arrives_signed_although_the_server_is_killed_again_and_a
                         "idempotency_key": format!("crash-{n}"), "entry_method_id": 1,
                         "email": format!("crash{n}@example.com"), "name": "Crash Test", "consent": true,
                     });
-                    let response = client
+                    let sent = client
                         .post(&url)
                         .header("content-type", "text/plain;charset=UTF-8")
                         .body(body.to_string())
                         .send()
-                        .await
-                        .unwrap();
-                    assert_eq!(response.status().as_u16(), 201);
-                    n += 16;
+                        .await;
+                    match sent.map(|response| response.status().as_u16()) {
+                        Ok(200 | 201) => {
+                            acknowledged.send_modify(|n| *n += 1);
+                            n += 16;
+                        }
+                        Ok(status) => panic!("entry {n} answered {status}"),
+                        // The server is being restarted: nothing to wait on but its port.
+                        Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                    }
                 }
             })
         })
         .collect();
+    let mut acknowledged_so_far = acknowledged.subscribe();
+    for kill in 1..=N_KILLS_POSTING {
+        let target = kill * N_ENTRIES / (N_KILLS_POSTING + 1);
+        tokio::time::timeout(PATIENCE, acknowledged_so_far.wait_for(|n| *n >= target))
+            .await
+            .unwrap_or_else(|_| {
+                panic!("{target} entries were never acknowledged before kill {kill}")
+            })
+            .unwrap();
+        server.kill().unwrap(); // SIGKILL
+        server.wait().unwrap();
+        server = start_server(&database_url, port, &receiver, dir.path());
+        wait_ready(&client, port).await;
+    }
     for post in posts {
         post.await.unwrap();
     }
+    assert_eq!(
+        *seen.distinct.borrow(),
+        0,
+        "the receiver answered nothing yet"
+    );
 
+    seen.open.send_replace(true);
     let mut distinct = seen.distinct.subscribe();
     for kill in 1..=N_KILLS {
         let target = kill * N_ENTRIES / (N_KILLS + 2);
@@ -218,7 +260,8 @@ async fn every_delivery_arrives_signed_although_the_server_is_killed_again_and_a
     let requests = *seen.requests.lock().unwrap();
     assert!(requests >= N_ENTRIES);
     eprintln!(
-        "crash test: {N_ENTRIES} deliveries, {N_KILLS} kills, {requests} requests ({} sent again after a kill)",
+        "crash test: {N_ENTRIES} deliveries, {} kills, {requests} requests ({} sent again after a kill)",
+        N_KILLS_POSTING + N_KILLS,
         requests - N_ENTRIES
     );
 }

@@ -13,7 +13,7 @@ use server::delivery::Step;
 use tests::receiver::Recorded;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::helpers::{PATIENCE, TestApp, entry_body, spawn_app_with};
+use crate::helpers::{PATIENCE, ScriptedReceiver, TestApp, entry_body, spawn_app_with};
 
 const OPERATOR_KEY: &str = "operator-key-for-the-tests-0123456789";
 const MINUTE: i64 = 60_000;
@@ -96,6 +96,8 @@ async fn an_endpoint_is_created_tested_on_save_shown_and_listed() {
     let test = &saved["test"];
     assert_eq!(test["succeeded"], true, "{test}");
     assert_eq!(test["status_code"], 204);
+    assert!(test["latency_ms"].is_u64(), "{test}");
+    assert_eq!(test["response_snippet"], "", "a 204 has no body");
     assert_eq!(test["request"]["method"], "POST");
     let requests = app.receiver.wait_for(1, PATIENCE).await;
     assert_eq!(requests[0].header("hookline-event"), Some("webhook.test"));
@@ -318,6 +320,35 @@ async fn patch_with_the_default_xml_body_is_well_formed() {
     assert_eq!(
         document.root_element().attribute("type"),
         Some("entry.created")
+    );
+}
+
+#[tokio::test]
+async fn an_xml_body_template_escapes_values_as_xml_text() {
+    let (request, _) = deliver_with(json!({
+        "content_type": "xml",
+        "body_template": "<contact source=\"hookline\">\n  <email>{{user.email}}</email>\n  <comment>{{user.details.Comment}}</comment>\n  <campaign>{{campaign.name}}</campaign>\n</contact>"
+    }))
+    .await;
+    assert_eq!(request.header("content-type"), Some("application/xml"));
+    let text = String::from_utf8(request.body.clone()).unwrap();
+    let document = roxmltree::Document::parse(&text).unwrap();
+    let text_of = |name: &str| {
+        document
+            .descendants()
+            .find(|node| node.has_tag_name(name))
+            .and_then(|node| node.text())
+            .map(str::to_owned)
+    };
+    assert_eq!(text_of("email").as_deref(), Some("obrien+1@example.com"));
+    assert_eq!(text_of("comment").as_deref(), Some(COMMENT));
+    assert_eq!(
+        document.root_element().attribute("source"),
+        Some("hookline")
+    );
+    assert!(
+        !text.contains("<b>"),
+        "the contestant's markup is text: {text}"
     );
 }
 
@@ -705,6 +736,41 @@ async fn strict_order_holds_in_the_background_loop_too() {
         .collect();
     let expected: Vec<String> = (1..=20).map(|n| format!("joe{n}@example.com")).collect();
     assert_eq!(emails, expected);
+}
+
+#[tokio::test]
+async fn strict_order_in_the_background_loop_waits_for_a_failing_first_delivery_to_recover() {
+    let app = spawn_app_with(|config| {
+        config.webhook = None;
+        config.deliver_in_background = true;
+    })
+    .await;
+    let key = app.setup().await;
+    create(&app, &key, json!({"name": "Ordered", "events": ["entry.created"], "url": app.receiver.url(), "strict_order": true, "retry_schedule": [1]})).await;
+    // The first delivery fails twice (retried a second later each time), then all go.
+    app.receiver.set_responses([500, 503]);
+    for n in 1..=3 {
+        post(&app, n).await;
+    }
+    let requests = app.receiver.wait_for(5, PATIENCE).await;
+    let emails: Vec<String> = requests
+        .iter()
+        .map(|request| request.json()["user"]["email"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        emails,
+        [
+            "joe1@example.com",
+            "joe1@example.com",
+            "joe1@example.com",
+            "joe2@example.com",
+            "joe3@example.com"
+        ]
+    );
+    assert_eq!(
+        requests[0].header("webhook-id"),
+        requests[2].header("webhook-id")
+    );
 }
 
 #[tokio::test]
@@ -1334,6 +1400,38 @@ async fn a_receiver_that_hangs_times_out() {
     );
     let kind: Option<String> = server::with_pool!(app.store.pool(), pool => sqlx::query_scalar("SELECT error_kind FROM attempts").fetch_one(pool).await.unwrap());
     assert_eq!(kind.as_deref(), Some("timeout"));
+}
+
+#[tokio::test]
+async fn an_endpoints_own_concurrency_cap_holds_while_another_endpoint_gets_everything() {
+    let slow = ScriptedReceiver::start(true).await;
+    let app = spawn_app_with(|config| {
+        config.webhook = None;
+        config.deliver_in_background = true;
+    })
+    .await;
+    let key = app.setup().await;
+    create(&app, &key, json!({"name": "Slow", "events": ["entry.created"], "url": slow.url(), "max_concurrency": 2})).await;
+    create(
+        &app,
+        &key,
+        json!({"name": "Fast", "events": ["entry.created"], "url": app.receiver.url()}),
+    )
+    .await;
+    for n in 1..=5 {
+        post(&app, n).await;
+    }
+    // Every delivery has been taken up once the fast endpoint has them all.
+    app.receiver.wait_for(5, PATIENCE).await;
+    slow.wait_in_flight(2).await;
+    assert_eq!(
+        slow.webhook_ids().len(),
+        2,
+        "two open, the rest wait their turn"
+    );
+    slow.release();
+    slow.wait_for(5).await;
+    assert_eq!(slow.max_in_flight(), 2);
 }
 
 #[tokio::test]

@@ -182,6 +182,49 @@ async fn the_same_email_doing_the_same_action_again_is_refused_not_flagged() {
 }
 
 #[tokio::test]
+async fn one_mailbox_entering_under_other_spellings_is_a_duplicate_email() {
+    let app = spawn_app().await;
+    enter(&app, &body("k1", "joe.bloggs@gmail.com", 30_000)).await;
+    check(&app, "joe.bloggs@gmail.com", 0, "[]", "accepted").await;
+    // The same Gmail mailbox: dots and a tag.
+    enter(&app, &body("k2", "JoeBloggs+win@gmail.com", 30_000)).await;
+    check(
+        &app,
+        "JoeBloggs+win@gmail.com",
+        40,
+        r#"["duplicate_email"]"#,
+        "flagged",
+    )
+    .await;
+    // Two tags of one mailbox whose plain address never entered, then the plain address.
+    enter(&app, &body("k3", "sam+1@example.com", 30_000)).await;
+    check(&app, "sam+1@example.com", 0, "[]", "accepted").await;
+    enter(&app, &body("k4", "sam+2@example.com", 30_000)).await;
+    check(
+        &app,
+        "sam+2@example.com",
+        40,
+        r#"["duplicate_email"]"#,
+        "flagged",
+    )
+    .await;
+    enter(&app, &body("k5", "sam@example.com", 30_000)).await;
+    check(
+        &app,
+        "sam@example.com",
+        40,
+        r#"["duplicate_email"]"#,
+        "flagged",
+    )
+    .await;
+    // Other people are not duplicates; dots count outside Gmail.
+    enter(&app, &body("k6", "s.am@example.com", 30_000)).await;
+    check(&app, "s.am@example.com", 0, "[]", "accepted").await;
+    // Each is still a contestant of their own, answered as ever.
+    assert_eq!(app.counts().await.contestants, 6);
+}
+
+#[tokio::test]
 async fn many_contestants_from_one_ip_are_flagged() {
     let app = spawn_app().await;
     set_level(&app, FraudLevel::Strict, WINDOW_MS).await;
