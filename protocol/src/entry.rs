@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::events::ContestantInfo;
-use crate::ids::{ContestantToken, EntryId, EntryMethodId, ReferralCode, UploadId};
+use crate::ids::{AnswerToken, ContestantToken, EntryId, EntryMethodId, ReferralCode, UploadId};
 
 /// Longest idempotency key the server accepts.
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 64;
@@ -120,6 +120,29 @@ pub struct EntryAnswer {
     /// Set only in the answer to the entry that unlocked the reward (and in its replays).
     #[serde(default)]
     pub reward: Option<UnlockedReward>,
+    /// Set when a data-source endpoint was sent this entry: its answer can be asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<AnswerTicket>,
+}
+
+/// Where a data-source endpoint's answer to an entry is found:
+/// `GET /api/v1/public/campaigns/{key}/answers/{token}`, which waits for it up to `wait_ms`
+/// after the entry was made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerTicket {
+    pub token: AnswerToken,
+    pub wait_ms: u32,
+}
+
+/// The answer route's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicAnswer {
+    /// `answered` (with `fields`), `timeout` (no answer within the wait), or `unanswered`
+    /// (every endpoint answered, none with the fields: an error status or other JSON).
+    pub status: String,
+    /// The chosen fields of the answers, as text: `{"promocode": "SAVE-7QK2"}`.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
 }
 
 /// Who the contestant is to the server and what they have done: in every [`EntryAnswer`] and

@@ -5,6 +5,8 @@
 //! receive it once. The loader also passes `detail` to `Hookline.push(["on", name, fn])`
 //! listeners and to `window.onHooklineEvent({ name, detail })`.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::campaign::{CampaignType, EntryMethodType};
@@ -120,6 +122,9 @@ pub struct EntryDetail {
     pub idempotency_key: String,
     pub actions_completed: u32,
     pub total_entries: u32,
+    /// A data-source endpoint's answer (its chosen fields, as text), when one came in time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<BTreeMap<String, String>>,
 }
 
 /// `hookline:reward`.

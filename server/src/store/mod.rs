@@ -18,6 +18,7 @@ mod endpoints;
 mod entries;
 mod health;
 mod history;
+mod jobs;
 mod postgres;
 mod streams;
 mod uploads;
@@ -49,6 +50,9 @@ pub use entries::{
 };
 pub use health::ReadinessError;
 pub use history::{AttemptRecord, DeliveryFilter, DeliveryRecord};
+pub use jobs::{
+    EntryBodyQuery, EntryBodyRow, JobCounts, JobDelivery, JobPage, JobRecord, NewJob, PageWritten,
+};
 pub use postgres::PgWriteTx;
 pub use streams::{ConversionRow, NewConversion, NewStream, RecentEntry, Stored, StreamRecord};
 pub use uploads::{CouponCounts, UploadRow};

@@ -71,6 +71,7 @@ impl Filters {
             }),
             since: None,
             until: None,
+            job_id: None,
             before: self.cursor.parse().ok(),
         }
     }
