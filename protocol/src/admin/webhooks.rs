@@ -484,9 +484,10 @@ pub struct JobProgress {
     pub scanned: u64,
     /// Entries the audience let through and that were queued (all runs).
     pub queued: u64,
-    /// Of those: delivered, given up (or cancelled), and still waiting.
+    /// Of those: delivered, given up, cancelled (with the job), and still waiting.
     pub sent: u64,
     pub failed: u64,
+    pub cancelled: u64,
     pub pending: u64,
 }
 

@@ -62,6 +62,7 @@ pub struct NewJob<'a> {
 pub struct JobCounts {
     pub sent: u64,
     pub failed: u64,
+    pub cancelled: u64,
     pub pending: u64,
 }
 
@@ -254,7 +255,7 @@ impl Store {
         rows.into_iter().map(JobRow::into_record).collect()
     }
 
-    /// How job `id`'s queued entries stand: delivered, given up or cancelled, still waiting.
+    /// How job `id`'s queued entries stand: delivered, given up, cancelled, still waiting.
     pub async fn job_counts(&self, id: i64) -> Result<JobCounts, StoreError> {
         let rows: Vec<(String, i64)> = with_pool!(&self.pool, pool => {
             sqlx::query_as(
@@ -270,7 +271,8 @@ impl Store {
             let n = u64::try_from(n).unwrap_or(0);
             match status.as_str() {
                 "delivered" => counts.sent += n,
-                "failed" | "cancelled" => counts.failed += n,
+                "failed" => counts.failed += n,
+                "cancelled" => counts.cancelled += n,
                 _ => counts.pending += n,
             }
         }

@@ -18,6 +18,7 @@ mod errors;
 mod fraud;
 mod helpers;
 mod inbound;
+mod jobs;
 mod limits;
 mod ops;
 mod processes;

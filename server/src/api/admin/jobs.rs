@@ -246,6 +246,7 @@ async fn wire(state: &AdminState, record: &JobRecord) -> Result<Job, ApiError> {
             queued: record.n_queued,
             sent: counts.sent,
             failed: counts.failed,
+            cancelled: counts.cancelled,
             pending: counts.pending,
         },
         created_at: clock::rfc3339(record.created_at),
