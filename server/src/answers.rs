@@ -70,6 +70,61 @@ pub fn chosen_fields(body: &str, fields: &[String]) -> Option<BTreeMap<String, S
     Some(chosen)
 }
 
+/// One data-source delivery of an entry, as far as it has got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceTry {
+    /// When the delivery was made (the entry's time), unix ms.
+    pub created_at: i64,
+    /// How long the widget may wait for this endpoint's answer.
+    pub timeout_ms: u32,
+    /// Its first try is over (answered, failed, or given up).
+    pub tried: bool,
+    /// The chosen fields of its first 2xx JSON answer, if one came.
+    pub fields: Option<BTreeMap<String, String>>,
+}
+
+/// What the widget is told, or how long to wait first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// `answered` with the fields, `timeout`, or `unanswered`.
+    Ready {
+        status: &'static str,
+        fields: BTreeMap<String, String>,
+    },
+    /// Nothing to say yet: look again, at the latest at this time (unix ms).
+    Wait { until: i64 },
+}
+
+/// Decides at `now` what a widget waiting for `tries` is told: the fields as soon as every
+/// endpoint has had its first try (all the fields found, later endpoints' winning a name
+/// both give); or, once the longest timeout since the entry has passed, whatever fields came
+/// (`answered`) or `timeout`. `unanswered`: every try is over and none gave a field.
+pub fn decide(tries: &[SourceTry], now: i64) -> Outcome {
+    let mut fields = BTreeMap::new();
+    for found in tries.iter().filter_map(|attempt| attempt.fields.as_ref()) {
+        fields.extend(found.iter().map(|(name, value)| (name.clone(), value.clone())));
+    }
+    let deadline = tries
+        .iter()
+        .map(|attempt| {
+            attempt
+                .created_at
+                .saturating_add(i64::from(attempt.timeout_ms))
+        })
+        .max()
+        .unwrap_or(now);
+    let all_tried = tries.iter().all(|attempt| attempt.tried);
+    if all_tried || now >= deadline {
+        let status = match (fields.is_empty(), all_tried) {
+            (false, _) => "answered",
+            (true, true) => "unanswered",
+            (true, false) => "timeout",
+        };
+        return Outcome::Ready { status, fields };
+    }
+    Outcome::Wait { until: deadline }
+}
+
 /// A new answer token: 32 random letters and digits (190 bits).
 pub fn new_token() -> AnswerToken {
     AnswerToken::from_suffix(&Alphanumeric.sample_string(&mut rand::rng(), 32))
@@ -137,6 +192,52 @@ mod tests {
         let long = format!(r#"{{"code": "{}"}}"#, "x".repeat(MAX_FIELD_CHARS + 10));
         let chosen = chosen_fields(&long, &["code".to_owned()]).expect("an object");
         assert_eq!(chosen["code"].chars().count(), MAX_FIELD_CHARS);
+    }
+
+    fn source(tried: bool, fields: Option<&[(&str, &str)]>) -> SourceTry {
+        SourceTry {
+            created_at: 1_000,
+            timeout_ms: 3_000,
+            tried,
+            fields: fields.map(|pairs| {
+                pairs
+                    .iter()
+                    .map(|&(name, value)| (name.to_owned(), value.to_owned()))
+                    .collect()
+            }),
+        }
+    }
+
+    fn ready(status: &'static str, pairs: &[(&str, &str)]) -> Outcome {
+        Outcome::Ready {
+            status,
+            fields: pairs
+                .iter()
+                .map(|&(name, value)| (name.to_owned(), value.to_owned()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_widget_waits_for_every_first_try_until_the_timeout() {
+        let code = Some(&[("promocode", "SAVE-1")][..]);
+        assert_eq!(decide(&[source(false, None)], 2_000), Outcome::Wait { until: 4_000 });
+        assert_eq!(
+            decide(&[source(true, code)], 2_000),
+            ready("answered", &[("promocode", "SAVE-1")])
+        );
+        assert_eq!(decide(&[source(true, None)], 2_000), ready("unanswered", &[]));
+        assert_eq!(decide(&[source(false, None)], 4_000), ready("timeout", &[]));
+        // One answered, one still out: wait for it, then give what came.
+        let both = [source(true, code), source(false, None)];
+        assert_eq!(decide(&both, 2_000), Outcome::Wait { until: 4_000 });
+        assert_eq!(decide(&both, 4_000), ready("answered", &[("promocode", "SAVE-1")]));
+        let mut longer = source(false, None);
+        longer.timeout_ms = 9_000;
+        assert_eq!(
+            decide(&[source(true, None), longer], 4_000),
+            Outcome::Wait { until: 10_000 }
+        );
     }
 
     #[test]

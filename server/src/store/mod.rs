@@ -10,6 +10,7 @@
 //! wire format: bodies arrive here already serialised, and rows leave as plain structs that
 //! other modules turn into `protocol` types.
 
+mod answers;
 mod campaigns;
 mod connectors;
 mod contestants;
@@ -35,6 +36,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use answers::AnswerDelivery;
 use campaigns::CampaignCache;
 pub use campaigns::{CampaignRecord, EntryMethodRecord, KeyTaken, NewCampaign, NewEntryMethod};
 pub use connectors::{AuthConnectorRecord, ConnectorWrite, DeleteConnector};
