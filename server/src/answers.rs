@@ -102,7 +102,11 @@ pub enum Outcome {
 pub fn decide(tries: &[SourceTry], now: i64) -> Outcome {
     let mut fields = BTreeMap::new();
     for found in tries.iter().filter_map(|attempt| attempt.fields.as_ref()) {
-        fields.extend(found.iter().map(|(name, value)| (name.clone(), value.clone())));
+        fields.extend(
+            found
+                .iter()
+                .map(|(name, value)| (name.clone(), value.clone())),
+        );
     }
     let deadline = tries
         .iter()
@@ -221,17 +225,26 @@ mod tests {
     #[test]
     fn the_widget_waits_for_every_first_try_until_the_timeout() {
         let code = Some(&[("promocode", "SAVE-1")][..]);
-        assert_eq!(decide(&[source(false, None)], 2_000), Outcome::Wait { until: 4_000 });
+        assert_eq!(
+            decide(&[source(false, None)], 2_000),
+            Outcome::Wait { until: 4_000 }
+        );
         assert_eq!(
             decide(&[source(true, code)], 2_000),
             ready("answered", &[("promocode", "SAVE-1")])
         );
-        assert_eq!(decide(&[source(true, None)], 2_000), ready("unanswered", &[]));
+        assert_eq!(
+            decide(&[source(true, None)], 2_000),
+            ready("unanswered", &[])
+        );
         assert_eq!(decide(&[source(false, None)], 4_000), ready("timeout", &[]));
         // One answered, one still out: wait for it, then give what came.
         let both = [source(true, code), source(false, None)];
         assert_eq!(decide(&both, 2_000), Outcome::Wait { until: 4_000 });
-        assert_eq!(decide(&both, 4_000), ready("answered", &[("promocode", "SAVE-1")]));
+        assert_eq!(
+            decide(&both, 4_000),
+            ready("answered", &[("promocode", "SAVE-1")])
+        );
         let mut longer = source(false, None);
         longer.timeout_ms = 9_000;
         assert_eq!(

@@ -1267,7 +1267,10 @@ mod tests {
     #[test]
     fn egress_settings_are_checked() {
         let config = from(&[
-            ("HOOKLINE_WEBHOOK_PROXY", "http://joe:s3cret@proxy.example:3128"),
+            (
+                "HOOKLINE_WEBHOOK_PROXY",
+                "http://joe:s3cret@proxy.example:3128",
+            ),
             ("HOOKLINE_WEBHOOK_SOURCE_ADDRESS", "203.0.113.7"),
         ])
         .expect("valid settings");

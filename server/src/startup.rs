@@ -221,6 +221,7 @@ impl Application {
             Arc::clone(&metrics),
             master_key,
             config.allow_http_webhooks,
+            &config.egress,
         )?;
         let jobs_queued = Arc::new(Notify::new());
         let jobs = JobRunner::new(

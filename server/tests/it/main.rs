@@ -12,6 +12,7 @@ mod crash;
 mod delivery;
 mod delivery_health;
 mod demo;
+mod egress;
 mod endpoints;
 mod entries;
 mod errors;
