@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use protocol::admin::webhooks::FieldProblem;
+use protocol::admin::webhooks::{FieldProblem, Job, JobProgress};
 use protocol::campaign::CampaignType;
 use protocol::ids::{CampaignKey, EntryId, EntryMethodId, JobId, MessageId};
 use protocol::payload::{self, EntryPayload, EventType};
@@ -362,6 +362,36 @@ pub fn digest_body<'a>(bodies: impl IntoIterator<Item = &'a str>) -> String {
     }
     array.push(']');
     array
+}
+
+/// A job as the admin API and the console show it, with how its deliveries stand.
+pub async fn view(store: &Store, record: &JobRecord) -> Result<Job, StoreError> {
+    let counts = store.job_counts(record.id).await?;
+    let waiting = matches!(record.status, JobStatus::Scheduled | JobStatus::Running);
+    let time = |at: Option<i64>| at.map(clock::rfc3339);
+    Ok(Job {
+        id: record.public_id.clone(),
+        endpoint_id: record.endpoint_public_id.clone(),
+        campaign: record.campaign_key.clone(),
+        kind: record.kind.as_str().to_owned(),
+        every: record.every.map(|every| every.as_str().to_owned()),
+        status: record.status.as_str().to_owned(),
+        next_run_at: waiting.then(|| clock::rfc3339(record.next_run_at)),
+        runs: record.n_runs,
+        progress: JobProgress {
+            to_scan: record.n_to_scan,
+            scanned: record.n_scanned,
+            queued: record.n_queued,
+            sent: counts.sent,
+            failed: counts.failed,
+            cancelled: counts.cancelled,
+            pending: counts.pending,
+        },
+        created_at: clock::rfc3339(record.created_at),
+        started_at: time(record.started_at),
+        last_run_at: time(record.last_run_at),
+        finished_at: time(record.finished_at),
+    })
 }
 
 /// What one step of the runner did.

@@ -53,6 +53,16 @@ pub struct AttemptRecord {
     pub batch_size: u32,
 }
 
+/// A receiver's latest answer to one delivery of an entry, for the entry's page.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EntryAnswerRow {
+    pub entry_id: i64,
+    pub endpoint_name: String,
+    pub event_type: String,
+    pub n_attempts: i64,
+    pub last_status_code: Option<i64>,
+}
+
 macro_rules! delivery_columns {
     () => {
         "d.id, d.webhook_id, ep.public_id AS endpoint_public_id, d.event_type, d.entry_id, d.status,
@@ -126,6 +136,27 @@ impl Store {
                 .await?
         });
         Ok(Some((delivery, body)))
+    }
+
+    /// The latest answer to every delivery of contestant `contestant_id`'s entries, oldest
+    /// delivery first.
+    pub async fn contestant_receiver_answers(
+        &self,
+        contestant_id: i64,
+    ) -> Result<Vec<EntryAnswerRow>, StoreError> {
+        Ok(with_pool!(&self.pool, pool => {
+            sqlx::query_as(
+                "SELECT d.entry_id, ep.name AS endpoint_name, d.event_type, d.n_attempts,
+                        (SELECT a.status_code FROM attempts a WHERE a.delivery_id = d.id
+                         ORDER BY a.id DESC LIMIT 1) AS last_status_code
+                 FROM deliveries d JOIN entries e ON e.id = d.entry_id
+                 JOIN endpoints ep ON ep.id = d.endpoint_id
+                 WHERE e.contestant_id = $1 ORDER BY d.id",
+            )
+            .bind(contestant_id)
+            .fetch_all(pool)
+            .await?
+        }))
     }
 
     /// Delivery `id`'s attempts, oldest first.

@@ -51,7 +51,7 @@ pub use entries::{
     FraudCountsQuery, NewContestant, NewDelivery, NewEntry, StoredEntry, SubscribedEndpoint,
 };
 pub use health::ReadinessError;
-pub use history::{AttemptRecord, DeliveryFilter, DeliveryRecord};
+pub use history::{AttemptRecord, DeliveryFilter, DeliveryRecord, EntryAnswerRow};
 pub use jobs::{
     EntryBodyQuery, EntryBodyRow, JobCounts, JobDelivery, JobPage, JobRecord, NewJob, PageWritten,
 };

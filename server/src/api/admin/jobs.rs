@@ -9,12 +9,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use protocol::admin::Page;
 use protocol::admin::webhooks::{
-    AudiencePreview, AudiencePreviewRequest, FieldProblem, Job, JobProgress, NewJob,
+    AudiencePreview, AudiencePreviewRequest, FieldProblem, Job, NewJob,
 };
 use protocol::ids::EntryId;
 use serde::Deserialize;
 
-use super::{AdminState, Body, Caller, PageRequest, Params, time};
+use super::{AdminState, Body, Caller, PageRequest, Params};
 use crate::api::ApiError;
 use crate::clock;
 use crate::endpoints::{self, InvalidSettings};
@@ -224,34 +224,6 @@ pub(super) async fn find(
         .ok_or(ApiError::NotFound("job"))
 }
 
-/// A job on the wire, with how its deliveries stand.
 async fn wire(state: &AdminState, record: &JobRecord) -> Result<Job, ApiError> {
-    let counts = state.store.job_counts(record.id).await?;
-    let waiting = matches!(
-        record.status,
-        jobs::JobStatus::Scheduled | jobs::JobStatus::Running
-    );
-    Ok(Job {
-        id: record.public_id.clone(),
-        endpoint_id: record.endpoint_public_id.clone(),
-        campaign: record.campaign_key.clone(),
-        kind: record.kind.as_str().to_owned(),
-        every: record.every.map(|every| every.as_str().to_owned()),
-        status: record.status.as_str().to_owned(),
-        next_run_at: waiting.then(|| clock::rfc3339(record.next_run_at)),
-        runs: record.n_runs,
-        progress: JobProgress {
-            to_scan: record.n_to_scan,
-            scanned: record.n_scanned,
-            queued: record.n_queued,
-            sent: counts.sent,
-            failed: counts.failed,
-            cancelled: counts.cancelled,
-            pending: counts.pending,
-        },
-        created_at: clock::rfc3339(record.created_at),
-        started_at: time(record.started_at),
-        last_run_at: time(record.last_run_at),
-        finished_at: time(record.finished_at),
-    })
+    Ok(jobs::view(&state.store, record).await?)
 }
