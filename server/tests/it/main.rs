@@ -8,6 +8,7 @@ mod admin;
 mod assets;
 mod campaign;
 mod console;
+mod console_sends;
 mod crash;
 mod delivery;
 mod delivery_health;
