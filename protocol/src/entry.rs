@@ -333,6 +333,20 @@ mod tests {
     }
 
     #[test]
+    fn a_data_source_ticket_and_its_answer_round_trip() {
+        let answer: EntryAnswer =
+            round_trip(include_str!("../fixtures/entry_answer_data_source.json"));
+        let ticket = answer.answer.expect("a ticket");
+        assert_eq!(ticket.wait_ms, 3000);
+        assert!(ticket.token.as_str().starts_with("ans_"));
+        let fixture = include_str!("../fixtures/entry_answer.json");
+        let without: EntryAnswer = serde_json::from_str(fixture).expect("parses");
+        assert_eq!(without.answer, None, "left out when there is none");
+        let public: PublicAnswer = round_trip(include_str!("../fixtures/public_answer.json"));
+        assert_eq!(public.fields["promocode"], "SAVE-7QK2");
+    }
+
+    #[test]
     fn a_first_generation_response_is_an_answer_without_a_session() {
         let old = include_str!("../fixtures/entry_response_v1.json");
         let _: EntryResponse = round_trip(old);

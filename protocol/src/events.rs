@@ -212,6 +212,7 @@ mod tests {
         check::<LoginDetail>(include_str!("../fixtures/events/login.json"));
         check::<CaptureDetail>(include_str!("../fixtures/events/capture.json"));
         check::<EntryDetail>(include_str!("../fixtures/events/entry.json"));
+        check::<EntryDetail>(include_str!("../fixtures/events/entry_answered.json"));
         check::<RewardDetail>(include_str!("../fixtures/events/reward.json"));
         check::<OpenDetail>(include_str!("../fixtures/events/open.json"));
         check::<CloseDetail>(include_str!("../fixtures/events/close.json"));

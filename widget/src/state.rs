@@ -28,6 +28,8 @@ pub struct WidgetState {
     pub posting: Vec<EntryMethodId>,
     /// Methods whose post waits in the outbox for the connection.
     pub waiting: Vec<EntryMethodId>,
+    /// What a data source answered to the latest entry (name, value), shown with it.
+    pub answer: Vec<(String, String)>,
     /// The method whose panel is open.
     pub expanded: Option<EntryMethodId>,
     /// A modal or bar widget is showing.
@@ -60,6 +62,8 @@ pub enum Action {
         answer: EntryAnswer,
         now: i64,
     },
+    /// A data source answered the entry with these fields.
+    Answered(Vec<(String, String)>),
     /// The server refused the post. `details` is whether it was the details form's method:
     /// then the contestant is logged out again with the error in that form.
     Refused {
@@ -163,6 +167,7 @@ impl Reducible for WidgetState {
                 next.opened_before = true;
             }
             Action::Close => next.open = false,
+            Action::Answered(fields) => next.answer = fields,
         }
         Rc::new(next)
     }
@@ -196,6 +201,7 @@ mod tests {
             },
             session: ContestantSession::default(),
             reward: None,
+            answer: None,
         }
     }
 
