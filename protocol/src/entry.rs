@@ -151,11 +151,13 @@ pub struct PublicAnswer {
 #[serde(default)]
 pub struct ContestantSession {
     /// The widget keeps it in `localStorage` and sends it back (see [`ContestantToken`]).
+    /// Every answer of the server carries the contestant's current one.
     pub contestant_token: Option<ContestantToken>,
     /// The contestant's own code for share links.
     pub referral_code: Option<ReferralCode>,
-    /// The contestant's share link: the campaign's hosted page (`/c/{key}`) or the page the
-    /// campaign is embedded in, with `?hl_ref={referral_code}`.
+    /// The contestant's share link: the campaign's hosted page (`/c/{key}`) with
+    /// `?hl_ref={referral_code}` (a widget without one from the server builds it from the
+    /// page it is embedded in).
     pub referral_url: String,
     /// Friends who entered through the share link, each credited with the referral method's
     /// worth.

@@ -1,47 +1,65 @@
-//! Turning an `EntryRequest` into a stored entry and its deliveries.
+//! Turning an entry post into a stored entry and its deliveries, under the entry rules.
 //!
-//! Validates everything first, then writes the contestant, the entry and one delivery per
-//! subscribed endpoint in one transaction, and wakes the delivery worker after the commit.
+//! Validates what can be checked alone first (the campaign is running, the method exists and
+//! may be posted, the email, the consent, the action's value against its method's settings:
+//! [`crate::rules`]), then writes the contestant, the entry and one delivery per subscribed
+//! endpoint in one transaction, and wakes the delivery worker after the commit.
 //!
 //! Group commit: one writer task takes every entry waiting in its queue (up to
 //! [`MAX_GROUP`]) and writes them in one transaction, each inside its own savepoint, so one
-//! durable commit (fsync) serves many requests and a failing entry is undone alone. Nobody
-//! waits to fill a group: while one commit is on its way to disk the next group gathers, so
-//! a lone entry is committed at once. A request is answered only after its group commits.
-//! The per-entry work below ([`insert`]) is written once over [`EntryWrites`]: on SQLite it
-//! runs on the store's entry writer thread ([`crate::store::EntryWriter`]), where every call
-//! completes at once; on PostgreSQL on a pool transaction, several groups at a time. The idempotency key is checked by
-//! the unique index inside the group, and again on the pool only when a key turns out taken
-//! or the request is refused.
-//! Inside that transaction it gathers the fraud filter's signals, scores the entry
-//! ([`crate::fraud`]) and stores the verdict with it; the answer is the same whatever the
-//! verdict. `entry.created` is due at once; `subscriber.created` and `entry.disqualified` are
-//! held for the campaign's hold window and settled by the entry's verdict then.
+//! durable commit (fsync) serves many requests and a failing or refused entry is undone
+//! alone. Nobody waits to fill a group: while one commit is on its way to disk the next group
+//! gathers, so a lone entry is committed at once. A request is answered only after its group
+//! commits. The per-entry work below ([`insert`]) is written once over [`EntryWrites`]: on
+//! SQLite it runs on the store's entry writer thread ([`crate::store::EntryWriter`]), where
+//! every call completes at once; on PostgreSQL on a pool transaction, several groups at a
+//! time. The idempotency key is checked by the unique index inside the group, and again on
+//! the pool only when a key turns out taken or the request is refused.
+//!
+//! Inside that transaction, with the contestant's row locked, each entry reads what its
+//! contestant has done (one covering index range) and applies the rules that depend on it:
+//! mandatory methods first, once or once a UTC day. It mints the contestant's session token
+//! (only its hash is stored) and referral code; credits the referrer of a new contestant who
+//! came through a share link; hands out the Reward campaign's reward the first time its
+//! unlock rule holds (a coupon taken once from the pool); gathers the fraud filter's signals,
+//! scores the entry ([`crate::fraud`]) and stores the verdict with it; the answer is the same
+//! whatever the verdict. `entry.created` and `reward.unlocked` are due at once;
+//! `subscriber.created` and `entry.disqualified` are held for the campaign's hold window and
+//! settled by the entry's verdict then.
 //! Must not know HTTP: it returns [`IngestError`]s that the API maps to status codes.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry as MapEntry;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use protocol::campaign::{CampaignType, EntryMethodType};
-use protocol::entry::{EntryRequest, EntryResponse, EntrySummary, MAX_IDEMPOTENCY_KEY_LEN};
-use protocol::ids::{CampaignKey, EntryId, MessageId};
-use protocol::payload::{CampaignRef, Entry, EntryPayload, EventType, User, format_created_at};
+use protocol::campaign::{CampaignType, EntryMethodType, RewardKind};
+use protocol::entry::{
+    CompletedMethod, ContestantSession, ContestantStatus, EntryAnswer, EntryPost, EntryRequest,
+    EntryResponse, EntrySummary, MAX_IDEMPOTENCY_KEY_LEN, UnlockedReward,
+};
+use protocol::events::ContestantInfo;
+use protocol::ids::{CampaignKey, ContestantToken, EntryId, MessageId, ReferralCode, UploadId};
+use protocol::payload::{
+    CampaignRef, Entry, EntryPayload, EventType, RewardCode, Upload, User, format_created_at,
+};
 use protocol::validate::{EmailProblem, MAX_NAME_LEN, normalize_email, split_name};
 use rand::distr::{Alphanumeric, SampleString as _};
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
-use crate::campaigns;
-use crate::fraud::{self, Decision, Signals, Verdict};
+use crate::campaigns::{self, RewardSettings};
+use crate::fraud::{self, Decision, Referrer, Signals, Verdict};
 use crate::limits::{Limited, RateLimits};
+use crate::rules::{self, Captured, Completion, RuleError};
 use crate::social::{self, Activity};
 use crate::store::{
     CampaignRecord, ContestantRecord, EntryMethodRecord, EntryPath, EntryWrites, FraudCounts,
-    FraudCountsQuery, NewContestant, NewDelivery, NewEntry, PgWriteTx, Store, StoreError,
-    StoredEntry, SubscribedEndpoint, run_ready,
+    FraudCountsQuery, GivenReward, NewContestant, NewCredit, NewDelivery, NewEntry, NewReward,
+    PgWriteTx, ReferrerRecord, Store, StoreError, StoredEntry, SubscribedEndpoint, run_ready,
+    token_hash,
 };
 
 /// Why an entry was refused. Nothing was stored.
@@ -71,6 +89,12 @@ pub enum IngestError {
     ConsentRequired,
     #[error("the idempotency key {0}")]
     InvalidIdempotencyKey(&'static str),
+    /// An entry rule refused the action (see [`crate::rules`]).
+    #[error(transparent)]
+    Refused(#[from] RuleError),
+    /// No contestant of this campaign has this session token.
+    #[error("no contestant of this campaign has this token")]
+    ContestantNotFound,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -79,9 +103,10 @@ pub enum IngestError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Recorded {
     /// A new entry was stored.
-    Created(EntryResponse),
-    /// The idempotency key was seen before: this is the first entry's answer again.
-    Replayed(EntryResponse),
+    Created(EntryAnswer),
+    /// The idempotency key was seen before: this is the first entry's answer again (with the
+    /// contestant's session as it is now).
+    Replayed(EntryAnswer),
 }
 
 /// Most entries one commit carries.
@@ -90,7 +115,6 @@ pub const MAX_GROUP: usize = 512;
 const QUEUE_CAPACITY: usize = 8192;
 /// Groups written at once on PostgreSQL, each on its own connection.
 const POSTGRES_PARALLEL_GROUPS: usize = 4;
-
 /// Records entries and tells the delivery worker when there is something to send.
 #[derive(Debug, Clone)]
 pub struct Ingest {
@@ -103,7 +127,7 @@ pub struct Ingest {
 #[derive(Debug)]
 struct WriteJob {
     entry: PendingEntry,
-    reply: oneshot::Sender<Result<Option<EntryResponse>, StoreError>>,
+    reply: oneshot::Sender<Outcome>,
 }
 
 /// What the writer needs to store one entry.
@@ -116,9 +140,30 @@ struct PendingEntry {
     first_name: String,
     last_name: String,
     request: EntryRequest,
+    /// What the action captured, or why its value was refused: reported only if the rules
+    /// that depend on the contestant's past pass (they come first).
+    captured: Result<Captured, RuleError>,
+    token_hint: Option<ContestantToken>,
+    referrer_code: Option<ReferralCode>,
     client_ip: Option<IpAddr>,
+    /// This server's URL as people reach it, for share links.
+    public_url: Arc<str>,
     now: i64,
 }
+
+/// What became of one entry in its group.
+#[derive(Debug)]
+enum Written {
+    /// Boxed: it is most of the size, and outcomes move through a channel.
+    Created(Box<EntryAnswer>),
+    /// Its idempotency key was taken (by a concurrent retry): undone.
+    KeyTaken,
+    /// A rule that depends on the contestant's past refused it: undone.
+    Refused(RuleError),
+}
+
+/// Outcome of one entry of a group.
+type Outcome = Result<Written, StoreError>;
 
 impl Ingest {
     /// Starts the writer task (on the current tokio runtime). It stops when the last
@@ -143,20 +188,21 @@ impl Ingest {
         }
     }
 
-    /// The entry route's rate limits (the uploads route counts against them too).
+    /// The entry route's rate limits (the uploads and status routes count against them too).
     pub fn limits(&self) -> &RateLimits {
         &self.limits
     }
 
-    /// Validates `request` for the campaign `key`, sent from `client_ip` (the connecting
-    /// peer, when known) by a page at `origin` (the `Origin` header, when sent), and records
-    /// it at time `now` (unix ms).
+    /// Validates `post` for the campaign `key`, sent from `client_ip` (the connecting peer,
+    /// when known) by a page at `origin` (the `Origin` header, when sent), and records it at
+    /// time `now` (unix ms). `public_url` is this server's URL as people reach it.
     pub async fn record_entry(
         &self,
         key: &CampaignKey,
-        request: &EntryRequest,
+        post: &EntryPost,
         client_ip: Option<IpAddr>,
         origin: Option<&str>,
+        public_url: &Arc<str>,
         now: i64,
     ) -> Result<Recorded, IngestError> {
         let campaign = self
@@ -169,27 +215,34 @@ impl Ingest {
                 origin.unwrap_or_default().to_owned(),
             ));
         }
+        let request = &post.request;
         check_idempotency_key(&request.idempotency_key)?;
-        let campaign_id = campaign.id;
         // A retried request gets its first answer even if the campaign has closed since, or
         // the request would not pass now. A valid one finds out in the writer: the unique
-        // index on the key turns its insert into `None` below.
-        let valid = match validate(&campaign, request, now) {
+        // index on the key, or a rule the first entry now breaks, sends it to the replay.
+        let valid = match validate(&campaign, post, now) {
             Ok(valid) => valid,
-            Err(refused) => {
-                return match self.replay(campaign_id, request).await? {
-                    Some(replayed) => Ok(replayed),
-                    None => Err(refused),
-                };
-            }
+            Err(refused) => return self.replay_or(&campaign, post, public_url, refused).await,
         };
-        if let Err(limited) = self.limits.check(client_ip, campaign_id, &valid.email) {
+        if let Err(limited) = self.limits.check(client_ip, campaign.id, &valid.email) {
             // A retry of an entry already stored is its answer again, limited or not.
-            return match self.replay(campaign_id, request).await? {
-                Some(replayed) => Ok(replayed),
-                None => Err(IngestError::RateLimited(limited)),
-            };
+            let limited = IngestError::RateLimited(limited);
+            return self.replay_or(&campaign, post, public_url, limited).await;
         }
+        let uploads =
+            campaign.entry_methods[valid.method_index].method_type == EntryMethodType::Upload;
+        let captured = match (valid.captured, &post.action.upload_id) {
+            (Ok(captured), Some(upload_id)) if uploads => self
+                .cited_upload(campaign.id, upload_id, public_url)
+                .await?
+                .map(|upload| Captured {
+                    value: upload.original_url.clone(),
+                    upload: Some(upload),
+                    ..captured
+                })
+                .ok_or(RuleError::InvalidUpload),
+            (captured, _) => captured,
+        };
         let (reply, outcome) = oneshot::channel();
         let entry = PendingEntry {
             method_index: valid.method_index,
@@ -197,9 +250,13 @@ impl Ingest {
             name: valid.name,
             first_name: valid.first_name,
             last_name: valid.last_name,
-            campaign,
+            campaign: campaign.clone(),
             request: request.clone(),
+            captured,
+            token_hint: post.action.contestant_token.clone(),
+            referrer_code: post.action.referrer_code.clone(),
             client_ip,
+            public_url: Arc::clone(public_url),
             now,
         };
         let job = WriteJob { entry, reply };
@@ -209,29 +266,148 @@ impl Ingest {
             .map_err(|_| StoreError::NotCommitted)?;
         let written = outcome.await.map_err(|_| StoreError::NotCommitted)??;
         match written {
-            Some(response) => Ok(Recorded::Created(response)),
+            Written::Created(answer) => Ok(Recorded::Created(*answer)),
+            Written::Refused(refused) => {
+                self.replay_or(&campaign, post, public_url, refused.into())
+                    .await
+            }
             // The key was taken: by an earlier request, or by a concurrent one committed first.
-            None => self.replay(campaign_id, request).await?.ok_or_else(|| {
-                StoreError::Corrupt {
-                    column: "entries.idempotency_key",
-                    value: request.idempotency_key.clone(),
-                }
-                .into()
-            }),
+            Written::KeyTaken => self
+                .replay(&campaign, post, public_url)
+                .await?
+                .ok_or_else(|| {
+                    StoreError::Corrupt {
+                        column: "entries.idempotency_key",
+                        value: request.idempotency_key.clone(),
+                    }
+                    .into()
+                }),
         }
     }
 
-    /// The answer to the entry already stored under `request`'s idempotency key, if any.
-    async fn replay(
+    /// The upload `upload_id` as an entry cites it, if it is one of campaign `campaign_id`'s.
+    async fn cited_upload(
         &self,
         campaign_id: i64,
-        request: &EntryRequest,
+        upload_id: &UploadId,
+        public_url: &str,
+    ) -> Result<Option<Upload>, StoreError> {
+        let Some((of_campaign, content_type)) = self.store.upload_info(upload_id.as_str()).await?
+        else {
+            return Ok(None);
+        };
+        if of_campaign != campaign_id {
+            return Ok(None);
+        }
+        let url = format!("{}/uploads/{upload_id}", public_url.trim_end_matches('/'));
+        Ok(Some(Upload {
+            original_url: url.clone(),
+            thumb_url: url,
+            post_url: String::new(),
+            post_text: String::new(),
+            content_type,
+        }))
+    }
+
+    /// The answer to the entry already stored under `post`'s idempotency key, else `refused`.
+    async fn replay_or(
+        &self,
+        campaign: &CampaignRecord,
+        post: &EntryPost,
+        public_url: &str,
+        refused: IngestError,
+    ) -> Result<Recorded, IngestError> {
+        match self.replay(campaign, post, public_url).await? {
+            Some(replayed) => Ok(replayed),
+            None => Err(refused),
+        }
+    }
+
+    /// The answer to the entry already stored under `post`'s idempotency key, if any: its
+    /// entry and totals as first answered, the reward if it unlocked it, and the contestant's
+    /// session as it is now. The token is the post's if it is still theirs; otherwise (the
+    /// first answer never arrived, say) a new one replaces it, since only its hash is kept.
+    /// The idempotency key, made by the widget and never shown, is the proof.
+    async fn replay(
+        &self,
+        campaign: &CampaignRecord,
+        post: &EntryPost,
+        public_url: &str,
     ) -> Result<Option<Recorded>, IngestError> {
-        let entry = self
+        let Some(entry) = self
             .store
-            .entry_by_idempotency_key(campaign_id, &request.idempotency_key)
-            .await?;
-        Ok(entry.map(|entry| Recorded::Replayed(response_for(&entry))))
+            .entry_by_idempotency_key(campaign.id, &post.request.idempotency_key)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let contestant =
+            self.store
+                .contestant(entry.contestant_id)
+                .await?
+                .ok_or(StoreError::Corrupt {
+                    column: "entries.contestant_id",
+                    value: entry.contestant_id.to_string(),
+                })?;
+        let token = match valid_hint(post.action.contestant_token.as_ref(), &contestant) {
+            Some(token) => token,
+            None => {
+                let fresh = Fresh::new();
+                self.store
+                    .set_token_hash(contestant.id, &fresh.secret_hash)
+                    .await?;
+                keys::token(contestant.id, &fresh.secret)
+            }
+        };
+        let completed = self.store.completions(contestant.id).await?;
+        let reward = contestant
+            .reward
+            .as_ref()
+            .filter(|reward| reward.entry_id == Some(entry.id))
+            .map(|reward| unlocked_reward(campaign, reward));
+        Ok(Some(Recorded::Replayed(EntryAnswer {
+            response: response_for(&entry),
+            session: session(campaign, &contestant, token, &completed, public_url),
+            reward,
+        })))
+    }
+
+    /// A returning contestant's status: who they are, what they have done, their totals and
+    /// the reward they were given, for the holder of their session `token`.
+    pub async fn contestant_status(
+        &self,
+        key: &CampaignKey,
+        token: &str,
+        public_url: &str,
+        now: i64,
+    ) -> Result<ContestantStatus, IngestError> {
+        let campaign = self
+            .store
+            .recent_campaign_by_key(key, now)
+            .await?
+            .ok_or(IngestError::CampaignNotFound)?;
+        let token = ContestantToken::parse(token).ok_or(IngestError::ContestantNotFound)?;
+        let (id, _) = keys::parse_token(&token).ok_or(IngestError::ContestantNotFound)?;
+        let contestant = self
+            .store
+            .campaign_contestant(campaign.id, id)
+            .await?
+            .filter(|contestant| valid_hint(Some(&token), contestant).is_some())
+            .ok_or(IngestError::ContestantNotFound)?;
+        let completed = self.store.completions(contestant.id).await?;
+        Ok(ContestantStatus {
+            user: ContestantInfo {
+                email: contestant.email.clone(),
+                name: contestant.name.clone(),
+            },
+            session: session(&campaign, &contestant, token, &completed, public_url),
+            actions_completed: contestant.actions_completed,
+            total_entries: contestant.total_entries,
+            reward: contestant
+                .reward
+                .as_ref()
+                .map(|reward| unlocked_reward(&campaign, reward)),
+        })
     }
 }
 
@@ -300,14 +476,14 @@ async fn commit_and_answer(
         Ok(outcomes) => {
             if outcomes
                 .iter()
-                .any(|outcome| matches!(outcome, Ok(Some(_))))
+                .any(|outcome| matches!(outcome, Ok(Written::Created(_))))
             {
                 deliveries_queued.notify_waiters();
             }
             let mut made = Vec::new();
             for ((reply, outcome), announced) in replies.into_iter().zip(outcomes).zip(announced) {
-                if let (Ok(Some(response)), true) = (&outcome, announced) {
-                    made.push(response.entry.id);
+                if let (Ok(Written::Created(answer)), true) = (&outcome, announced) {
+                    made.push(answer.response.entry.id);
                 }
                 // The request may have gone away (client hung up); its entry is stored.
                 let _ = reply.send(outcome);
@@ -325,9 +501,6 @@ async fn commit_and_answer(
         }
     }
 }
-
-/// Outcome of one entry of a group: its answer, `None` if its idempotency key was taken.
-type Outcome = Result<Option<EntryResponse>, StoreError>;
 
 /// One transaction for the whole group: on SQLite on the store's entry writer thread, on
 /// PostgreSQL on a pool connection. The outcomes come back in the group's order once the
@@ -352,11 +525,12 @@ async fn write_group(
 }
 
 /// Each entry in its own savepoint, so an entry that fails (or whose idempotency key turns
-/// out taken) is undone alone; an error here fails the whole group.
+/// out taken, or that a rule refuses) is undone alone; an error here fails the whole group.
 ///
 /// Contestants are written in (campaign, email) order whatever the order of arrival, so two
-/// groups written at once (PostgreSQL) take their contestants' row locks in the same order
-/// and cannot deadlock on them.
+/// groups written at once (PostgreSQL) take their contestants' row locks in the same order.
+/// Crediting a referrer locks a second contestant out of that order: should two groups then
+/// deadlock, PostgreSQL undoes one entry's savepoint, which is tried once more.
 async fn write_entries(
     tx: &mut impl EntryWrites,
     entries: &[PendingEntry],
@@ -366,19 +540,33 @@ async fn write_entries(
     let mut subscribers = Subscribers::default();
     let mut outcomes: Vec<Option<Outcome>> = entries.iter().map(|_| None).collect();
     for index in order {
-        tx.savepoint().await?;
-        let outcome = insert(tx, &mut subscribers, &entries[index]).await;
-        if matches!(outcome, Ok(Some(_))) {
-            tx.release_savepoint().await?;
-        } else {
+        let mut tries = 0;
+        let outcome = loop {
+            tries += 1;
+            tx.savepoint().await?;
+            let outcome = insert(tx, &mut subscribers, &entries[index]).await;
+            if matches!(outcome, Ok(Written::Created(_))) {
+                tx.release_savepoint().await?;
+                break outcome;
+            }
             tx.rollback_to_savepoint().await?;
-        }
+            match &outcome {
+                Err(error) if tries < 2 && is_deadlock(error) => {}
+                _ => break outcome,
+            }
+        };
         outcomes[index] = Some(outcome);
     }
     Ok(outcomes
         .into_iter()
         .map(|outcome| outcome.unwrap_or(Err(StoreError::NotCommitted)))
         .collect())
+}
+
+/// Whether PostgreSQL broke a deadlock by failing this statement.
+fn is_deadlock(error: &StoreError) -> bool {
+    matches!(error, StoreError::Query(sqlx::Error::Database(database))
+        if database.code().as_deref() == Some("40P01"))
 }
 
 /// The enabled endpoints, read once per group, and which take each event of each campaign.
@@ -412,17 +600,55 @@ impl Subscribers {
     }
 }
 
-/// One entry's writes. `None` if the idempotency key turned out to be taken.
+/// A session token secret and the random part of a referral code, drawn for every entry: a
+/// new contestant (or one who has none) takes them, others keep theirs.
+struct Fresh {
+    secret: String,
+    secret_hash: String,
+    code_part: String,
+}
+
+impl Fresh {
+    fn new() -> Self {
+        let mut random = rand::rng();
+        let secret = Alphanumeric.sample_string(&mut random, keys::SECRET_LEN);
+        Self {
+            secret_hash: token_hash(&secret),
+            secret,
+            code_part: Alphanumeric.sample_string(&mut random, keys::CODE_PART_LEN),
+        }
+    }
+}
+
+/// `hint` if it is `contestant`'s current token.
+fn valid_hint(
+    hint: Option<&ContestantToken>,
+    contestant: &ContestantRecord,
+) -> Option<ContestantToken> {
+    let stored = contestant.token_hash.as_deref()?;
+    let hint = hint?;
+    let (id, secret) = keys::parse_token(hint)?;
+    (id == contestant.id && token_hash(secret) == stored).then(|| hint.clone())
+}
+
+/// One entry's writes.
 async fn insert(
     tx: &mut impl EntryWrites,
     subscribers: &mut Subscribers,
     entry: &PendingEntry,
-) -> Result<Option<EntryResponse>, StoreError> {
+) -> Result<Written, StoreError> {
     let campaign = &entry.campaign;
     let request = &entry.request;
     let now = entry.now;
     let method = &campaign.entry_methods[entry.method_index];
     let client_ip = entry.client_ip.map(|ip| ip.to_canonical());
+    let details = match &entry.captured {
+        Ok(captured) if captured.detail.is_some() => {
+            Cow::Owned(rules::details_with(&request.details, captured))
+        }
+        _ => Cow::Borrowed(&request.details),
+    };
+    let fresh = Fresh::new();
     let contestant = tx
         .upsert_contestant(&NewContestant {
             campaign_id: campaign.id,
@@ -430,32 +656,89 @@ async fn insert(
             name: &entry.name,
             first_name: &entry.first_name,
             last_name: &entry.last_name,
-            details: &request.details,
+            details: &details,
             worth: method.worth,
+            token_hash: &fresh.secret_hash,
+            referral_code: &fresh.code_part,
             now,
         })
         .await?;
+    // Their first entry: the upsert made them (every entry adds one action).
+    let is_new = contestant.actions_completed == 1;
+    let completed = if is_new {
+        Vec::new()
+    } else {
+        tx.completions(contestant.id).await?
+    };
+    if let Err(refused) = rules::may_enter(campaign, method, &completed, now) {
+        return Ok(Written::Refused(refused));
+    }
+    let captured = match &entry.captured {
+        Ok(captured) => captured,
+        Err(refused) => return Ok(Written::Refused(refused.clone())),
+    };
+    let token = if contestant.token_hash.as_deref() == Some(fresh.secret_hash.as_str()) {
+        keys::token(contestant.id, &fresh.secret)
+    } else if let Some(hint) = valid_hint(entry.token_hint.as_ref(), &contestant) {
+        hint
+    } else {
+        // Another browser, or a token lost: this one becomes theirs (the one before stops
+        // working; only its hash was kept).
+        tx.set_token_hash(contestant.id, &fresh.secret_hash).await?;
+        keys::token(contestant.id, &fresh.secret)
+    };
+    let referral_method = campaign
+        .entry_methods
+        .iter()
+        .find(|method| method.method_type == EntryMethodType::Referral);
+    let referrer = match (is_new, &entry.referrer_code, referral_method) {
+        (true, Some(code), Some(_)) => match keys::parse_referral_code(code) {
+            Some((id, part)) if id != contestant.id => tx.referrer(campaign.id, id, part).await?,
+            _ => None,
+        },
+        _ => None,
+    };
     let counts = tx
         .fraud_counts(&FraudCountsQuery {
             campaign_id: campaign.id,
             contestant_id: contestant.id,
-            entry_method_id: method.id,
             client_ip,
             now,
         })
         .await?;
+    // A once method done before was refused above; a daily one done on another day is what
+    // it is for, not a duplicate.
+    let earlier_same_method = match completed
+        .iter()
+        .find(|done| done.entry_method_id == method.id)
+    {
+        Some(done) if !method.daily => done.times,
+        _ => 0,
+    };
     let verdict = fraud::score(
-        &signals(&entry.email, request, client_ip, counts, now),
+        &signals(
+            &entry.email,
+            request,
+            client_ip,
+            &Gathered {
+                counts,
+                earlier_same_method,
+                referrer: referrer.as_ref(),
+            },
+            now,
+        ),
         campaign.fraud_level,
     );
-    let value = entry_value(method, &entry.email);
+    let upload = captured.upload.as_ref().map(|upload| {
+        serde_json::to_string(upload).expect("an Upload serialises: it is plain strings")
+    });
     let Some(entry_id) = tx
         .insert_entry(&NewEntry {
             campaign_id: campaign.id,
             contestant_id: contestant.id,
             entry_method_id: method.id,
             idempotency_key: &request.idempotency_key,
-            value: &value,
+            value: &captured.value,
             worth: method.worth,
             consent_text: request.consent.then_some(campaign.consent_text.as_str()),
             landing_url: &request.landing_url,
@@ -464,6 +747,7 @@ async fn insert(
             actions_completed: contestant.actions_completed,
             total_entries: contestant.total_entries,
             client_ip,
+            upload: upload.as_deref(),
             fraud_score: verdict.score,
             fraud_reasons: &verdict.reasons,
             verdict: verdict.decision(),
@@ -471,38 +755,316 @@ async fn insert(
         })
         .await?
     else {
-        return Ok(None);
+        return Ok(Written::KeyTaken);
     };
     log_verdict(campaign, entry_id, &verdict);
+    let completed = rules::completed_after(&completed, method.id, now);
+    let unlocked = unlock_reward(tx, campaign, &contestant, &completed, entry_id, now).await?;
     let payload = entry_payload(
         campaign,
         method,
         &contestant,
-        entry_id,
-        request,
-        &value,
+        EntryMade {
+            id: entry_id,
+            value: &captured.value,
+            landing_url: &request.landing_url,
+            referring_url: &request.referring_url,
+            upload: captured.upload.clone(),
+            social_link: captured.social_link.clone(),
+            reward: unlocked.as_ref().or(contestant.reward.as_ref()),
+        },
         now,
     );
-    let body = serde_json::to_string(&payload)
-        .expect("an EntryPayload serialises: its maps have string keys");
-    let held_until = Some(now.saturating_add(campaign.hold_window_ms.max(0)));
     let mut events = vec![(EventType::EntryCreated, None)];
     if campaign.campaign_type == CampaignType::Capture {
         events.push((EventType::CaptureCreated, None));
     }
     if method.method_type == EntryMethodType::EmailSubscribe {
-        events.push((EventType::SubscriberCreated, held_until));
+        events.push((
+            EventType::SubscriberCreated,
+            Some(held_until(campaign, now)),
+        ));
     }
-    events.push((EventType::EntryDisqualified, held_until));
-    for (event, held_until) in events {
+    queue_events(
+        tx,
+        subscribers,
+        campaign,
+        &payload,
+        &events,
+        unlocked.is_some(),
+        now,
+    )
+    .await?;
+    if let (Some(referrer), Some(referral)) = (&referrer, referral_method) {
+        credit_referrer(
+            tx,
+            subscribers,
+            entry,
+            Credit {
+                referrer,
+                referral,
+                friend: &contestant,
+                friend_entry_id: entry_id,
+                verdict: &verdict,
+            },
+        )
+        .await?;
+    }
+    Ok(Written::Created(Box::new(EntryAnswer {
+        response: EntryResponse {
+            entry: summary(entry_id, method, now),
+            actions_completed: contestant.actions_completed,
+            total_entries: contestant.total_entries,
+        },
+        session: session(campaign, &contestant, token, &completed, &entry.public_url),
+        reward: unlocked
+            .as_ref()
+            .map(|reward| unlocked_reward(campaign, reward)),
+    })))
+}
+
+/// A friend's first entry, to credit to their referrer.
+struct Credit<'a> {
+    referrer: &'a ReferrerRecord,
+    /// The campaign's `referral` method.
+    referral: &'a EntryMethodRecord,
+    friend: &'a ContestantRecord,
+    friend_entry_id: EntryId,
+    /// The friend's entry's: a referral loop (same address as the referrer) marks both.
+    verdict: &'a Verdict,
+}
+
+/// Credits a new contestant's referrer: one entry of the referral method (its worth) and one
+/// referral more, `entry.created` for them, and their reward if that unlocks it.
+async fn credit_referrer(
+    tx: &mut impl EntryWrites,
+    subscribers: &mut Subscribers,
+    entry: &PendingEntry,
+    credit: Credit<'_>,
+) -> Result<(), StoreError> {
+    let (campaign, now) = (&entry.campaign, entry.now);
+    let referral = credit.referral;
+    let referrer = tx
+        .credit_referral(&NewCredit {
+            referrer_id: credit.referrer.id,
+            friend_id: credit.friend.id,
+            worth: referral.worth,
+            now,
+        })
+        .await?;
+    // No widget can send this key: theirs have no spaces.
+    let key = format!("referral {}", credit.friend_entry_id.0);
+    let Some(entry_id) = tx
+        .insert_entry(&NewEntry {
+            campaign_id: campaign.id,
+            contestant_id: referrer.id,
+            entry_method_id: referral.id,
+            idempotency_key: &key,
+            value: &credit.friend.email,
+            worth: referral.worth,
+            consent_text: None,
+            landing_url: &entry.request.landing_url,
+            referring_url: &entry.request.referring_url,
+            honeypot: "",
+            actions_completed: referrer.actions_completed,
+            total_entries: referrer.total_entries,
+            client_ip: None,
+            upload: None,
+            fraud_score: credit.verdict.score,
+            fraud_reasons: &credit.verdict.reasons,
+            verdict: credit.verdict.decision(),
+            now,
+        })
+        .await?
+    else {
+        return Err(StoreError::Corrupt {
+            column: "entries.idempotency_key",
+            value: key,
+        });
+    };
+    let unlocked = if campaign.campaign_type == CampaignType::Reward && referrer.reward.is_none() {
+        let completed = tx.completions(referrer.id).await?;
+        unlock_reward(tx, campaign, &referrer, &completed, entry_id, now).await?
+    } else {
+        None
+    };
+    let payload = entry_payload(
+        campaign,
+        referral,
+        &referrer,
+        EntryMade {
+            id: entry_id,
+            value: &credit.friend.email,
+            landing_url: &entry.request.landing_url,
+            referring_url: &entry.request.referring_url,
+            upload: None,
+            social_link: None,
+            reward: unlocked.as_ref().or(referrer.reward.as_ref()),
+        },
+        now,
+    );
+    queue_events(
+        tx,
+        subscribers,
+        campaign,
+        &payload,
+        &[(EventType::EntryCreated, None)],
+        unlocked.is_some(),
+        now,
+    )
+    .await
+}
+
+/// The first time a Reward campaign's unlock rule holds for `contestant` (whose completions
+/// after this entry are `completed`): a coupon from the pool, or the download link. `None`
+/// when it does not unlock now, or the pool is empty (then a later entry tries again).
+async fn unlock_reward(
+    tx: &mut impl EntryWrites,
+    campaign: &CampaignRecord,
+    contestant: &ContestantRecord,
+    completed: &[Completion],
+    entry_id: EntryId,
+    now: i64,
+) -> Result<Option<GivenReward>, StoreError> {
+    if campaign.campaign_type != CampaignType::Reward || contestant.reward.is_some() {
+        return Ok(None);
+    }
+    let Some(settings) = reward_settings(campaign) else {
+        return Ok(None);
+    };
+    if !rules::reward_unlocks(
+        campaign,
+        settings.unlock,
+        completed,
+        contestant.actions_completed,
+    ) {
+        return Ok(None);
+    }
+    let value = match settings.kind {
+        RewardKind::Coupon => match tx.take_coupon(campaign.id, contestant.id, now).await? {
+            Some(code) => code,
+            None => {
+                warn!(
+                    campaign = %campaign.key.as_str(), contestant_id = contestant.id.0,
+                    "the coupon pool is empty: a contestant unlocked the reward and got no code \
+                     (add codes; their next entry gets one)"
+                );
+                return Ok(None);
+            }
+        },
+        RewardKind::Download => match settings.download_url {
+            Some(url) if !url.is_empty() => url,
+            _ => return Ok(None),
+        },
+    };
+    tx.give_reward(&NewReward {
+        contestant_id: contestant.id,
+        kind: settings.kind,
+        value: &value,
+        entry_id,
+        now,
+    })
+    .await?;
+    Ok(Some(GivenReward {
+        kind: settings.kind,
+        value,
+        entry_id: Some(entry_id),
+    }))
+}
+
+/// A Reward campaign's `settings.reward` (checked when saved; unreadable reads as none).
+fn reward_settings(campaign: &CampaignRecord) -> Option<RewardSettings> {
+    campaign
+        .settings
+        .get("reward")
+        .and_then(|reward| serde_json::from_value(reward.clone()).ok())
+}
+
+/// The reward as the contestant sees it, titled as the campaign says now.
+fn unlocked_reward(campaign: &CampaignRecord, reward: &GivenReward) -> UnlockedReward {
+    let title = reward_settings(campaign)
+        .map(|settings| settings.title)
+        .unwrap_or_default();
+    match reward.kind {
+        RewardKind::Coupon => UnlockedReward::Coupon {
+            code: reward.value.clone(),
+            title,
+        },
+        RewardKind::Download => UnlockedReward::Download {
+            url: reward.value.clone(),
+            title,
+        },
+    }
+}
+
+/// Who the contestant is to the server and what they have done, for an answer or a status.
+fn session(
+    campaign: &CampaignRecord,
+    contestant: &ContestantRecord,
+    token: ContestantToken,
+    completed: &[Completion],
+    public_url: &str,
+) -> ContestantSession {
+    let referral_code = contestant
+        .referral_code
+        .as_deref()
+        .and_then(|part| keys::referral_code(contestant.id, part));
+    let referral_url = referral_code
+        .as_ref()
+        .map(|code| {
+            format!(
+                "{}/c/{}?{}={code}",
+                public_url.trim_end_matches('/'),
+                campaign.key,
+                ReferralCode::QUERY_PARAMETER
+            )
+        })
+        .unwrap_or_default();
+    ContestantSession {
+        contestant_token: Some(token),
+        referral_code,
+        referral_url,
+        referrals: contestant.referrals,
+        completed: completed
+            .iter()
+            .map(|done| CompletedMethod {
+                entry_method_id: done.entry_method_id,
+                times: done.times,
+                last_completed_at: done.last_at,
+            })
+            .collect(),
+    }
+}
+
+/// When a held delivery of an entry made at `now` is settled.
+fn held_until(campaign: &CampaignRecord, now: i64) -> i64 {
+    now.saturating_add(campaign.hold_window_ms.max(0))
+}
+
+/// Queues `payload` as each of `events` (due at once, or held until the given time), then as
+/// `entry.disqualified` held for the verdict, and as `reward.unlocked` if `unlocked`.
+async fn queue_events(
+    tx: &mut impl EntryWrites,
+    subscribers: &mut Subscribers,
+    campaign: &CampaignRecord,
+    payload: &EntryPayload,
+    events: &[(EventType, Option<i64>)],
+    unlocked: bool,
+    now: i64,
+) -> Result<(), StoreError> {
+    let body = serde_json::to_string(payload)
+        .expect("an EntryPayload serialises: its maps have string keys");
+    let entry_id = payload.entry.id;
+    let held = (
+        EventType::EntryDisqualified,
+        Some(held_until(campaign, now)),
+    );
+    let reward = unlocked.then_some((EventType::RewardUnlocked, None));
+    for &(event, held_until) in events.iter().chain([held].iter()).chain(reward.iter()) {
         let endpoints = subscribers.of(tx, event, campaign).await?.to_vec();
         queue_deliveries(tx, &endpoints, event, entry_id, &body, held_until, now).await?;
     }
-    Ok(Some(EntryResponse {
-        entry: summary(entry_id, method, now),
-        actions_completed: contestant.actions_completed,
-        total_entries: contestant.total_entries,
-    }))
+    Ok(())
 }
 
 /// One delivery of `event` per endpoint subscribed to it, all with the same body.
@@ -530,15 +1092,25 @@ async fn queue_deliveries(
     Ok(())
 }
 
-/// The fraud filter's inputs. There are no referral links yet, so no referrer.
+/// What the write path read for the fraud filter.
+struct Gathered<'a> {
+    counts: FraudCounts,
+    /// Earlier entries of this contestant through this method that count as duplicates.
+    earlier_same_method: u32,
+    /// Whose share link a new contestant came through.
+    referrer: Option<&'a ReferrerRecord>,
+}
+
+/// The fraud filter's inputs.
 fn signals(
     email: &str,
     request: &EntryRequest,
     client_ip: Option<IpAddr>,
-    counts: FraudCounts,
+    gathered: &Gathered<'_>,
     now: i64,
 ) -> Signals {
     let domain = email.rsplit_once('@').map_or("", |(_, domain)| domain);
+    let counts = gathered.counts;
     Signals {
         email: email.to_owned(),
         email_domain: domain.to_ascii_lowercase(),
@@ -546,11 +1118,14 @@ fn signals(
         honeypot: request.honeypot.clone(),
         form_issued_at: request.form_issued_at,
         now,
-        earlier_entries_same_method: counts.earlier_entries_same_method,
+        earlier_entries_same_method: gathered.earlier_same_method,
         other_contestants_from_ip: counts.other_contestants_from_ip,
         entries_from_ip_last_minute: counts.entries_from_ip_last_minute,
         entries_from_ip_last_hour: counts.entries_from_ip_last_hour,
-        referrer: None,
+        referrer: gathered.referrer.map(|referrer| Referrer {
+            email: referrer.email.clone(),
+            ip: referrer.client_ip.map(|ip| ip.to_canonical()),
+        }),
     }
 }
 
@@ -570,7 +1145,7 @@ fn log_verdict(campaign: &CampaignRecord, entry_id: EntryId, verdict: &Verdict) 
     }
 }
 
-/// A request that passed every check, with its fields cleaned.
+/// A request that passed every check that needs nothing but itself, with its fields cleaned.
 #[derive(Debug)]
 struct ValidEntry {
     /// Where the entry method is in `campaign.entry_methods`.
@@ -579,13 +1154,17 @@ struct ValidEntry {
     name: String,
     first_name: String,
     last_name: String,
+    /// The action's value checked against its method's settings. A refusal waits for the
+    /// rules that come before it (mandatory first, once or daily), which need the store.
+    captured: Result<Captured, RuleError>,
 }
 
 fn validate(
     campaign: &CampaignRecord,
-    request: &EntryRequest,
+    post: &EntryPost,
     now: i64,
 ) -> Result<ValidEntry, IngestError> {
+    let request = &post.request;
     if campaign.status != protocol::campaign::CampaignStatus::Running {
         return Err(IngestError::CampaignNotRunning);
     }
@@ -601,6 +1180,9 @@ fn validate(
         .position(|method| method.id == request.entry_method_id)
         .ok_or(IngestError::UnknownEntryMethod(request.entry_method_id.0))?;
     let method = &campaign.entry_methods[method_index];
+    if method.method_type == EntryMethodType::Referral {
+        return Err(RuleError::NotPostable.into());
+    }
     let email = normalize_email(&request.email).map_err(IngestError::InvalidEmail)?;
     let name = request.name.trim();
     if name.chars().count() > MAX_NAME_LEN || name.chars().any(char::is_control) {
@@ -612,12 +1194,14 @@ fn validate(
         return Err(IngestError::ConsentRequired);
     }
     let (first_name, last_name) = split_name(name);
+    let captured = rules::capture(method, &post.action, &email);
     Ok(ValidEntry {
         method_index,
         email,
         name: name.to_owned(),
         first_name,
         last_name,
+        captured,
     })
 }
 
@@ -635,14 +1219,6 @@ fn check_idempotency_key(key: &str) -> Result<(), IngestError> {
         ));
     }
     Ok(())
-}
-
-/// `entry.value` of the webhook body: what the action captured.
-fn entry_value(method: &EntryMethodRecord, email: &str) -> String {
-    match method.method_type {
-        EntryMethodType::EmailSubscribe => email.to_owned(),
-        _ => String::new(),
-    }
 }
 
 fn summary(id: EntryId, method: &EntryMethodRecord, created_at_ms: i64) -> EntrySummary {
@@ -671,25 +1247,43 @@ fn response_for(entry: &StoredEntry) -> EntryResponse {
     }
 }
 
-/// The webhook body for an entry, in Gleam's shape. Location is unknown for now (empty),
-/// and there is no reward, coupon, upload or social link yet.
+/// The entry a webhook body describes, beyond its method.
+struct EntryMade<'a> {
+    id: EntryId,
+    value: &'a str,
+    landing_url: &'a str,
+    referring_url: &'a str,
+    upload: Option<Upload>,
+    social_link: Option<protocol::payload::SocialLink>,
+    /// The contestant's reward, once given.
+    reward: Option<&'a GivenReward>,
+}
+
+/// The webhook body for an entry, in Gleam's shape. Location is unknown for now (empty).
+/// A coupon is both the `reward` and the `coupon`; a download is the `reward`, its link the
+/// `code`.
 fn entry_payload(
     campaign: &CampaignRecord,
     method: &EntryMethodRecord,
     contestant: &ContestantRecord,
-    entry_id: EntryId,
-    request: &EntryRequest,
-    value: &str,
+    made: EntryMade<'_>,
     now: i64,
 ) -> EntryPayload {
+    let code = |reward: &GivenReward| RewardCode {
+        reward_type: reward.kind.as_str().to_owned(),
+        code: reward.value.clone(),
+    };
     EntryPayload {
         campaign: CampaignRef {
             name: campaign.name.clone(),
             key: campaign.key.clone(),
             campaign_type: campaign.campaign_type,
         },
-        reward: None,
-        coupon: None,
+        reward: made.reward.map(code),
+        coupon: made
+            .reward
+            .filter(|reward| reward.kind == RewardKind::Coupon)
+            .map(code),
         user: User {
             name: contestant.name.clone(),
             first_name: contestant.first_name.clone(),
@@ -703,18 +1297,18 @@ fn entry_payload(
             details: contestant.details.clone(),
         },
         entry: Entry {
-            id: entry_id,
+            id: made.id,
             entry_method_id: method.id,
             action: method.action.clone(),
             created_at: format_created_at(now.div_euclid(1000)),
             entry_type: method.method_type.as_str().to_owned(),
-            value: value.to_owned(),
+            value: made.value.to_owned(),
             worth: method.worth,
-            landing_url: request.landing_url.clone(),
-            referring_url: request.referring_url.clone(),
-            upload: None,
+            landing_url: made.landing_url.to_owned(),
+            referring_url: made.referring_url.to_owned(),
+            upload: made.upload,
         },
-        social_links: Vec::new(),
+        social_links: made.social_link.into_iter().collect(),
     }
 }
 
@@ -723,11 +1317,129 @@ fn new_message_id() -> MessageId {
     MessageId::from_suffix(&Alphanumeric.sample_string(&mut rand::rng(), 24))
 }
 
+/// A contestant's session token and referral code, which carry their id so that either finds
+/// them by their row (no index over random values for every new contestant to write).
+///
+/// The token is `ctk_{id}_{secret}`: only the secret's hash is stored, and a token is theirs
+/// while it matches. The referral code is their id spread over 2^40 by an odd multiplier
+/// (so a code does not tell how many contestants came before), in 7 base-62 digits, then 3
+/// random letters or digits kept with them: 10 characters, unique because ids are.
+mod keys {
+    use protocol::ids::{ContestantId, ContestantToken, ReferralCode};
+
+    /// Random characters of a token's secret: 24 alphanumerics, about 143 bits.
+    pub const SECRET_LEN: usize = 24;
+    /// Random characters ending a referral code.
+    pub const CODE_PART_LEN: usize = 3;
+    const ID_DIGITS: usize = 7;
+    const ID_MASK: u64 = (1 << 40) - 1;
+    const SPREAD: u64 = 0x9E_3779_B97F;
+    const UNSPREAD: u64 = inverse(SPREAD) & ID_MASK;
+    const DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+    /// The inverse of `odd` modulo 2^64 (each step of Newton's iteration doubles the bits
+    /// that are right; an odd number is its own inverse modulo 8).
+    const fn inverse(odd: u64) -> u64 {
+        let mut inverse = odd;
+        let mut step = 0;
+        while step < 6 {
+            inverse = inverse.wrapping_mul(2_u64.wrapping_sub(odd.wrapping_mul(inverse)));
+            step += 1;
+        }
+        inverse
+    }
+
+    pub fn token(id: ContestantId, secret: &str) -> ContestantToken {
+        ContestantToken::from_suffix(&format!("{}_{secret}", id.0))
+    }
+
+    /// The id and secret of a token of this form.
+    pub fn parse_token(token: &ContestantToken) -> Option<(ContestantId, &str)> {
+        let rest = token.as_str().strip_prefix(ContestantToken::PREFIX)?;
+        let (id, secret) = rest.split_once('_')?;
+        let id = id.parse::<i64>().ok().filter(|id| *id > 0)?;
+        (secret.len() == SECRET_LEN).then_some((ContestantId(id), secret))
+    }
+
+    /// The code of contestant `id` whose random part is `part`.
+    pub fn referral_code(id: ContestantId, part: &str) -> Option<ReferralCode> {
+        let id = u64::try_from(id.0).ok().filter(|id| *id <= ID_MASK)?;
+        let mut spread = id.wrapping_mul(SPREAD) & ID_MASK;
+        let mut code = [0_u8; ID_DIGITS];
+        for digit in code.iter_mut().rev() {
+            *digit = DIGITS[usize::try_from(spread % 62).ok()?];
+            spread /= 62;
+        }
+        ReferralCode::parse(&format!("{}{part}", std::str::from_utf8(&code).ok()?))
+    }
+
+    /// The id and random part of a code of this form.
+    pub fn parse_referral_code(code: &ReferralCode) -> Option<(ContestantId, &str)> {
+        let text = code.as_str();
+        if text.len() != ID_DIGITS + CODE_PART_LEN {
+            return None;
+        }
+        let (digits, part) = text.split_at_checked(ID_DIGITS)?;
+        let mut spread: u64 = 0;
+        for byte in digits.bytes() {
+            let value = DIGITS.iter().position(|digit| *digit == byte)?;
+            spread = spread * 62 + u64::try_from(value).ok()?;
+        }
+        if spread > ID_MASK {
+            return None;
+        }
+        let id = i64::try_from(spread.wrapping_mul(UNSPREAD) & ID_MASK).ok()?;
+        (id > 0).then_some((ContestantId(id), part))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn codes_and_tokens_give_back_the_id_and_nothing_else_parses() {
+            for id in [1, 2, 3, 62, 1_000, 123_456_789, (1 << 40) - 1] {
+                let code = referral_code(ContestantId(id), "xY9").expect("a code");
+                assert_eq!(code.as_str().len(), 10);
+                assert_eq!(parse_referral_code(&code), Some((ContestantId(id), "xY9")));
+                let secret = "a".repeat(SECRET_LEN);
+                let token = token(ContestantId(id), &secret);
+                assert_eq!(
+                    parse_token(&token),
+                    Some((ContestantId(id), secret.as_str()))
+                );
+            }
+            let one = referral_code(ContestantId(1), "aaa").expect("a code");
+            let two = referral_code(ContestantId(2), "aaa").expect("a code");
+            assert_ne!(
+                one.as_str()[..7],
+                two.as_str()[..7],
+                "neighbours look unrelated"
+            );
+            assert_eq!(referral_code(ContestantId(1 << 40), "aaa"), None);
+            for bad in ["short", "zzzzzzzzzz", "0000000aaa"] {
+                let code = ReferralCode::parse(bad).expect("well formed");
+                assert_eq!(parse_referral_code(&code), None, "{bad}");
+            }
+            for bad in [
+                "ctk_abc",
+                "ctk_0_aaaaaaaaaaaaaaaaaaaaaaaa",
+                "ctk_5_short",
+                "ctk_x_aaaaaaaaaaaaaaaaaaaaaaaa",
+            ] {
+                let token = ContestantToken::parse(bad).expect("well formed");
+                assert_eq!(parse_token(&token), None, "{bad}");
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
 
     use protocol::campaign::CampaignStatus;
+    use protocol::entry::EntryAction;
     use protocol::ids::{ContestantId, EntryMethodId};
 
     use super::*;
@@ -749,33 +1461,54 @@ mod tests {
             status: CampaignStatus::Running,
             description: String::new(),
             consent_text: "I agree.".to_owned(),
-            entry_methods: vec![EntryMethodRecord {
-                id: EntryMethodId(334_222),
-                method_type: EntryMethodType::EmailSubscribe,
-                action: "Subscribe to our newsletter".to_owned(),
-                worth: 1,
-                mandatory: true,
-                daily: false,
-                config: serde_json::json!({}),
-                position: 0,
-            }],
+            entry_methods: vec![
+                EntryMethodRecord {
+                    id: EntryMethodId(334_222),
+                    method_type: EntryMethodType::EmailSubscribe,
+                    action: "Subscribe to our newsletter".to_owned(),
+                    worth: 1,
+                    mandatory: true,
+                    daily: false,
+                    config: serde_json::json!({}),
+                    position: 0,
+                },
+                EntryMethodRecord {
+                    id: EntryMethodId(334_223),
+                    method_type: EntryMethodType::Referral,
+                    action: "Refer a friend".to_owned(),
+                    worth: 3,
+                    mandatory: false,
+                    daily: false,
+                    config: serde_json::json!({}),
+                    position: 1,
+                },
+            ],
             fraud_level: crate::fraud::FraudLevel::Standard,
             hold_window_ms: 300_000,
         }
     }
 
     #[test]
-    fn signals_carry_the_request_the_counts_and_the_domain() {
-        let mut request = request();
+    fn signals_carry_the_request_the_counts_the_domain_and_the_referrer() {
+        let mut request = request().request;
         request.honeypot = "bot".to_owned();
         let counts = FraudCounts {
-            earlier_entries_same_method: 1,
             other_contestants_from_ip: 2,
             entries_from_ip_last_minute: 3,
             entries_from_ip_last_hour: 4,
         };
         let ip: IpAddr = "203.0.113.7".parse().expect("an IP");
-        let got = signals("Joe@Mail.Example", &request, Some(ip), counts, 99);
+        let referrer = ReferrerRecord {
+            id: ContestantId(3),
+            email: "ann@example.com".to_owned(),
+            client_ip: Some("::ffff:203.0.113.7".parse().expect("an IP")),
+        };
+        let gathered = Gathered {
+            counts,
+            earlier_same_method: 1,
+            referrer: Some(&referrer),
+        };
+        let got = signals("Joe@Mail.Example", &request, Some(ip), &gathered, 99);
         assert_eq!(got.email_domain, "mail.example");
         assert_eq!(got.honeypot, "bot");
         assert_eq!(got.form_issued_at, Some(1_447_823_647_000));
@@ -790,44 +1523,63 @@ mod tests {
             ),
             (1, 2, 3, 4, 99)
         );
+        let referrer = got.referrer.expect("the referrer is a signal");
+        assert_eq!(referrer.email, "ann@example.com");
+        assert_eq!(referrer.ip, Some(ip), "compared in canonical form");
     }
 
-    fn request() -> EntryRequest {
-        EntryRequest {
-            idempotency_key: "key-1".to_owned(),
-            entry_method_id: EntryMethodId(334_222),
-            email: " joe@Example.COM ".to_owned(),
-            name: " Joe Bloggs ".to_owned(),
-            consent: true,
-            details: BTreeMap::from([("Postcode".to_owned(), serde_json::json!(8282))]),
-            landing_url: "https://example.com".to_owned(),
-            referring_url: "https://example.com/from".to_owned(),
-            honeypot: String::new(),
-            form_issued_at: Some(1_447_823_647_000),
+    fn request() -> EntryPost {
+        EntryPost {
+            request: EntryRequest {
+                idempotency_key: "key-1".to_owned(),
+                entry_method_id: EntryMethodId(334_222),
+                email: " joe@Example.COM ".to_owned(),
+                name: " Joe Bloggs ".to_owned(),
+                consent: true,
+                details: BTreeMap::from([("Postcode".to_owned(), serde_json::json!(8282))]),
+                landing_url: "https://example.com".to_owned(),
+                referring_url: "https://example.com/from".to_owned(),
+                honeypot: String::new(),
+                form_issued_at: Some(1_447_823_647_000),
+            },
+            action: EntryAction::default(),
+        }
+    }
+
+    fn contestant(details: BTreeMap<String, serde_json::Value>) -> ContestantRecord {
+        ContestantRecord {
+            id: ContestantId(7),
+            email: "joe@example.com".to_owned(),
+            name: "Joe Bloggs".to_owned(),
+            first_name: "Joe".to_owned(),
+            last_name: "Bloggs".to_owned(),
+            details,
+            actions_completed: 1,
+            total_entries: 1,
+            token_hash: None,
+            referral_code: Some("Q1x".to_owned()),
+            referrals: 0,
+            reward: None,
         }
     }
 
     #[test]
     fn payload_has_gleams_shape_and_values() {
         let campaign = campaign();
-        let request = request();
-        let contestant = ContestantRecord {
-            id: ContestantId(7),
-            email: "joe@example.com".to_owned(),
-            name: "Joe Bloggs".to_owned(),
-            first_name: "Joe".to_owned(),
-            last_name: "Bloggs".to_owned(),
-            details: request.details.clone(),
-            actions_completed: 1,
-            total_entries: 1,
-        };
+        let post = request();
         let payload = entry_payload(
             &campaign,
             &campaign.entry_methods[0],
-            &contestant,
-            EntryId(244_523_423),
-            &request,
-            "joe@example.com",
+            &contestant(post.request.details.clone()),
+            EntryMade {
+                id: EntryId(244_523_423),
+                value: "joe@example.com",
+                landing_url: "https://example.com",
+                referring_url: "https://example.com/from",
+                upload: None,
+                social_link: None,
+                reward: None,
+            },
             1_447_823_677_000,
         );
         let value = serde_json::to_value(&payload).expect("serialises");
@@ -846,15 +1598,111 @@ mod tests {
         assert_eq!(value["entry"]["id"], 244_523_423);
         assert_eq!(value["entry"]["created_at"], "2015-11-18 05:14:37 UTC");
         assert_eq!(value["entry"]["type"], "email_subscribe");
+        assert_eq!(value["entry"]["value"], "joe@example.com");
         assert_eq!(value["entry"]["referring_url"], "https://example.com/from");
     }
 
-    fn check(change: impl FnOnce(&mut CampaignRecord, &mut EntryRequest), expected: &str) {
+    #[test]
+    fn a_coupon_is_the_reward_and_the_coupon_a_download_only_the_reward() {
+        let campaign = campaign();
+        let body = |kind: RewardKind, value: &str| {
+            let reward = GivenReward {
+                kind,
+                value: value.to_owned(),
+                entry_id: None,
+            };
+            let payload = entry_payload(
+                &campaign,
+                &campaign.entry_methods[0],
+                &contestant(BTreeMap::new()),
+                EntryMade {
+                    id: EntryId(1),
+                    value: "",
+                    landing_url: "",
+                    referring_url: "",
+                    upload: None,
+                    social_link: None,
+                    reward: Some(&reward),
+                },
+                0,
+            );
+            let value = serde_json::to_value(&payload).expect("serialises");
+            (value["reward"].clone(), value["coupon"].clone())
+        };
+        let coupon = serde_json::json!({"type": "Coupon", "code": "SAVE10"});
+        assert_eq!(body(RewardKind::Coupon, "SAVE10"), (coupon.clone(), coupon));
+        assert_eq!(
+            body(RewardKind::Download, "https://files.example/guide.pdf"),
+            (
+                serde_json::json!({"type": "Download", "code": "https://files.example/guide.pdf"}),
+                serde_json::Value::Null
+            )
+        );
+    }
+
+    #[test]
+    fn the_share_link_is_the_hosted_page_with_the_code() {
+        let campaign = campaign();
+        let token = ContestantToken::parse("ctk_abc").expect("a token");
+        let done = Completion {
+            entry_method_id: EntryMethodId(334_222),
+            times: 1,
+            last_at: 5,
+        };
+        let session = session(
+            &campaign,
+            &contestant(BTreeMap::new()),
+            token.clone(),
+            &[done],
+            "https://hookline.example/",
+        );
+        assert_eq!(session.contestant_token, Some(token));
+        let code = keys::referral_code(ContestantId(7), "Q1x").expect("a code");
+        assert_eq!(session.referral_code.as_ref(), Some(&code));
+        assert_eq!(
+            session.referral_url,
+            format!("https://hookline.example/c/a1XyD?hl_ref={code}")
+        );
+        assert_eq!(
+            session.completed,
+            vec![CompletedMethod {
+                entry_method_id: EntryMethodId(334_222),
+                times: 1,
+                last_completed_at: 5
+            }]
+        );
+    }
+
+    #[test]
+    fn fresh_tokens_and_codes_are_long_random_and_well_formed() {
+        let (one, two) = (Fresh::new(), Fresh::new());
+        assert_ne!(one.secret, two.secret);
+        assert_eq!(one.secret.len(), keys::SECRET_LEN);
+        assert_eq!(one.secret_hash, token_hash(&one.secret));
+        assert_eq!(one.secret_hash.len(), 64);
+        let token = keys::token(ContestantId(7), &one.secret);
+        assert!(ContestantToken::parse(token.as_str()).is_some());
+        let mut contestant = contestant(BTreeMap::new());
+        contestant.token_hash = Some(one.secret_hash.clone());
+        assert_eq!(valid_hint(Some(&token), &contestant), Some(token.clone()));
+        let elsewhere = keys::token(ContestantId(8), &one.secret);
+        assert_eq!(
+            valid_hint(Some(&elsewhere), &contestant),
+            None,
+            "another's id"
+        );
+        let guessed = keys::token(ContestantId(7), &two.secret);
+        assert_eq!(valid_hint(Some(&guessed), &contestant), None);
+        let code = keys::referral_code(ContestantId(7), &one.code_part).expect("a code");
+        assert!((6..=10).contains(&code.as_str().len()));
+    }
+
+    fn check(change: impl FnOnce(&mut CampaignRecord, &mut EntryPost), expected: &str) {
         let mut campaign = campaign();
-        let mut request = request();
-        change(&mut campaign, &mut request);
-        let outcome = check_idempotency_key(&request.idempotency_key)
-            .and_then(|()| validate(&campaign, &request, 1_000));
+        let mut post = request();
+        change(&mut campaign, &mut post);
+        let outcome = check_idempotency_key(&post.request.idempotency_key)
+            .and_then(|()| validate(&campaign, &post, 1_000));
         let got = match outcome {
             Ok(valid) => format!(
                 "ok {} {:?} {:?}",
@@ -879,27 +1727,37 @@ mod tests {
             r#"ok joe@example.com "Joe" "Bloggs""#,
         );
         check(
-            |_, r| r.entry_method_id = EntryMethodId(1),
+            |_, p| p.request.entry_method_id = EntryMethodId(1),
             "UnknownEntryMethod(1)",
         );
-        check(|_, r| r.email = "joe".to_owned(), "InvalidEmail(Malformed)");
-        check(|_, r| r.name = "x".repeat(MAX_NAME_LEN + 1), "InvalidName");
-        check(|_, r| r.name = "Joe\u{7}".to_owned(), "InvalidName");
-        check(|_, r| r.consent = false, "ConsentRequired");
         check(
-            |c, r| (c.consent_text.clear(), r.consent = false).0,
+            |_, p| p.request.entry_method_id = EntryMethodId(334_223),
+            "Refused(NotPostable)",
+        );
+        check(
+            |_, p| p.request.email = "joe".to_owned(),
+            "InvalidEmail(Malformed)",
+        );
+        check(
+            |_, p| p.request.name = "x".repeat(MAX_NAME_LEN + 1),
+            "InvalidName",
+        );
+        check(|_, p| p.request.name = "Joe\u{7}".to_owned(), "InvalidName");
+        check(|_, p| p.request.consent = false, "ConsentRequired");
+        check(
+            |c, p| (c.consent_text.clear(), p.request.consent = false).0,
             r#"ok joe@example.com "Joe" "Bloggs""#,
         );
         check(
-            |_, r| r.idempotency_key.clear(),
+            |_, p| p.request.idempotency_key.clear(),
             r#"InvalidIdempotencyKey("is empty")"#,
         );
         check(
-            |_, r| r.idempotency_key = "k".repeat(65),
+            |_, p| p.request.idempotency_key = "k".repeat(65),
             r#"InvalidIdempotencyKey("is too long")"#,
         );
         check(
-            |_, r| r.idempotency_key = "a b".to_owned(),
+            |_, p| p.request.idempotency_key = "a b".to_owned(),
             r#"InvalidIdempotencyKey("contains spaces or control characters")"#,
         );
     }

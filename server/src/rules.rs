@@ -10,30 +10,23 @@
 use std::collections::BTreeMap;
 
 use protocol::campaign::{
-    AnswerKind, EntryMethodType, QuestionSettings, RewardUnlock, SocialFollowSettings, UploadKind,
-    UploadSettings, VisitUrlSettings,
+    AnswerKind, EntryMethodType, QuestionSettings, RewardUnlock, SocialFollowSettings,
+    VisitUrlSettings,
 };
 use protocol::entry::EntryAction;
 use protocol::ids::EntryMethodId;
 use protocol::payload::{SocialLink, Upload};
 use serde_json::Value;
 
+pub use crate::store::Completion;
 use crate::store::{CampaignRecord, EntryMethodRecord};
 
 /// Longest answer to a question.
 pub const MAX_ANSWER_LEN: usize = 1_000;
+/// Longest image address an upload entry takes.
+pub const MAX_URL_LEN: usize = 2_048;
 /// Milliseconds in a UTC day.
 const DAY_MS: i64 = 24 * 3600 * 1000;
-
-/// What a contestant has done of one entry method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Completion {
-    pub entry_method_id: EntryMethodId,
-    /// Entries through it: 1 for a once method, days done for a daily one.
-    pub times: u32,
-    /// The latest, unix ms.
-    pub last_at: i64,
-}
 
 /// Why an action is refused. Nothing is stored.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -244,15 +237,13 @@ pub fn capture(
             })
         }
         EntryMethodType::Upload => {
-            let settings: UploadSettings = serde_json::from_value(config()).unwrap_or_default();
-            if settings.accept == UploadKind::File || action.upload_id.is_some() {
-                // The store finds the upload by its id (and refuses one that is not there).
-                if action.upload_id.is_none() {
-                    return Err(RuleError::InvalidUpload);
-                }
+            // A file sent to the uploads route first: the store finds it by its id (and
+            // refuses one that is not this campaign's). Otherwise, whatever kind the method
+            // takes, an image's address will do (a widget without a file picker sends one).
+            if action.upload_id.is_some() {
                 return Ok(Captured::default());
             }
-            if !is_http_url(value) {
+            if value.len() > MAX_URL_LEN || !is_http_url(value) {
                 return Err(RuleError::InvalidUpload);
             }
             Ok(Captured {
@@ -535,6 +526,12 @@ mod tests {
             json!({"accept": "file"}),
             "",
             Err(RuleError::InvalidUpload),
+        );
+        check_capture(
+            T::Upload,
+            json!({"accept": "file"}),
+            "https://pics.example/me.jpg",
+            Ok("https://pics.example/me.jpg"),
         );
         check_capture(T::Referral, json!({}), "", Err(RuleError::NotPostable));
     }

@@ -1,14 +1,16 @@
-//! End-to-end: the entry methods, acted out in headless Chromium against today's server
-//! (which has no per-method settings yet, so each method shows its plain form): mandatory
-//! methods first, a question answered, a secret code refused empty then typed, a click that
-//! counts, an image address checked, a share link waiting for the server's code; each action
-//! one entry with its value.
+//! End-to-end: every entry method, acted out in headless Chromium against the real server,
+//! each with its own settings: the details form (email subscribe, with its unticked consent
+//! box), mandatory methods first, a secret code the server refuses and then takes, a choice
+//! that lands in the contestant's details, a visit and a social follow that count on the click
+//! and open a new tab, an image address checked, and a share link: a friend who enters
+//! through it (in a browser of their own, on the hosted page) credits the referrer.
 
 mod common;
 
+use anyhow::Context;
 use common::{
-    RECORD_EVENTS, add_campaign_with, count_entries, enter_details, host_page, spawn_server,
-    wait_for_events, wait_for_state, wait_in_shadow,
+    RECORD_EVENTS, add_campaign_configured, count_entries, enter_details, entry_method, host_page,
+    spawn_server, wait_for_events, wait_for_state, wait_in_shadow,
 };
 use protocol::campaign::{CampaignType, EntryMethodType};
 use serde_json::json;
@@ -27,9 +29,8 @@ async fn states(browser: &Browser) -> anyhow::Result<serde_json::Value> {
         .await
 }
 
-/// Opens the panel of the method of type `kind` (unless open), types `value` into it and
-/// submits it.
-async fn answer(browser: &Browser, kind: &str, value: &str) -> anyhow::Result<()> {
+/// Opens the panel of the method of type `kind` (unless open).
+async fn open_panel(browser: &Browser, kind: &str) -> anyhow::Result<()> {
     let row = format!(".hl-method[data-type={kind}]");
     let head = browser
         .find_in_shadow(HOST, &format!("{row} button.hl-action"))
@@ -38,50 +39,140 @@ async fn answer(browser: &Browser, kind: &str, value: &str) -> anyhow::Result<()
         head.click().await?;
     }
     wait_in_shadow(browser, HOST, &format!("{row} #hl-value"), None).await?;
-    let input = browser
-        .find_in_shadow(HOST, &format!("{row} #hl-value"))
-        .await?;
-    input.clear().await?;
-    if !value.is_empty() {
-        input.send_keys(value).await?;
-    }
+    Ok(())
+}
+
+async fn submit(browser: &Browser, kind: &str) -> anyhow::Result<()> {
     browser
-        .find_in_shadow(HOST, &format!("{row} button[type=submit]"))
+        .find_in_shadow(
+            HOST,
+            &format!(".hl-method[data-type={kind}] button[type=submit]"),
+        )
         .await?
         .click()
         .await?;
     Ok(())
 }
 
+/// Opens the panel of the method of type `kind`, types `value` into it and submits it.
+async fn answer(browser: &Browser, kind: &str, value: &str) -> anyhow::Result<()> {
+    open_panel(browser, kind).await?;
+    let input = browser
+        .find_in_shadow(HOST, &format!(".hl-method[data-type={kind}] #hl-value"))
+        .await?;
+    input.clear().await?;
+    if !value.is_empty() {
+        input.send_keys(value).await?;
+    }
+    submit(browser, kind).await
+}
+
+/// `(value, verdict)` of the stored entries of method type `kind`, oldest first.
+async fn stored_values(server: &common::Server, kind: &str) -> anyhow::Result<Vec<String>> {
+    Ok(server::with_pool!(server.store.pool(), pool => {
+        sqlx::query_scalar(
+            "SELECT e.entry_value FROM entries e JOIN entry_methods m ON m.id = e.entry_method_id
+             WHERE m.method_type = $1 ORDER BY e.id",
+        )
+        .bind(kind)
+        .fetch_all(pool)
+        .await
+        .context("failed to read entries")?
+    }))
+}
+
 #[tokio::test]
-async fn each_entry_method_posts_its_own_value() -> anyhow::Result<()> {
+async fn each_entry_method_posts_its_own_value_and_a_friend_credits_the_share_link()
+-> anyhow::Result<()> {
     let server = spawn_server().await?;
+    let body = r#"<div class="hookline-campaign" data-campaign="multi"></div>"#;
+    let site = HostSite::start([
+        (
+            "/all",
+            Page::new(host_page(&server.base_url, RECORD_EVENTS, body)),
+        ),
+        (
+            "/shop",
+            Page::new("<!doctype html><title>Shop</title><p>The shop</p>"),
+        ),
+        (
+            "/profile",
+            Page::new("<!doctype html><title>Profile</title><p>@hookline</p>"),
+        ),
+    ])
+    .await;
     use EntryMethodType::*;
-    add_campaign_with(
+    add_campaign_configured(
         &server.store,
         "multi",
         "Everything at once",
         CampaignType::Competition,
-        &[
-            (SecretCode, "Enter the secret code", true),
-            (CustomQuestion, "How do you take your coffee?", false),
-            (VisitUrl, "Visit our shop", false),
-            (Upload, "Share a photo of your cup", false),
-            (Referral, "Refer a friend", false),
+        json!({}),
+        vec![
+            entry_method(
+                EmailSubscribe,
+                "Subscribe to our newsletter",
+                1,
+                true,
+                json!({}),
+            ),
+            entry_method(
+                SecretCode,
+                "Enter the secret code",
+                2,
+                true,
+                json!({"code": "BEANS", "hint": "It is printed on the bag."}),
+            ),
+            entry_method(
+                CustomQuestion,
+                "Tell us how you take it",
+                2,
+                false,
+                json!({"question": "How do you take your coffee?", "kind": "choice",
+                       "choices": ["Black", "With milk"], "required": true}),
+            ),
+            entry_method(
+                VisitUrl,
+                "Visit our shop",
+                2,
+                false,
+                json!({"url": site.url("/shop")}),
+            ),
+            entry_method(
+                SocialFollow,
+                "Follow us on Instagram",
+                2,
+                false,
+                json!({"provider": "instagram", "profile_url": site.url("/profile"),
+                       "handle": "hookline"}),
+            ),
+            entry_method(
+                Upload,
+                "Share a photo of your cup",
+                2,
+                false,
+                json!({"accept": "image_url"}),
+            ),
+            entry_method(Referral, "Refer a friend", 3, false, json!({})),
         ],
     )
     .await?;
-    let body = r#"<div class="hookline-campaign" data-campaign="multi"></div>"#;
-    let site = HostSite::start([(
-        "/all",
-        Page::new(host_page(&server.base_url, RECORD_EVENTS, body)),
-    )])
-    .await;
     let browser = Browser::start().await?;
     browser.goto(&site.url("/all")).await?;
     wait_for_state(&browser, HOST, "ready").await?;
+    let consent = browser
+        .find_in_shadow(HOST, "input[name=consent]")
+        .await?
+        .prop("checked")
+        .await?;
+    assert_eq!(
+        consent.as_deref(),
+        Some("false"),
+        "the consent box starts unticked"
+    );
     enter_details(&browser, HOST, "joe@example.com", Some("Joe")).await?;
-    wait_for_events(&browser, "entry", None, 1).await?;
+    let entry = wait_for_events(&browser, "entry", None, 1).await?;
+    assert_eq!(entry[0]["detail"]["entry"]["type"], "email_subscribe");
 
     // The mandatory secret code comes first; the others wait for it.
     let listed = browser
@@ -96,6 +187,7 @@ async fn each_entry_method_posts_its_own_value() -> anyhow::Result<()> {
             "secret_code",
             "custom_question",
             "visit_url",
+            "social_follow",
             "upload",
             "referral"
         ])
@@ -111,7 +203,8 @@ async fn each_entry_method_posts_its_own_value() -> anyhow::Result<()> {
     )
     .await?;
 
-    // A secret code sent empty is refused beside its field, then typed.
+    // A secret code sent empty is refused in the form; a wrong one by the server, whose
+    // words are shown beside the field; then the right one, in any case.
     answer(&browser, "secret_code", "").await?;
     let error = wait_in_shadow(&browser, HOST, ".hl-error[data-field=value]", None).await?;
     assert_eq!(error, "Please answer the question.");
@@ -119,11 +212,21 @@ async fn each_entry_method_posts_its_own_value() -> anyhow::Result<()> {
         .eval(r#"return document.querySelector(".hookline-campaign").shadowRoot.querySelector(".hl-error[data-field=value]").getAttribute("role");"#, vec![])
         .await?;
     assert_eq!(role, "alert");
+    answer(&browser, "secret_code", "TEA").await?;
+    wait_in_shadow(
+        &browser,
+        HOST,
+        ".hl-error[data-field=value]",
+        Some("That is not the secret code."),
+    )
+    .await?;
+    let refused = wait_for_events(&browser, "error", None, 1).await?;
+    assert_eq!(refused[0]["detail"]["code"], "wrong_secret_code");
     browser.screenshot("widget-methods-error").await?;
-    answer(&browser, "secret_code", "BEANS").await?;
+    answer(&browser, "secret_code", "beans").await?;
     let entry = wait_for_events(&browser, "entry", None, 2).await?;
     assert_eq!(entry[1]["detail"]["entry"]["type"], "secret_code");
-    assert_eq!(entry[1]["detail"]["value"], "BEANS");
+    assert_eq!(stored_values(&server, "secret_code").await?, ["BEANS"]);
     wait_in_shadow(
         &browser,
         HOST,
@@ -132,18 +235,50 @@ async fn each_entry_method_posts_its_own_value() -> anyhow::Result<()> {
     )
     .await?;
 
-    answer(&browser, "custom_question", "With milk").await?;
+    // A choice: the answer is the entry's value and goes into the contestant's details.
+    open_panel(&browser, "custom_question").await?;
+    browser
+        .find_in_shadow(
+            HOST,
+            ".hl-method[data-type=custom_question] select#hl-value",
+        )
+        .await?
+        .select_by_value("With milk")
+        .await?;
+    submit(&browser, "custom_question").await?;
     let entry = wait_for_events(&browser, "entry", None, 3).await?;
     assert_eq!(entry[2]["detail"]["value"], "With milk");
+    let details: String = server::with_pool!(server.store.pool(), pool => {
+        sqlx::query_scalar("SELECT details FROM contestants WHERE email = 'joe@example.com'")
+            .fetch_one(pool)
+            .await?
+    });
+    let details: serde_json::Value = serde_json::from_str(&details)?;
+    assert_eq!(details["How do you take your coffee?"], "With milk");
 
-    // A visit counts on the click.
-    browser
-        .find_in_shadow(HOST, ".hl-method[data-type=visit_url] .hl-action")
-        .await?
-        .click()
-        .await?;
-    let entry = wait_for_events(&browser, "entry", None, 4).await?;
-    assert_eq!(entry[3]["detail"]["entry"]["type"], "visit_url");
+    // A visit and a follow count on the click; each opens a new tab.
+    for (kind, n) in [("visit_url", 4), ("social_follow", 5)] {
+        let link = browser
+            .find_in_shadow(HOST, &format!(".hl-method[data-type={kind}] a.hl-action"))
+            .await?;
+        assert_eq!(link.attr("target").await?.as_deref(), Some("_blank"));
+        link.click().await?;
+        let entry = wait_for_events(&browser, "entry", None, n).await?;
+        assert_eq!(entry[n - 1]["detail"]["entry"]["type"], kind);
+    }
+    assert_eq!(
+        stored_values(&server, "visit_url").await?,
+        [site.url("/shop")]
+    );
+    assert_eq!(
+        stored_values(&server, "social_follow").await?,
+        [site.url("/profile")]
+    );
+    assert_eq!(
+        browser.client().windows().await?.len(),
+        3,
+        "two tabs opened"
+    );
 
     // An upload takes an image address, checked before posting.
     answer(&browser, "upload", "my cup").await?;
@@ -155,35 +290,39 @@ async fn each_entry_method_posts_its_own_value() -> anyhow::Result<()> {
     )
     .await?;
     answer(&browser, "upload", "https://cdn.example/cup.jpg").await?;
-    let entry = wait_for_events(&browser, "entry", None, 5).await?;
-    assert_eq!(entry[4]["detail"]["value"], "https://cdn.example/cup.jpg");
-
-    // The share link needs the server's referral code, which today's server does not give.
-    browser
-        .find_in_shadow(HOST, ".hl-method[data-type=referral] .hl-action")
-        .await?
-        .click()
-        .await?;
-    wait_in_shadow(
-        &browser,
-        HOST,
-        ".hl-method[data-type=referral]",
-        Some("not ready yet"),
-    )
-    .await?;
+    let entry = wait_for_events(&browser, "entry", None, 6).await?;
+    assert_eq!(entry[5]["detail"]["value"], "https://cdn.example/cup.jpg");
 
     let now = states(&browser).await?;
-    for kind in ["secret_code", "custom_question", "visit_url", "upload"] {
+    for kind in [
+        "secret_code",
+        "custom_question",
+        "visit_url",
+        "social_follow",
+        "upload",
+    ] {
         assert_eq!(now[kind], "done", "{kind}: {now}");
     }
-    let done = wait_in_shadow(&browser, HOST, ".hl-done", Some("9 entries")).await?;
+    let done = wait_in_shadow(&browser, HOST, ".hl-done", Some("11 entries")).await?;
     assert!(done.contains("You're in!"), "{done}");
-    browser.screenshot("widget-methods-done").await?;
     assert_eq!(
         count_entries(&server.store).await?,
-        5,
+        6,
         "one entry per action"
     );
+
+    // The share link is the server's: the hosted page with the contestant's code.
+    open_panel(&browser, "referral").await?;
+    let link = browser
+        .eval(
+            r#"return document.querySelector(".hookline-campaign").shadowRoot.querySelector(".hl-method[data-type=referral] #hl-value").value;"#,
+            vec![],
+        )
+        .await?;
+    let link = link.as_str().context("a share link")?.to_owned();
+    let prefix = format!("{}/c/multi?hl_ref=", server.base_url);
+    assert!(link.starts_with(&prefix), "{link}");
+    browser.screenshot("widget-methods-done").await?;
 
     // At 320 px wide nothing overflows sideways.
     browser.client().set_window_size(320, 900).await?;
@@ -201,6 +340,35 @@ async fn each_entry_method_posts_its_own_value() -> anyhow::Result<()> {
     );
     assert_eq!(overflow["card"], 0, "{overflow}");
     browser.screenshot("widget-methods-320px").await?;
+
+    // A friend opens the link in their own browser and enters on the hosted page.
+    let friend = Browser::start().await?;
+    friend.goto(&link).await?;
+    wait_for_state(&friend, HOST, "ready").await?;
+    enter_details(&friend, HOST, "friend@example.com", Some("Ann Friend")).await?;
+    wait_in_shadow(&friend, HOST, ".hl-done", Some("1 entry")).await?;
+    friend.close().await?;
+
+    // Joe, back on the site, sees the credit: the server is the truth for totals.
+    browser.client().set_window_size(1280, 900).await?;
+    browser.goto(&site.url("/all")).await?;
+    wait_for_events(&browser, "login", None, 1).await?;
+    wait_in_shadow(&browser, HOST, ".hl-done", Some("14 entries")).await?;
+    open_panel(&browser, "referral").await?;
+    wait_in_shadow(
+        &browser,
+        HOST,
+        ".hl-method[data-type=referral] .hl-hint",
+        Some("Friends who entered: 1"),
+    )
+    .await?;
+    browser
+        .screenshot("widget-methods-referral-credited")
+        .await?;
+    assert_eq!(
+        stored_values(&server, "referral").await?,
+        ["friend@example.com"]
+    );
     browser.close().await?;
     Ok(())
 }

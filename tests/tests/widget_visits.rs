@@ -1,6 +1,7 @@
 //! End-to-end: a contestant's visits, in headless Chromium against the real server, on a host
-//! site of its own origin. A second visit is recognised from `localStorage` (no cookies); an
-//! entry made offline waits in the outbox and is stored exactly once when the browser is
+//! site of its own origin. A second visit is recognised from `localStorage` (no cookies) and
+//! brought up to date by the server's status, asked with the session token the server gave;
+//! an entry made offline waits in the outbox and is stored exactly once when the browser is
 //! back online.
 
 mod common;
@@ -37,6 +38,13 @@ async fn a_second_visit_restores_the_contestant() -> anyhow::Result<()> {
     assert!(done.contains("You're in!"), "{done:?}");
     let cookies = browser.eval("return document.cookie;", vec![]).await?;
     assert_eq!(cookies, "", "the widget sets no cookies");
+    let kept = browser
+        .eval("return localStorage.getItem('hookline:s:demo');", vec![])
+        .await?;
+    assert!(
+        kept.as_str().is_some_and(|kept| kept.contains("ctk_")),
+        "the session keeps the server's token: {kept}"
+    );
 
     // The second visit: no form, the contestant and their entries are shown at once.
     browser.goto(&site.url("/giveaway")).await?;

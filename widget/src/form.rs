@@ -201,8 +201,8 @@ pub fn action_value(method: &PublicEntryMethod, raw: &str, lang: Lang) -> Result
             }
         }
         EntryMethodType::SecretCode if value.is_empty() => refuse(Text::AnswerRequired),
-        // Both kinds take an image's address for now: files need the uploads route, which
-        // the server does not have yet (see ARCHITECTURE.md).
+        // Both kinds take an image's address: the widget has no file picker (the server's
+        // uploads route takes files, and a `file` method takes an address too).
         EntryMethodType::Upload if !is_web_url(value) => refuse(Text::InvalidUrl),
         _ => Ok(value.to_owned()),
     }

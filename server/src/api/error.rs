@@ -233,6 +233,22 @@ impl ApiError {
                 format!("The idempotency key {problem}."),
                 Some("idempotency_key".to_owned()),
             ),
+            Self::Ingest(I::Refused(rule)) => (
+                if rule.is_conflict() {
+                    StatusCode::CONFLICT
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                },
+                rule.code(),
+                rule.to_string(),
+                rule.field().map(str::to_owned),
+            ),
+            Self::Ingest(I::ContestantNotFound) => (
+                StatusCode::NOT_FOUND,
+                "contestant_not_found",
+                "There is no contestant with this token in this campaign.".to_owned(),
+                None,
+            ),
             Self::Ingest(I::Store(_)) | Self::Store(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal_error",

@@ -83,6 +83,10 @@ pub fn router(parts: RouterParts<'_>) -> Router {
             post(public::post_entry),
         )
         .route(
+            "/api/v1/public/campaigns/{key}/contestant",
+            get(public::contestant_status),
+        )
+        .route(
             "/api/v1/public/campaigns/{key}/activity",
             get(public::activity),
         )

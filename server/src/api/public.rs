@@ -1,14 +1,15 @@
-//! The public API the widget calls, cross-origin: the campaign, and posting an entry.
+//! The public API the widget calls, cross-origin: the campaign, posting an entry, and a
+//! returning contestant's status.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Bytes;
 use axum::extract::ConnectInfo;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use std::time::Duration;
 
-use axum::http::header::{CONTENT_TYPE, ORIGIN};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ORIGIN};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -16,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use futures_util::{Stream, StreamExt as _, future, stream};
 use protocol::campaign::{CampaignType, EntryMethodType, PublicCampaign, PublicEntryMethod};
-use protocol::entry::EntryRequest;
+use protocol::entry::EntryPost;
 use protocol::ids::CampaignKey;
 use protocol::social::{NOTIFICATION_EVENT, PublicSocialProof, SUMMARY_EVENT};
 use tokio_stream::wrappers::BroadcastStream;
@@ -26,7 +27,7 @@ use super::error::ApiError;
 use super::{AppState, MAX_ENTRY_BODY_BYTES};
 use crate::campaigns;
 use crate::clock;
-use crate::ingest::Recorded;
+use crate::ingest::{IngestError, Recorded};
 use crate::limits;
 use crate::social;
 use crate::store::{CampaignRecord, EntryMethodRecord, Store};
@@ -47,10 +48,6 @@ pub async fn get_campaign(
 
 /// `POST /api/v1/public/campaigns/{key}/entries`. The body is JSON whatever the content type
 /// says: the widget sends `text/plain` so that browsers skip the CORS preflight.
-///
-/// The client's IP is the connecting peer's, or from `X-Forwarded-For` when the peer is one
-/// of the operator's trusted proxies (anyone else can forge it). It is absent only when the
-/// router is served without connect info.
 pub async fn post_entry(
     State(state): State<AppState>,
     Path(key): Path<String>,
@@ -60,13 +57,15 @@ pub async fn post_entry(
 ) -> Result<Response, ApiError> {
     let answered = record_entry(&state, key, peer, &headers, body).await;
     match &answered {
-        Ok(Recorded::Created(response)) => state.metrics.entry_accepted(&response.entry.entry_type),
+        Ok(Recorded::Created(answer)) => state
+            .metrics
+            .entry_accepted(&answer.response.entry.entry_type),
         Ok(Recorded::Replayed(_)) => state.metrics.entry_replayed(),
         Err(error) => state.metrics.entry_refused(error.code()),
     }
     Ok(match answered? {
-        Recorded::Created(response) => (StatusCode::CREATED, Json(response)).into_response(),
-        Recorded::Replayed(response) => (StatusCode::OK, Json(response)).into_response(),
+        Recorded::Created(answer) => (StatusCode::CREATED, Json(answer)).into_response(),
+        Recorded::Replayed(answer) => (StatusCode::OK, Json(answer)).into_response(),
     })
 }
 
@@ -77,24 +76,78 @@ async fn record_entry(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Recorded, ApiError> {
-    let forwarded_for = headers
-        .get("x-forwarded-for")
-        .and_then(|value| value.to_str().ok());
-    let client_ip = peer.map(|Extension(ConnectInfo(address))| {
-        limits::client_ip(address.ip(), forwarded_for, &state.trusted_proxies)
-    });
+    let client_ip = client_ip(state, peer, headers);
     let origin = headers.get(ORIGIN).and_then(|value| value.to_str().ok());
     let body = body.map_err(|rejection| match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(MAX_ENTRY_BODY_BYTES),
         _ => ApiError::UnreadableBody,
     })?;
     let key = CampaignKey::parse(&key).ok_or(ApiError::CampaignNotFound)?;
-    let request: EntryRequest =
+    let post: EntryPost =
         serde_json::from_slice(&body).map_err(|error| ApiError::InvalidJson(error.to_string()))?;
     Ok(state
         .ingest
-        .record_entry(&key, &request, client_ip, origin, clock::now_millis())
+        .record_entry(
+            &key,
+            &post,
+            client_ip,
+            origin,
+            &state.base_url,
+            clock::now_millis(),
+        )
         .await?)
+}
+
+/// The query of the status route.
+#[derive(Debug, serde::Deserialize)]
+pub struct StatusQuery {
+    #[serde(default)]
+    token: String,
+}
+
+/// `GET /api/v1/public/campaigns/{key}/contestant?token=ctk_…`: a returning contestant's
+/// status (`protocol::entry::ContestantStatus`), for the holder of their session token;
+/// 404 `contestant_not_found` for a token unknown in this campaign. Never cached: it is
+/// personal.
+pub async fn contestant_status(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    query: Result<Query<StatusQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let key = CampaignKey::parse(&key).ok_or(ApiError::CampaignNotFound)?;
+    let Query(query) = query.map_err(|rejection| ApiError::InvalidQuery(rejection.body_text()))?;
+    state
+        .ingest
+        .limits()
+        .check_address(client_ip(&state, peer, &headers))
+        .map_err(IngestError::RateLimited)?;
+    let status = state
+        .ingest
+        .contestant_status(&key, &query.token, &state.base_url, clock::now_millis())
+        .await?;
+    Ok((
+        [(CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        Json(status),
+    )
+        .into_response())
+}
+
+/// The client's IP: the connecting peer's, or from `X-Forwarded-For` when the peer is one of
+/// the operator's trusted proxies (anyone else can forge it). Absent only when the router is
+/// served without connect info.
+fn client_ip(
+    state: &AppState,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: &HeaderMap,
+) -> Option<IpAddr> {
+    let forwarded_for = headers
+        .get("x-forwarded-for")
+        .and_then(|value| value.to_str().ok());
+    peer.map(|Extension(ConnectInfo(address))| {
+        limits::client_ip(address.ip(), forwarded_for, &state.trusted_proxies)
+    })
 }
 
 /// CORS for the public routes, per campaign: a page at an origin the campaign allows (any

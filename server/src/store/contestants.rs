@@ -1,14 +1,18 @@
 //! Contestants and entries as the admin API shows them: lists with filters and cursors,
 //! one contestant with their entries, deleting a contestant with everything about them, and
-//! overriding an entry's fraud verdict. Every query is scoped to one workspace.
+//! overriding an entry's fraud verdict. Every admin query is scoped to one workspace.
+//!
+//! Also a contestant as the public API shows them to themselves (their status, the session of
+//! a replayed answer), found by their session token's hash or an entry of theirs.
 
 use std::collections::BTreeMap;
 
-use protocol::ids::{CampaignKey, EntryId, EntryMethodId};
+use protocol::ids::{CampaignKey, ContestantId, EntryId, EntryMethodId};
 use serde_json::Value;
 
 use super::campaigns::{parse_column, parse_json};
-use super::{BeginWrite, Store, StoreError, to_u32, with_pool};
+use super::entries::{CompletionRow, ContestantColumns, sql};
+use super::{BeginWrite, Completion, ContestantRecord, Store, StoreError, to_u32, with_pool};
 use crate::fraud::Decision;
 
 /// A contestant as stored.
@@ -102,6 +106,76 @@ macro_rules! entry_joins {
 }
 
 impl Store {
+    /// Contestant `id` if they are campaign `campaign_id`'s.
+    pub async fn campaign_contestant(
+        &self,
+        campaign_id: i64,
+        id: ContestantId,
+    ) -> Result<Option<ContestantRecord>, StoreError> {
+        let columns: Option<ContestantColumns> = with_pool!(&self.pool, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {} FROM contestants WHERE id = $1 AND campaign_id = $2",
+                sql::CONTESTANT_COLUMNS
+            )))
+            .bind(id.0)
+            .bind(campaign_id)
+            .fetch_optional(pool)
+            .await?
+        });
+        columns
+            .map(ContestantColumns::into_stored_record)
+            .transpose()
+    }
+
+    /// Contestant `id`, as the entry write path reads them.
+    pub async fn contestant(
+        &self,
+        id: ContestantId,
+    ) -> Result<Option<ContestantRecord>, StoreError> {
+        let columns: Option<ContestantColumns> = with_pool!(&self.pool, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {} FROM contestants WHERE id = $1",
+                sql::CONTESTANT_COLUMNS
+            )))
+            .bind(id.0)
+            .fetch_optional(pool)
+            .await?
+        });
+        columns
+            .map(ContestantColumns::into_stored_record)
+            .transpose()
+    }
+
+    /// What contestant `id` has done, per entry method.
+    pub async fn completions(&self, id: ContestantId) -> Result<Vec<Completion>, StoreError> {
+        let rows: Vec<CompletionRow> = with_pool!(&self.pool, pool => {
+            sqlx::query_as(sql::COMPLETIONS)
+                .bind(id.0)
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter()
+            .map(CompletionRow::into_completion)
+            .collect()
+    }
+
+    /// Replaces contestant `id`'s session token (its hash), outside the entry write path: for
+    /// a replayed answer whose post did not carry the current token.
+    pub async fn set_token_hash(
+        &self,
+        id: ContestantId,
+        token_hash: &str,
+    ) -> Result<(), StoreError> {
+        with_pool!(&self.pool, pool => {
+            sqlx::query(sql::SET_TOKEN_HASH)
+                .bind(token_hash)
+                .bind(id.0)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
     /// Up to `limit` contestants of campaign `campaign_id`, newest first, whose email or name
     /// contains `search` (any case), before row id `before`.
     pub async fn campaign_contestants(
@@ -153,8 +227,10 @@ impl Store {
     }
 
     /// Deletes contestant `id` of workspace `workspace_id` and everything about them: their
-    /// entries, those entries' deliveries (sent or not) and attempts. One transaction.
-    /// Returns whether there was such a contestant.
+    /// entries, those entries' deliveries (sent or not) and attempts, the coupon they were
+    /// given (it is not handed out again), their email in the referral credit they earned
+    /// someone, and the link from the friends they referred. One transaction. Returns whether
+    /// there was such a contestant.
     pub async fn delete_contestant(&self, workspace_id: i64, id: i64) -> Result<bool, StoreError> {
         let deleted = with_pool!(&self.pool, pool => {
             let mut tx = pool.begin_write().await?;
@@ -172,7 +248,12 @@ impl Store {
                          SELECT d.id FROM deliveries d JOIN entries e ON e.id = d.entry_id
                          WHERE e.contestant_id = $1)",
                     "DELETE FROM deliveries WHERE entry_id IN (SELECT id FROM entries WHERE contestant_id = $1)",
+                    // The credit they earned their referrer is keyed by their entry's id.
+                    "UPDATE entries SET entry_value = '' WHERE idempotency_key IN (
+                         SELECT 'referral ' || id FROM entries WHERE contestant_id = $1)",
                     "DELETE FROM entries WHERE contestant_id = $1",
+                    "DELETE FROM coupons WHERE contestant_id = $1",
+                    "UPDATE contestants SET referred_by = NULL WHERE referred_by = $1",
                     "DELETE FROM contestants WHERE id = $1",
                 ] {
                     sqlx::query(statement).bind(id).execute(&mut *tx).await?;

@@ -1,13 +1,19 @@
 //! Contestants, entries and the deliveries an entry creates, written in one transaction on the
 //! entry writer's connection ([`WriteTx`]); looked up again on the pool.
+//!
+//! Besides the entry itself the write path keeps what the entry rules need: a contestant's
+//! completions (read from one covering index), their session token (only its SHA-256 hash is
+//! stored) and referral code, referral credits, and the reward (a coupon taken once from the
+//! campaign's pool).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use protocol::campaign::EntryMethodType;
+use protocol::campaign::{EntryMethodType, RewardKind};
 use protocol::ids::{ContestantId, EntryId, EntryMethodId, MessageId};
 use protocol::payload::EventType;
 use rusqlite::{OptionalExtension as _, params};
+use sha2::{Digest as _, Sha256};
 
 use super::campaigns::parse_column;
 use super::{Store, StoreError, WriteTx, to_u32, with_pool};
@@ -20,6 +26,7 @@ type Details = BTreeMap<String, serde_json::Value>;
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredEntry {
     pub id: EntryId,
+    pub contestant_id: ContestantId,
     pub entry_method_id: EntryMethodId,
     pub method_type: EntryMethodType,
     pub action: String,
@@ -41,9 +48,29 @@ pub struct ContestantRecord {
     pub details: Details,
     pub actions_completed: u32,
     pub total_entries: u32,
+    /// [`token_hash`] of the secret part of the contestant's session token.
+    pub token_hash: Option<String>,
+    /// The random part of their referral code (the rest is made from their id).
+    pub referral_code: Option<String>,
+    /// Friends credited to them.
+    pub referrals: u32,
+    /// The campaign's reward, once it unlocked for them.
+    pub reward: Option<GivenReward>,
 }
 
-/// The contestant completing an action. Empty names keep what was stored before.
+/// The reward a contestant was given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GivenReward {
+    pub kind: RewardKind,
+    /// The coupon code or the download link.
+    pub value: String,
+    /// The entry whose answer carried it.
+    pub entry_id: Option<EntryId>,
+}
+
+/// The contestant completing an action. Empty names keep what was stored before; so do a
+/// stored token and referral code (the fresh ones are used only by a new contestant, or one
+/// who had none).
 #[derive(Debug, Clone)]
 pub struct NewContestant<'a> {
     pub campaign_id: i64,
@@ -55,7 +82,63 @@ pub struct NewContestant<'a> {
     pub details: &'a Details,
     /// Entries this action earns.
     pub worth: u32,
+    /// [`token_hash`] of a freshly drawn token secret.
+    pub token_hash: &'a str,
+    /// A freshly drawn random part of a referral code.
+    pub referral_code: &'a str,
     pub now: i64,
+}
+
+/// What a contestant has done of one entry method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Completion {
+    pub entry_method_id: EntryMethodId,
+    /// Entries through it: 1 for a once method, days done for a daily one, friends credited
+    /// for a referral method.
+    pub times: u32,
+    /// The latest, unix ms.
+    pub last_at: i64,
+}
+
+/// The contestant whose referral code a new contestant arrived with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReferrerRecord {
+    pub id: ContestantId,
+    pub email: String,
+    /// The address of their first entry, when known.
+    pub client_ip: Option<IpAddr>,
+}
+
+/// A friend's first entry credited to the contestant who referred them.
+#[derive(Debug, Clone, Copy)]
+pub struct NewCredit {
+    pub referrer_id: ContestantId,
+    pub friend_id: ContestantId,
+    /// The referral method's worth.
+    pub worth: u32,
+    pub now: i64,
+}
+
+/// A reward handed to a contestant.
+#[derive(Debug, Clone, Copy)]
+pub struct NewReward<'a> {
+    pub contestant_id: ContestantId,
+    pub kind: RewardKind,
+    pub value: &'a str,
+    pub entry_id: EntryId,
+    pub now: i64,
+}
+
+/// A session token secret's stored form: SHA-256, lower-case hex. Secrets carry at least 128
+/// random bits, so a fast hash is enough.
+pub fn token_hash(secret: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(64);
+    for byte in Sha256::digest(secret.as_bytes()) {
+        hex.push(char::from(HEX[usize::from(byte >> 4)]));
+        hex.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
+    hex
 }
 
 #[derive(Debug, Clone)]
@@ -73,18 +156,19 @@ pub struct NewEntry<'a> {
     pub actions_completed: u32,
     pub total_entries: u32,
     pub client_ip: Option<IpAddr>,
+    /// `entry.upload` of the webhook body, as JSON.
+    pub upload: Option<&'a str>,
     pub fraud_score: u32,
     pub fraud_reasons: &'a [Reason],
     pub verdict: Decision,
     pub now: i64,
 }
 
-/// What the database says about a new entry's contestant and IP, for the fraud filter.
-/// Every count leaves out the entry being recorded.
+/// What the database says about a new entry's IP, for the fraud filter. Every count leaves
+/// out the entry being recorded. (The contestant's own earlier entries are their
+/// [`Completion`]s.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FraudCounts {
-    /// Entries by this contestant through this entry method.
-    pub earlier_entries_same_method: u32,
     /// Other contestants with an entry from this IP in the campaign.
     pub other_contestants_from_ip: u32,
     pub entries_from_ip_last_minute: u32,
@@ -96,7 +180,6 @@ pub struct FraudCounts {
 pub struct FraudCountsQuery {
     pub campaign_id: i64,
     pub contestant_id: ContestantId,
-    pub entry_method_id: EntryMethodId,
     pub client_ip: Option<IpAddr>,
     pub now: i64,
 }
@@ -124,8 +207,8 @@ impl Store {
     ) -> Result<Option<StoredEntry>, StoreError> {
         let row: Option<StoredEntryRow> = with_pool!(&self.pool, pool => {
             sqlx::query_as(
-                "SELECT e.id, e.entry_method_id, m.method_type, m.action, e.worth, e.created_at,
-                        e.actions_completed, e.total_entries
+                "SELECT e.id, e.contestant_id, e.entry_method_id, m.method_type, m.action, e.worth,
+                        e.created_at, e.actions_completed, e.total_entries
                  FROM entries e JOIN entry_methods m ON m.id = e.entry_method_id
                  WHERE e.campaign_id = $1 AND e.idempotency_key = $2",
             )
@@ -142,6 +225,7 @@ impl Store {
 #[derive(Debug, sqlx::FromRow)]
 struct StoredEntryRow {
     id: i64,
+    contestant_id: i64,
     entry_method_id: i64,
     method_type: String,
     action: String,
@@ -155,6 +239,7 @@ impl StoredEntryRow {
     fn into_record(self) -> Result<StoredEntry, StoreError> {
         Ok(StoredEntry {
             id: EntryId(self.id),
+            contestant_id: ContestantId(self.contestant_id),
             entry_method_id: EntryMethodId(self.entry_method_id),
             method_type: parse_column("method_type", self.method_type, EntryMethodType::parse)?,
             action: self.action,
@@ -162,6 +247,97 @@ impl StoredEntryRow {
             created_at: self.created_at,
             actions_completed: to_u32("actions_completed", self.actions_completed)?,
             total_entries: to_u32("total_entries", self.total_entries)?,
+        })
+    }
+}
+
+/// A `contestants` row's columns as [`sql::CONTESTANT_COLUMNS`] lists them, before checking.
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct ContestantColumns {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub details: String,
+    pub actions_completed: i64,
+    pub total_entries: i64,
+    pub token_hash: Option<String>,
+    pub referral_code: Option<String>,
+    pub referrals: i64,
+    pub reward_type: Option<String>,
+    pub reward_value: Option<String>,
+    pub reward_entry_id: Option<i64>,
+}
+
+impl ContestantColumns {
+    /// Reads the columns of a SQLite row.
+    fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get("id")?,
+            email: row.get("email")?,
+            name: row.get("name")?,
+            first_name: row.get("first_name")?,
+            last_name: row.get("last_name")?,
+            details: row.get("details")?,
+            actions_completed: row.get("actions_completed")?,
+            total_entries: row.get("total_entries")?,
+            token_hash: row.get("token_hash")?,
+            referral_code: row.get("referral_code")?,
+            referrals: row.get("referrals")?,
+            reward_type: row.get("reward_type")?,
+            reward_value: row.get("reward_value")?,
+            reward_entry_id: row.get("reward_entry_id")?,
+        })
+    }
+
+    /// The record, with `details` already read (merged) by the caller.
+    pub(super) fn into_record(self, details: Details) -> Result<ContestantRecord, StoreError> {
+        let reward = match (self.reward_type, self.reward_value) {
+            (Some(kind), Some(value)) => Some(GivenReward {
+                kind: parse_column("reward_type", kind, RewardKind::parse)?,
+                value,
+                entry_id: self.reward_entry_id.map(EntryId),
+            }),
+            _ => None,
+        };
+        Ok(ContestantRecord {
+            id: ContestantId(self.id),
+            email: self.email,
+            name: self.name,
+            first_name: self.first_name,
+            last_name: self.last_name,
+            details,
+            actions_completed: to_u32("actions_completed", self.actions_completed)?,
+            total_entries: to_u32("total_entries", self.total_entries)?,
+            token_hash: self.token_hash,
+            referral_code: self.referral_code,
+            referrals: to_u32("referrals", self.referrals)?,
+            reward,
+        })
+    }
+
+    /// The record with the stored details.
+    pub(super) fn into_stored_record(self) -> Result<ContestantRecord, StoreError> {
+        let (details, _) = merge_details(&self.details, &Details::new())?;
+        self.into_record(details)
+    }
+}
+
+/// One row of [`sql::COMPLETIONS`].
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct CompletionRow {
+    pub entry_method_id: i64,
+    pub times: i64,
+    pub last_at: i64,
+}
+
+impl CompletionRow {
+    pub(super) fn into_completion(self) -> Result<Completion, StoreError> {
+        Ok(Completion {
+            entry_method_id: EntryMethodId(self.entry_method_id),
+            times: to_u32("entries", self.times)?,
+            last_at: self.last_at,
         })
     }
 }
@@ -186,6 +362,41 @@ pub trait EntryWrites {
         &mut self,
         new: &NewContestant<'_>,
     ) -> Result<ContestantRecord, StoreError>;
+    /// What the contestant has done, per entry method (one covering index range). Called
+    /// after [`Self::upsert_contestant`], which holds their row lock.
+    async fn completions(
+        &mut self,
+        contestant_id: ContestantId,
+    ) -> Result<Vec<Completion>, StoreError>;
+    /// Replaces the contestant's session token (its [`token_hash`]).
+    async fn set_token_hash(
+        &mut self,
+        contestant_id: ContestantId,
+        token_hash: &str,
+    ) -> Result<(), StoreError>;
+    /// Contestant `contestant_id` of campaign `campaign_id` if the random part of their
+    /// referral code is `code_part`.
+    async fn referrer(
+        &mut self,
+        campaign_id: i64,
+        contestant_id: ContestantId,
+        code_part: &str,
+    ) -> Result<Option<ReferrerRecord>, StoreError>;
+    /// Credits a friend to their referrer: one action, the method's worth and one referral
+    /// more for the referrer (whose row lock it takes), and who referred the friend.
+    async fn credit_referral(&mut self, credit: &NewCredit)
+    -> Result<ContestantRecord, StoreError>;
+    /// Hands one free coupon of the campaign's pool to the contestant; `None` when the pool
+    /// is empty. On PostgreSQL a coupon another transaction is taking is skipped, not waited
+    /// for, so two contestants never get the same one.
+    async fn take_coupon(
+        &mut self,
+        campaign_id: i64,
+        contestant_id: ContestantId,
+        now: i64,
+    ) -> Result<Option<String>, StoreError>;
+    /// Records the reward the contestant was given.
+    async fn give_reward(&mut self, reward: &NewReward<'_>) -> Result<(), StoreError>;
     /// Counts what the fraud filter needs. Called after [`Self::upsert_contestant`].
     async fn fraud_counts(&mut self, query: &FraudCountsQuery) -> Result<FraudCounts, StoreError>;
     /// Inserts the entry. `None` if an entry with the same idempotency key exists (a
@@ -217,16 +428,7 @@ impl EntryWrites for WriteTx<'_> {
         &mut self,
         new: &NewContestant<'_>,
     ) -> Result<ContestantRecord, StoreError> {
-        let (
-            id,
-            email,
-            name,
-            first_name,
-            last_name,
-            stored_details,
-            actions_completed,
-            total_entries,
-        ) = self.tx.prepare_cached(sql::UPSERT_CONTESTANT)?.query_row(
+        let columns = self.tx.prepare_cached(&sql::UPSERT_CONTESTANT)?.query_row(
             params![
                 new.campaign_id,
                 new.email,
@@ -235,51 +437,115 @@ impl EntryWrites for WriteTx<'_> {
                 new.last_name,
                 i64::from(new.worth),
                 new.now,
+                new.token_hash,
+                new.referral_code,
             ],
-            |row| {
-                Ok((
-                    ContestantId(row.get("id")?),
-                    row.get::<_, String>("email")?,
-                    row.get::<_, String>("name")?,
-                    row.get::<_, String>("first_name")?,
-                    row.get::<_, String>("last_name")?,
-                    row.get::<_, String>("details")?,
-                    row.get::<_, i64>("actions_completed")?,
-                    row.get::<_, i64>("total_entries")?,
-                ))
-            },
+            ContestantColumns::read,
         )?;
-        let (details, merged) = merge_details(&stored_details, new.details)?;
+        let (details, merged) = merge_details(&columns.details, new.details)?;
         if let Some(merged) = merged {
             self.tx
                 .prepare_cached(sql::UPDATE_DETAILS)?
-                .execute(params![merged, id.0])?;
+                .execute(params![merged, columns.id])?;
         }
-        Ok(ContestantRecord {
-            id,
-            email,
-            name,
-            first_name,
-            last_name,
-            details,
-            actions_completed: to_u32("actions_completed", actions_completed)?,
-            total_entries: to_u32("total_entries", total_entries)?,
-        })
+        columns.into_record(details)
+    }
+
+    async fn completions(
+        &mut self,
+        contestant_id: ContestantId,
+    ) -> Result<Vec<Completion>, StoreError> {
+        let mut statement = self.tx.prepare_cached(sql::COMPLETIONS)?;
+        let mut rows = statement.query(params![contestant_id.0])?;
+        let mut completions = Vec::new();
+        while let Some(row) = rows.next()? {
+            completions.push(
+                CompletionRow {
+                    entry_method_id: row.get("entry_method_id")?,
+                    times: row.get("times")?,
+                    last_at: row.get("last_at")?,
+                }
+                .into_completion()?,
+            );
+        }
+        Ok(completions)
+    }
+
+    async fn set_token_hash(
+        &mut self,
+        contestant_id: ContestantId,
+        token_hash: &str,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(sql::SET_TOKEN_HASH)?
+            .execute(params![token_hash, contestant_id.0])?;
+        Ok(())
+    }
+
+    async fn referrer(
+        &mut self,
+        campaign_id: i64,
+        contestant_id: ContestantId,
+        code_part: &str,
+    ) -> Result<Option<ReferrerRecord>, StoreError> {
+        let found = self
+            .tx
+            .prepare_cached(sql::REFERRER)?
+            .query_row(params![contestant_id.0, campaign_id, code_part], |row| {
+                Ok((
+                    row.get::<_, i64>("id")?,
+                    row.get::<_, String>("email")?,
+                    row.get::<_, Option<String>>("client_ip")?,
+                ))
+            })
+            .optional()?;
+        Ok(found.map(|(id, email, client_ip)| ReferrerRecord::new(id, email, client_ip)))
+    }
+
+    async fn credit_referral(
+        &mut self,
+        credit: &NewCredit,
+    ) -> Result<ContestantRecord, StoreError> {
+        self.tx
+            .prepare_cached(sql::SET_REFERRED_BY)?
+            .execute(params![credit.referrer_id.0, credit.friend_id.0])?;
+        let columns = self.tx.prepare_cached(&sql::CREDIT_REFERRAL)?.query_row(
+            params![i64::from(credit.worth), credit.now, credit.referrer_id.0],
+            ContestantColumns::read,
+        )?;
+        columns.into_stored_record()
+    }
+
+    async fn take_coupon(
+        &mut self,
+        campaign_id: i64,
+        contestant_id: ContestantId,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        // One writer: nothing else can take the same coupon meanwhile.
+        Ok(self
+            .tx
+            .prepare_cached(sql::TAKE_COUPON_SQLITE)?
+            .query_row(params![contestant_id.0, now, campaign_id], |row| row.get(0))
+            .optional()?)
+    }
+
+    async fn give_reward(&mut self, reward: &NewReward<'_>) -> Result<(), StoreError> {
+        self.tx.prepare_cached(sql::GIVE_REWARD)?.execute(params![
+            reward.now,
+            reward.kind.as_str(),
+            reward.value,
+            reward.entry_id.0,
+            reward.contestant_id.0,
+        ])?;
+        Ok(())
     }
 
     /// [`Self::upsert_contestant`] holds the database's write lock, so the counts cannot
     /// change before the entry is inserted.
     async fn fraud_counts(&mut self, query: &FraudCountsQuery) -> Result<FraudCounts, StoreError> {
-        let earlier: i64 = self.tx.prepare_cached(sql::EARLIER_ENTRIES)?.query_row(
-            params![query.contestant_id.0, query.entry_method_id.0],
-            |row| row.get(0),
-        )?;
-        let mut counts = FraudCounts {
-            earlier_entries_same_method: to_u32("entries", earlier)?,
-            ..FraudCounts::default()
-        };
         let Some(ip) = query.client_ip else {
-            return Ok(counts);
+            return Ok(FraudCounts::default());
         };
         // Each count stops at a cap above every level's threshold, so one busy address (a
         // shared NAT, an attacker) costs a bounded index range per entry, not a scan of all
@@ -300,10 +566,11 @@ impl EntryWrites for WriteTx<'_> {
                     ))
                 },
             )?;
-        counts.other_contestants_from_ip = to_u32("entries", others)?;
-        counts.entries_from_ip_last_minute = to_u32("entries", last_minute)?;
-        counts.entries_from_ip_last_hour = to_u32("entries", last_hour)?;
-        Ok(counts)
+        Ok(FraudCounts {
+            other_contestants_from_ip: to_u32("entries", others)?,
+            entries_from_ip_last_minute: to_u32("entries", last_minute)?,
+            entries_from_ip_last_hour: to_u32("entries", last_hour)?,
+        })
     }
 
     async fn insert_entry(&mut self, new: &NewEntry<'_>) -> Result<Option<EntryId>, StoreError> {
@@ -326,6 +593,7 @@ impl EntryWrites for WriteTx<'_> {
                 i64::from(new.fraud_score),
                 reasons_json(new.fraud_reasons),
                 new.verdict.as_str(),
+                new.upload,
             ],
             |row| row.get(0),
         );
@@ -365,36 +633,100 @@ impl EntryWrites for WriteTx<'_> {
     }
 }
 
+impl ReferrerRecord {
+    /// An address that does not parse (which no version writes) is taken as unknown.
+    pub(super) fn new(id: i64, email: String, client_ip: Option<String>) -> Self {
+        Self {
+            id: ContestantId(id),
+            email,
+            client_ip: client_ip.and_then(|ip| ip.parse().ok()),
+        }
+    }
+}
+
 /// Where the per-address counts stop: above every fraud level's threshold for them.
 pub const FRAUD_COUNT_CAP: u32 = 64;
 /// Where the per-address count over the last hour stops.
 pub const FRAUD_HOURLY_COUNT_CAP: u32 = 512;
 
-/// The entry write path's SQL, one text for both databases. Placeholders are `$1`, `$2`, …
-/// in order of first appearance: PostgreSQL numbers them, and SQLite (which reads `$1` as a
-/// name) numbers names in the order they first appear, so both bind the same values (a test
-/// below holds every statement to this).
+/// The entry write path's SQL, one text for both databases (but for taking a coupon).
+/// Placeholders are `$1`, `$2`, … in order of first appearance: PostgreSQL numbers them, and
+/// SQLite (which reads `$1` as a name) numbers names in the order they first appear, so both
+/// bind the same values (a test below holds every statement to this).
 pub(super) mod sql {
     use std::sync::LazyLock;
 
     use super::{FRAUD_COUNT_CAP, FRAUD_HOURLY_COUNT_CAP};
 
-    pub const UPSERT_CONTESTANT: &str = "INSERT INTO contestants (campaign_id, email, name, first_name, last_name, details,
-                                  actions_completed, total_entries, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, '{}', 1, $6, $7, $7)
-         ON CONFLICT (campaign_id, email) DO UPDATE SET
-             name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE contestants.name END,
-             first_name = CASE WHEN excluded.name <> '' THEN excluded.first_name ELSE contestants.first_name END,
-             last_name = CASE WHEN excluded.name <> '' THEN excluded.last_name ELSE contestants.last_name END,
-             actions_completed = contestants.actions_completed + 1,
-             total_entries = contestants.total_entries + excluded.total_entries,
-             updated_at = excluded.updated_at
-         RETURNING id, email, name, first_name, last_name, details, actions_completed, total_entries";
+    /// The `contestants` columns [`super::ContestantColumns`] reads.
+    pub const CONTESTANT_COLUMNS: &str =
+        "id, email, name, first_name, last_name, details, actions_completed, total_entries,
+         token_hash, referral_code, referrals, reward_type, reward_value, reward_entry_id";
+
+    /// A new contestant gets the fresh token secret's hash and referral code part; an existing
+    /// one keeps theirs (or gets them if they had none, from before they existed). Neither is
+    /// indexed: tokens and codes carry the contestant's id, so they are found by it.
+    pub static UPSERT_CONTESTANT: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "INSERT INTO contestants (campaign_id, email, name, first_name, last_name, details,
+                                      actions_completed, total_entries, created_at, updated_at,
+                                      token_hash, referral_code)
+             VALUES ($1, $2, $3, $4, $5, '{{}}', 1, $6, $7, $7, $8, $9)
+             ON CONFLICT (campaign_id, email) DO UPDATE SET
+                 name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE contestants.name END,
+                 first_name = CASE WHEN excluded.name <> '' THEN excluded.first_name ELSE contestants.first_name END,
+                 last_name = CASE WHEN excluded.name <> '' THEN excluded.last_name ELSE contestants.last_name END,
+                 actions_completed = contestants.actions_completed + 1,
+                 total_entries = contestants.total_entries + excluded.total_entries,
+                 updated_at = excluded.updated_at,
+                 token_hash = COALESCE(contestants.token_hash, excluded.token_hash),
+                 referral_code = COALESCE(contestants.referral_code, excluded.referral_code)
+             RETURNING {CONTESTANT_COLUMNS}"
+        )
+    });
 
     pub const UPDATE_DETAILS: &str = "UPDATE contestants SET details = $1 WHERE id = $2";
 
-    pub const EARLIER_ENTRIES: &str =
-        "SELECT COUNT(*) FROM entries WHERE contestant_id = $1 AND entry_method_id = $2";
+    /// Per entry method: how many entries, the latest. Read from `entries_completions`
+    /// alone (a covering index).
+    pub const COMPLETIONS: &str =
+        "SELECT entry_method_id, COUNT(*) AS times, MAX(created_at) AS last_at
+         FROM entries WHERE contestant_id = $1 GROUP BY entry_method_id ORDER BY entry_method_id";
+
+    pub const SET_TOKEN_HASH: &str = "UPDATE contestants SET token_hash = $1 WHERE id = $2";
+
+    /// The referrer, with the address of their first entry (for the referral loop rule).
+    pub const REFERRER: &str = "SELECT c.id, c.email,
+                (SELECT e.client_ip FROM entries e WHERE e.contestant_id = c.id ORDER BY e.id LIMIT 1) AS client_ip
+         FROM contestants c WHERE c.id = $1 AND c.campaign_id = $2 AND c.referral_code = $3";
+
+    pub const SET_REFERRED_BY: &str = "UPDATE contestants SET referred_by = $1 WHERE id = $2";
+
+    pub static CREDIT_REFERRAL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "UPDATE contestants SET actions_completed = actions_completed + 1,
+                 total_entries = total_entries + $1, referrals = referrals + 1, updated_at = $2
+             WHERE id = $3
+             RETURNING {CONTESTANT_COLUMNS}"
+        )
+    });
+
+    /// The oldest free coupon. SQLite has one writer, so nothing else takes it meanwhile.
+    pub const TAKE_COUPON_SQLITE: &str = "UPDATE coupons SET contestant_id = $1, assigned_at = $2
+         WHERE id = (SELECT id FROM coupons WHERE campaign_id = $3 AND contestant_id IS NULL
+                     ORDER BY id LIMIT 1)
+         RETURNING code";
+
+    /// The oldest free coupon no other transaction is taking (several groups commit at once).
+    pub const TAKE_COUPON_POSTGRES: &str = "UPDATE coupons SET contestant_id = $1, assigned_at = $2
+         WHERE id = (SELECT id FROM coupons WHERE campaign_id = $3 AND contestant_id IS NULL
+                     ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+         RETURNING code";
+
+    pub const GIVE_REWARD: &str =
+        "UPDATE contestants SET reward_unlocked_at = $1, reward_type = $2, reward_value = $3,
+                                reward_entry_id = $4
+         WHERE id = $5";
 
     /// The per-address counts of [`super::FraudCounts`]. Each count stops at a cap above
     /// every level's threshold, so one busy address (a shared NAT, an attacker) costs a
@@ -419,8 +751,8 @@ pub(super) mod sql {
     pub const INSERT_ENTRY: &str = "INSERT INTO entries (campaign_id, contestant_id, entry_method_id, idempotency_key, entry_value,
                               worth, consent_text, landing_url, referring_url, honeypot,
                               actions_completed, total_entries, created_at,
-                              client_ip, fraud_score, fraud_reasons, verdict)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                              client_ip, fraud_score, fraud_reasons, verdict, upload)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
          ON CONFLICT (campaign_id, idempotency_key) DO NOTHING
          RETURNING id";
 
@@ -436,9 +768,16 @@ pub(super) mod sql {
     #[cfg(test)]
     pub fn all() -> Vec<&'static str> {
         vec![
-            UPSERT_CONTESTANT,
+            UPSERT_CONTESTANT.as_str(),
             UPDATE_DETAILS,
-            EARLIER_ENTRIES,
+            COMPLETIONS,
+            SET_TOKEN_HASH,
+            REFERRER,
+            SET_REFERRED_BY,
+            CREDIT_REFERRAL.as_str(),
+            TAKE_COUPON_SQLITE,
+            TAKE_COUPON_POSTGRES,
+            GIVE_REWARD,
             IP_COUNTS.as_str(),
             INSERT_ENTRY,
             ENABLED_ENDPOINTS,

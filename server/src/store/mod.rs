@@ -47,8 +47,9 @@ pub use deliveries::{
 };
 pub use endpoints::{AttemptStats, EndpointRecord, EndpointSettings, ManagedEndpoint};
 pub use entries::{
-    ContestantRecord, EntryWrites, FRAUD_COUNT_CAP, FRAUD_HOURLY_COUNT_CAP, FraudCounts,
-    FraudCountsQuery, NewContestant, NewDelivery, NewEntry, StoredEntry, SubscribedEndpoint,
+    Completion, ContestantRecord, EntryWrites, FRAUD_COUNT_CAP, FRAUD_HOURLY_COUNT_CAP,
+    FraudCounts, FraudCountsQuery, GivenReward, NewContestant, NewCredit, NewDelivery, NewEntry,
+    NewReward, ReferrerRecord, StoredEntry, SubscribedEndpoint, token_hash,
 };
 pub use health::ReadinessError;
 pub use history::{AttemptRecord, DeliveryFilter, DeliveryRecord, EntryAnswerRow};

@@ -9,10 +9,12 @@ use protocol::ids::{ContestantId, EntryId};
 use sqlx::postgres::{PgPool, Postgres};
 use sqlx::{Row as _, Transaction};
 
-use super::entries::{SubscribedEndpoint, merge_details, reasons_json, sql};
+use super::entries::{
+    CompletionRow, ContestantColumns, SubscribedEndpoint, merge_details, reasons_json, sql,
+};
 use super::{
-    ContestantRecord, EntryWrites, FraudCounts, FraudCountsQuery, NewContestant, NewDelivery,
-    NewEntry, StoreError, to_u32,
+    Completion, ContestantRecord, EntryWrites, FraudCounts, FraudCountsQuery, NewContestant,
+    NewCredit, NewDelivery, NewEntry, NewReward, ReferrerRecord, StoreError, to_u32,
 };
 
 /// One group's transaction on PostgreSQL.
@@ -62,7 +64,7 @@ impl EntryWrites for PgWriteTx {
         &mut self,
         new: &NewContestant<'_>,
     ) -> Result<ContestantRecord, StoreError> {
-        let row = sqlx::query(sql::UPSERT_CONTESTANT)
+        let columns: ContestantColumns = sqlx::query_as(sql::UPSERT_CONTESTANT.as_str())
             .bind(new.campaign_id)
             .bind(new.email)
             .bind(new.name)
@@ -70,42 +72,109 @@ impl EntryWrites for PgWriteTx {
             .bind(new.last_name)
             .bind(i64::from(new.worth))
             .bind(new.now)
+            .bind(new.token_hash)
+            .bind(new.referral_code)
             .fetch_one(&mut *self.tx)
             .await?;
-        let id = ContestantId(row.try_get("id")?);
-        let stored_details: String = row.try_get("details")?;
-        let (details, merged) = merge_details(&stored_details, new.details)?;
+        let (details, merged) = merge_details(&columns.details, new.details)?;
         if let Some(merged) = merged {
             sqlx::query(sql::UPDATE_DETAILS)
                 .bind(merged)
-                .bind(id.0)
+                .bind(columns.id)
                 .execute(&mut *self.tx)
                 .await?;
         }
-        Ok(ContestantRecord {
-            id,
-            email: row.try_get("email")?,
-            name: row.try_get("name")?,
-            first_name: row.try_get("first_name")?,
-            last_name: row.try_get("last_name")?,
-            details,
-            actions_completed: to_u32("actions_completed", row.try_get("actions_completed")?)?,
-            total_entries: to_u32("total_entries", row.try_get("total_entries")?)?,
-        })
+        columns.into_record(details)
+    }
+
+    async fn completions(
+        &mut self,
+        contestant_id: ContestantId,
+    ) -> Result<Vec<Completion>, StoreError> {
+        let rows: Vec<CompletionRow> = sqlx::query_as(sql::COMPLETIONS)
+            .bind(contestant_id.0)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.into_iter()
+            .map(CompletionRow::into_completion)
+            .collect()
+    }
+
+    async fn set_token_hash(
+        &mut self,
+        contestant_id: ContestantId,
+        token_hash: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(sql::SET_TOKEN_HASH)
+            .bind(token_hash)
+            .bind(contestant_id.0)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn referrer(
+        &mut self,
+        campaign_id: i64,
+        contestant_id: ContestantId,
+        code_part: &str,
+    ) -> Result<Option<ReferrerRecord>, StoreError> {
+        let found: Option<(i64, String, Option<String>)> = sqlx::query_as(sql::REFERRER)
+            .bind(contestant_id.0)
+            .bind(campaign_id)
+            .bind(code_part)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(found.map(|(id, email, client_ip)| ReferrerRecord::new(id, email, client_ip)))
+    }
+
+    async fn credit_referral(
+        &mut self,
+        credit: &NewCredit,
+    ) -> Result<ContestantRecord, StoreError> {
+        sqlx::query(sql::SET_REFERRED_BY)
+            .bind(credit.referrer_id.0)
+            .bind(credit.friend_id.0)
+            .execute(&mut *self.tx)
+            .await?;
+        let columns: ContestantColumns = sqlx::query_as(sql::CREDIT_REFERRAL.as_str())
+            .bind(i64::from(credit.worth))
+            .bind(credit.now)
+            .bind(credit.referrer_id.0)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        columns.into_stored_record()
+    }
+
+    async fn take_coupon(
+        &mut self,
+        campaign_id: i64,
+        contestant_id: ContestantId,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(sql::TAKE_COUPON_POSTGRES)
+            .bind(contestant_id.0)
+            .bind(now)
+            .bind(campaign_id)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
+    async fn give_reward(&mut self, reward: &NewReward<'_>) -> Result<(), StoreError> {
+        sqlx::query(sql::GIVE_REWARD)
+            .bind(reward.now)
+            .bind(reward.kind.as_str())
+            .bind(reward.value)
+            .bind(reward.entry_id.0)
+            .bind(reward.contestant_id.0)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
     }
 
     async fn fraud_counts(&mut self, query: &FraudCountsQuery) -> Result<FraudCounts, StoreError> {
-        let earlier: i64 = sqlx::query_scalar(sql::EARLIER_ENTRIES)
-            .bind(query.contestant_id.0)
-            .bind(query.entry_method_id.0)
-            .fetch_one(&mut *self.tx)
-            .await?;
-        let mut counts = FraudCounts {
-            earlier_entries_same_method: to_u32("entries", earlier)?,
-            ..FraudCounts::default()
-        };
         let Some(ip) = query.client_ip else {
-            return Ok(counts);
+            return Ok(FraudCounts::default());
         };
         let row = sqlx::query(sql::IP_COUNTS.as_str())
             .bind(query.campaign_id)
@@ -114,10 +183,11 @@ impl EntryWrites for PgWriteTx {
             .bind(query.now)
             .fetch_one(&mut *self.tx)
             .await?;
-        counts.other_contestants_from_ip = to_u32("entries", row.try_get("others")?)?;
-        counts.entries_from_ip_last_minute = to_u32("entries", row.try_get("last_minute")?)?;
-        counts.entries_from_ip_last_hour = to_u32("entries", row.try_get("last_hour")?)?;
-        Ok(counts)
+        Ok(FraudCounts {
+            other_contestants_from_ip: to_u32("entries", row.try_get("others")?)?,
+            entries_from_ip_last_minute: to_u32("entries", row.try_get("last_minute")?)?,
+            entries_from_ip_last_hour: to_u32("entries", row.try_get("last_hour")?)?,
+        })
     }
 
     async fn insert_entry(&mut self, new: &NewEntry<'_>) -> Result<Option<EntryId>, StoreError> {
@@ -139,6 +209,7 @@ impl EntryWrites for PgWriteTx {
             .bind(i64::from(new.fraud_score))
             .bind(reasons_json(new.fraud_reasons))
             .bind(new.verdict.as_str())
+            .bind(new.upload)
             .fetch_optional(&mut *self.tx)
             .await?;
         Ok(id.map(EntryId))

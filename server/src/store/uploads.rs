@@ -58,6 +58,19 @@ impl Store {
         }))
     }
 
+    /// The campaign and content type of upload `public_id`, without its bytes: what an entry
+    /// citing it needs.
+    pub async fn upload_info(&self, public_id: &str) -> Result<Option<(i64, String)>, StoreError> {
+        Ok(with_pool!(&self.pool, pool => {
+            sqlx::query_as(
+                "SELECT campaign_id, content_type FROM uploads WHERE public_id = $1",
+            )
+            .bind(public_id)
+            .fetch_optional(pool)
+            .await?
+        }))
+    }
+
     /// Adds `codes` to campaign `campaign_id`'s pool; codes already in it are skipped.
     /// Returns how many were added.
     pub async fn add_coupons(

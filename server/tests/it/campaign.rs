@@ -109,3 +109,85 @@ async fn healthz_says_ok() {
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(response.text().await.unwrap(), "ok");
 }
+
+#[tokio::test]
+async fn a_campaign_shows_its_schedule_reward_capture_and_method_settings_but_no_secret() {
+    use protocol::campaign::{CampaignType, EntryMethodType};
+    use protocol::ids::CampaignKey;
+    use server::store::{NewCampaign, NewEntryMethod};
+
+    let app = spawn_app().await;
+    let mut campaign = NewCampaign::new(
+        CampaignKey::parse("spring").unwrap(),
+        "Spring",
+        CampaignType::Reward,
+    );
+    campaign.starts_at = Some(1_790_000_000_000);
+    campaign.ends_at = Some(1_800_000_000_000);
+    campaign.image_url = "https://cdn.example/spring.jpg".to_owned();
+    campaign.settings = json!({"reward": {"type": "Download", "title": "The guide",
+        "download_url": "https://files.example/secret-guide.pdf",
+        "unlock": {"rule": "actions", "count": 2}}});
+    let mut code = NewEntryMethod::new(EntryMethodType::SecretCode, "Secret");
+    code.config = json!({"code": "Beans42", "hint": "On the bag"});
+    let mut daily = NewEntryMethod::new(EntryMethodType::VisitUrl, "Visit daily");
+    daily.daily = true;
+    daily.config = json!({"url": "https://shop.example"});
+    campaign.entry_methods = vec![code, daily];
+    app.store
+        .insert_campaign(&campaign, 0)
+        .await
+        .unwrap()
+        .unwrap();
+    let (status, public) = app.get_json("/api/v1/public/campaigns/spring").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (
+            &public["starts_at"],
+            &public["ends_at"],
+            &public["image_url"]
+        ),
+        (
+            &json!(1_790_000_000_000_i64),
+            &json!(1_800_000_000_000_i64),
+            &json!("https://cdn.example/spring.jpg")
+        )
+    );
+    assert_eq!(
+        public["reward"],
+        json!({"type": "Download", "title": "The guide", "description": "",
+               "unlock": {"rule": "actions", "count": 2}})
+    );
+    assert_eq!(
+        public["entry_methods"][0]["secret_code"],
+        json!({"hint": "On the bag"})
+    );
+    assert_eq!(public["entry_methods"][1]["daily"], true);
+    assert_eq!(
+        public["entry_methods"][1]["visit_url"],
+        json!({"url": "https://shop.example"})
+    );
+    let text = public.to_string();
+    assert!(
+        !text.contains("Beans42") && !text.contains("secret-guide"),
+        "no secret code or download link: {text}"
+    );
+
+    let mut capture = NewCampaign::new(
+        CampaignKey::parse("news").unwrap(),
+        "News",
+        CampaignType::Capture,
+    );
+    capture.settings = json!({"capture": {"display": "bar", "button_text": "Join"}});
+    capture.entry_methods = vec![NewEntryMethod::new(EntryMethodType::EmailSubscribe, "Join")];
+    app.store
+        .insert_campaign(&capture, 0)
+        .await
+        .unwrap()
+        .unwrap();
+    let (_, public) = app.get_json("/api/v1/public/campaigns/news").await;
+    assert_eq!(
+        public["capture"],
+        json!({"display": "bar", "delay_seconds": 0, "button_text": "Join", "success_text": ""})
+    );
+}

@@ -1,10 +1,12 @@
 //! Posting entries: the stored rows, the answer, idempotency and the webhook it queues.
 
+use protocol::campaign::EntryMethodType;
 use protocol::entry::EntryResponse;
 use protocol::signature::{DEFAULT_TOLERANCE_SECONDS, verify};
 use serde_json::Value;
 use server::clock;
 use server::delivery::Step;
+use server::store::NewEntryMethod;
 
 use crate::helpers::{Counts, entry_body, spawn_app};
 
@@ -141,10 +143,30 @@ async fn application_json_is_accepted_too() {
 async fn the_same_idempotency_key_answers_with_the_first_entry() {
     let app = spawn_app().await;
     let body = entry_body("retried-key", "joe@example.com");
-    let (first_status, first) = app.post_entry("demo", &body).await;
-    let (second_status, second) = app.post_entry("demo", &body).await;
+    let (first_status, mut first) = app.post_entry("demo", &body).await;
+    let (second_status, mut second) = app.post_entry("demo", &body).await;
     assert_eq!((first_status, second_status), (201, 200));
+    // The token is stored only hashed: a retry that does not carry it gets a new one (and
+    // the first stops working), so the widget always ends up holding a valid token.
+    let first_token = first["contestant_token"].take();
+    let second_token = second["contestant_token"].take();
+    assert!(second_token.as_str().unwrap().starts_with("ctk_"));
+    assert_ne!(first_token, second_token);
     assert_eq!(first, second);
+    let (status, _) = app
+        .get_json(&format!(
+            "/api/v1/public/campaigns/demo/contestant?token={}",
+            second_token.as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(status, 200);
+    // With the token, the retry's answer is the first, byte for byte.
+    let mut carrying = body.clone();
+    carrying["contestant_token"] = second_token.clone();
+    let (third_status, mut third) = app.post_entry("demo", &carrying).await;
+    assert_eq!(third_status, 200);
+    assert_eq!(third["contestant_token"].take(), second_token);
+    assert_eq!(third, first);
     assert_eq!(
         app.counts().await,
         Counts {
@@ -164,11 +186,22 @@ async fn the_same_idempotency_key_answers_with_the_first_entry() {
 #[tokio::test]
 async fn a_contestants_actions_add_up() {
     let app = spawn_app().await;
+    let visit = app
+        .store
+        .add_entry_method(
+            1,
+            &NewEntryMethod::new(EntryMethodType::VisitUrl, "Visit the shop"),
+            1,
+            0,
+        )
+        .await
+        .unwrap();
     let (status, _) = app
         .post_entry("demo", &entry_body("first", "joe@example.com"))
         .await;
     assert_eq!(status, 201);
     let mut second = entry_body("second", "joe@EXAMPLE.com");
+    second["entry_method_id"] = visit.0.into();
     second["name"] = "Joseph Bloggs".into();
     second["details"] = serde_json::json!({"Favourite bean": "Arabica"});
     let (status, answer) = app.post_entry("demo", &second).await;

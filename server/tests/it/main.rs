@@ -24,5 +24,6 @@ mod jobs;
 mod limits;
 mod ops;
 mod processes;
+mod rules;
 mod startup;
 mod uploads;

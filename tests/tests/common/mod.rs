@@ -12,7 +12,7 @@ use protocol::ids::CampaignKey;
 use serde_json::{Value, json};
 use server::config::Config;
 use server::startup::Application;
-use server::store::{NewCampaign, NewEntryMethod, Store};
+use server::store::{CampaignRecord, NewCampaign, NewEntryMethod, Store};
 use tests::Browser;
 
 /// A running server and its store.
@@ -251,4 +251,46 @@ pub async fn enter_details(
         .click()
         .await?;
     Ok(())
+}
+
+/// Creates a running campaign `key` of `campaign_type` with these `settings` (a Reward
+/// campaign's `reward`, say) and entry methods, each with its own settings; consent is asked
+/// as in [`add_campaign`]. Returns it as stored (its methods' ids).
+pub async fn add_campaign_configured(
+    store: &Store,
+    key: &str,
+    name: &str,
+    campaign_type: CampaignType,
+    settings: Value,
+    entry_methods: Vec<NewEntryMethod>,
+) -> anyhow::Result<CampaignRecord> {
+    let mut campaign = NewCampaign::new(
+        CampaignKey::parse(key).context("a valid test key")?,
+        name,
+        campaign_type,
+    );
+    campaign.description = format!("The {key} test campaign.");
+    campaign.consent_text = "I agree to receive emails.".to_owned();
+    campaign.settings = settings;
+    campaign.entry_methods = entry_methods;
+    store
+        .insert_campaign(&campaign, 0)
+        .await
+        .context("failed to create a test campaign")?
+        .map_err(|_| anyhow::anyhow!("the key {key} is taken"))
+}
+
+/// An entry method of type `kind` worth `worth`, with its settings.
+pub fn entry_method(
+    kind: EntryMethodType,
+    action: &str,
+    worth: u32,
+    mandatory: bool,
+    config: Value,
+) -> NewEntryMethod {
+    let mut method = NewEntryMethod::new(kind, action);
+    method.worth = worth;
+    method.mandatory = mandatory;
+    method.config = config;
+    method
 }
