@@ -48,7 +48,10 @@ async fn receive(State(count): State<Arc<watch::Sender<usize>>>, body: Bytes) ->
 /// A database for one scenario: a SQLite file in `dir`, or a fresh PostgreSQL database.
 async fn database_url(postgres: Option<&str>, dir: &tempfile::TempDir, name: &str) -> String {
     let Some(server) = postgres else {
-        return format!("sqlite://{}", dir.path().join(format!("{name}.db")).display());
+        return format!(
+            "sqlite://{}",
+            dir.path().join(format!("{name}.db")).display()
+        );
     };
     let database = format!("hl_bench_{}_{name}", std::process::id());
     let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(server)
@@ -145,7 +148,13 @@ async fn manual_job(postgres: Option<&str>, name: &str, n: u64, settings: Value)
     for (name, value) in settings.as_object().unwrap() {
         endpoint[name] = value.clone();
     }
-    let saved = admin(&client, format!("{base_url}/api/v1/endpoints"), &key, endpoint).await;
+    let saved = admin(
+        &client,
+        format!("{base_url}/api/v1/endpoints"),
+        &key,
+        endpoint,
+    )
+    .await;
     let expected = if settings.get("audience").is_some() {
         n as usize / 2
     } else {

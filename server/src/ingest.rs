@@ -36,11 +36,13 @@ use std::sync::Arc;
 
 use protocol::campaign::{CampaignType, EntryMethodType, RewardKind};
 use protocol::entry::{
-    CompletedMethod, ContestantSession, ContestantStatus, EntryAnswer, EntryPost, EntryRequest,
-    EntryResponse, EntrySummary, MAX_IDEMPOTENCY_KEY_LEN, UnlockedReward,
+    AnswerTicket, CompletedMethod, ContestantSession, ContestantStatus, EntryAnswer, EntryPost,
+    EntryRequest, EntryResponse, EntrySummary, MAX_IDEMPOTENCY_KEY_LEN, UnlockedReward,
 };
 use protocol::events::ContestantInfo;
-use protocol::ids::{CampaignKey, ContestantToken, EntryId, MessageId, ReferralCode, UploadId};
+use protocol::ids::{
+    AnswerToken, CampaignKey, ContestantToken, EntryId, MessageId, ReferralCode, UploadId,
+};
 use protocol::payload::{
     CampaignRef, Entry, EntryPayload, EventType, RewardCode, Upload, User, format_created_at,
 };
@@ -50,7 +52,10 @@ use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
+use crate::answers;
+use crate::audience::Filter;
 use crate::campaigns::{self, RewardSettings};
+use crate::endpoints::DataSourceSettings;
 use crate::fraud::{self, Decision, Referrer, Signals, Verdict};
 use crate::limits::{Limited, RateLimits};
 use crate::rules::{self, Captured, Completion, RuleError};
@@ -369,6 +374,8 @@ impl Ingest {
             response: response_for(&entry),
             session: session(campaign, &contestant, token, &completed, public_url),
             reward,
+            // Only the first answer has a data source's ticket: its token is kept hashed.
+            answer: None,
         })))
     }
 
@@ -569,11 +576,17 @@ fn is_deadlock(error: &StoreError) -> bool {
         if database.code().as_deref() == Some("40P01"))
 }
 
-/// The enabled endpoints, read once per group, and which take each event of each campaign.
+/// The enabled endpoints, read once per group, and which take each event of each campaign;
+/// their audiences and data-source timeouts, read with them.
 #[derive(Debug, Default)]
 struct Subscribers {
     endpoints: Option<Vec<SubscribedEndpoint>>,
     taking: HashMap<(EventType, i64), Vec<i64>>,
+    /// By endpoint id, for those with an audience: its filter, `None` if it does not read
+    /// (which nothing writes; such an endpoint is sent nothing).
+    audiences: HashMap<i64, Option<Filter>>,
+    /// By endpoint id, for data sources: how long the widget waits for the answer.
+    data_sources: HashMap<i64, u32>,
 }
 
 impl Subscribers {
@@ -584,7 +597,27 @@ impl Subscribers {
         campaign: &CampaignRecord,
     ) -> Result<&[i64], StoreError> {
         if self.endpoints.is_none() {
-            self.endpoints = Some(tx.enabled_endpoints().await?);
+            let endpoints = tx.enabled_endpoints().await?;
+            for endpoint in &endpoints {
+                if let Some(text) = &endpoint.audience {
+                    let filter = serde_json::from_str(text).ok();
+                    if filter.is_none() {
+                        error!(
+                            endpoint_id = endpoint.id,
+                            "an endpoint's stored audience does not read: it is sent nothing"
+                        );
+                    }
+                    self.audiences.insert(endpoint.id, filter);
+                }
+                if let Some(settings) = endpoint
+                    .data_source
+                    .as_deref()
+                    .and_then(|text| serde_json::from_str::<DataSourceSettings>(text).ok())
+                {
+                    self.data_sources.insert(endpoint.id, settings.timeout_ms);
+                }
+            }
+            self.endpoints = Some(endpoints);
         }
         let endpoints = self.endpoints.as_deref().unwrap_or_default();
         Ok(match self.taking.entry((event, campaign.id)) {
@@ -785,6 +818,7 @@ async fn insert(
             Some(held_until(campaign, now)),
         ));
     }
+    let mut ticket = None;
     queue_events(
         tx,
         subscribers,
@@ -792,6 +826,7 @@ async fn insert(
         &payload,
         &events,
         unlocked.is_some(),
+        Some(&mut ticket),
         now,
     )
     .await?;
@@ -820,6 +855,10 @@ async fn insert(
         reward: unlocked
             .as_ref()
             .map(|reward| unlocked_reward(campaign, reward)),
+        answer: ticket.map(|ticket| AnswerTicket {
+            token: ticket.token,
+            wait_ms: ticket.wait_ms,
+        }),
     })))
 }
 
@@ -910,6 +949,8 @@ async fn credit_referrer(
         &payload,
         &[(EventType::EntryCreated, None)],
         unlocked.is_some(),
+        // The referrer's entry: no widget waits for a data source's answer to it.
+        None,
         now,
     )
     .await
@@ -1042,7 +1083,11 @@ fn held_until(campaign: &CampaignRecord, now: i64) -> i64 {
 }
 
 /// Queues `payload` as each of `events` (due at once, or held until the given time), then as
-/// `entry.disqualified` held for the verdict, and as `reward.unlocked` if `unlocked`.
+/// `entry.disqualified` held for the verdict, and as `reward.unlocked` if `unlocked`: for each,
+/// one delivery per endpoint that takes it and whose audience the body matches. When `answer`
+/// is given and a data source takes an event due at once, its delivery carries the entry's
+/// answer token (made then, once).
+#[allow(clippy::too_many_arguments)]
 async fn queue_events(
     tx: &mut impl EntryWrites,
     subscribers: &mut Subscribers,
@@ -1050,10 +1095,13 @@ async fn queue_events(
     payload: &EntryPayload,
     events: &[(EventType, Option<i64>)],
     unlocked: bool,
+    mut answer: Option<&mut Option<Ticket>>,
     now: i64,
 ) -> Result<(), StoreError> {
     let body = serde_json::to_string(payload)
         .expect("an EntryPayload serialises: its maps have string keys");
+    // The body as audiences read it, made once if one needs it.
+    let mut readable: Option<serde_json::Value> = None;
     let entry_id = payload.entry.id;
     let held = (
         EventType::EntryDisqualified,
@@ -1062,34 +1110,57 @@ async fn queue_events(
     let reward = unlocked.then_some((EventType::RewardUnlocked, None));
     for &(event, held_until) in events.iter().chain([held].iter()).chain(reward.iter()) {
         let endpoints = subscribers.of(tx, event, campaign).await?.to_vec();
-        queue_deliveries(tx, &endpoints, event, entry_id, &body, held_until, now).await?;
+        for endpoint_id in endpoints {
+            if let Some(filter) = subscribers.audiences.get(&endpoint_id) {
+                let value = readable.get_or_insert_with(|| {
+                    serde_json::to_value(payload).unwrap_or(serde_json::Value::Null)
+                });
+                if !filter.as_ref().is_some_and(|filter| filter.matches(value)) {
+                    continue;
+                }
+            }
+            let data_source = subscribers.data_sources.get(&endpoint_id).copied();
+            let answer_token = match (answer.as_deref_mut(), held_until, data_source) {
+                (Some(slot), None, Some(wait_ms)) => {
+                    let ticket = slot.get_or_insert_with(Ticket::new);
+                    ticket.wait_ms = ticket.wait_ms.max(wait_ms);
+                    Some(ticket.hash.clone())
+                }
+                _ => None,
+            };
+            tx.insert_delivery(&NewDelivery {
+                webhook_id: &new_message_id(),
+                endpoint_id,
+                entry_id,
+                event_type: event,
+                body: &body,
+                held_until,
+                answer_token: answer_token.as_deref(),
+                now,
+            })
+            .await?;
+        }
     }
     Ok(())
 }
 
-/// One delivery of `event` per endpoint subscribed to it, all with the same body.
-async fn queue_deliveries(
-    tx: &mut impl EntryWrites,
-    endpoints: &[i64],
-    event: EventType,
-    entry_id: EntryId,
-    body: &str,
-    held_until: Option<i64>,
-    now: i64,
-) -> Result<(), StoreError> {
-    for &endpoint_id in endpoints {
-        tx.insert_delivery(&NewDelivery {
-            webhook_id: &new_message_id(),
-            endpoint_id,
-            entry_id,
-            event_type: event,
-            body,
-            held_until,
-            now,
-        })
-        .await?;
+/// The token a widget asks a data source's answer with, and how long it may wait.
+struct Ticket {
+    token: AnswerToken,
+    /// What is stored: the token's hash.
+    hash: String,
+    wait_ms: u32,
+}
+
+impl Ticket {
+    fn new() -> Self {
+        let token = answers::new_token();
+        Self {
+            hash: answers::token_hash(&token),
+            token,
+            wait_ms: 0,
+        }
     }
-    Ok(())
 }
 
 /// What the write path read for the fraud filter.

@@ -57,7 +57,11 @@ async fn a_data_sources_promo_code_reaches_the_contestant_and_the_entry_event() 
 
     let entry = wait_for_events(&browser, "entry", None, 1).await?;
     let detail = &entry[0]["detail"];
-    assert_eq!(detail["answer"], json!({"promocode": "SAVE-7QK2"}), "{detail}");
+    assert_eq!(
+        detail["answer"],
+        json!({"promocode": "SAVE-7QK2"}),
+        "{detail}"
+    );
     assert_eq!(detail["user"]["email"], "joe@example.com");
     let shown = wait_in_shadow(&browser, HOST, ".hl-answer", Some("SAVE-7QK2")).await?;
     assert_eq!(shown, "promocode: SAVE-7QK2");
@@ -84,7 +88,10 @@ async fn a_data_source_too_slow_leaves_the_plain_confirmation() -> anyhow::Resul
 
     let entry = wait_for_events(&browser, "entry", None, 1).await?;
     let detail = &entry[0]["detail"];
-    assert!(detail.get("answer").is_none(), "no answer in time: {detail}");
+    assert!(
+        detail.get("answer").is_none(),
+        "no answer in time: {detail}"
+    );
     assert_eq!(detail["entry"]["type"], "email_subscribe");
     wait_in_shadow(&browser, HOST, ".hl-done", None).await?;
     // The receiver has the request, but has not answered: nothing was shown.

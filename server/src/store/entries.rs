@@ -195,6 +195,8 @@ pub struct NewDelivery<'a> {
     /// `Some(due)`: held until `due` for the entry's fraud verdict (see
     /// [`Store::release_held_deliveries`]); `None`: due at once.
     pub held_until: Option<i64>,
+    /// A data source's delivery: the hash of the answer token the entry's answer carries.
+    pub answer_token: Option<&'a str>,
     pub now: i64,
 }
 
@@ -605,12 +607,15 @@ impl EntryWrites for WriteTx<'_> {
         let mut rows = statement.query([])?;
         let mut endpoints = Vec::new();
         while let Some(row) = rows.next()? {
-            endpoints.push(SubscribedEndpoint::read(
-                row.get("id")?,
-                &row.get::<_, String>("events")?,
-                row.get("workspace_id")?,
-                row.get("campaign_ids")?,
-            )?);
+            endpoints.push(
+                SubscribedEndpoint::read(
+                    row.get("id")?,
+                    &row.get::<_, String>("events")?,
+                    row.get("workspace_id")?,
+                    row.get("campaign_ids")?,
+                )?
+                .with(row.get("audience")?, row.get("data_source")?),
+            );
         }
         Ok(endpoints)
     }
@@ -628,6 +633,7 @@ impl EntryWrites for WriteTx<'_> {
                 status,
                 due,
                 new.now,
+                new.answer_token,
             ])?;
         Ok(())
     }
@@ -757,12 +763,13 @@ pub(super) mod sql {
          RETURNING id";
 
     pub const ENABLED_ENDPOINTS: &str =
-        "SELECT id, events, workspace_id, campaign_ids FROM endpoints WHERE enabled ORDER BY id";
+        "SELECT id, events, workspace_id, campaign_ids, audience, data_source
+         FROM endpoints WHERE enabled ORDER BY id";
 
     pub const INSERT_DELIVERY: &str =
         "INSERT INTO deliveries (webhook_id, endpoint_id, entry_id, event_type, body, status,
-                                 n_attempts, next_attempt_at, lease_until, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, NULL, $8)";
+                                 n_attempts, next_attempt_at, lease_until, created_at, answer_token)
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, NULL, $8, $9)";
 
     /// Every statement above, for the test of their placeholders.
     #[cfg(test)]
@@ -826,9 +833,22 @@ pub struct SubscribedEndpoint {
     pub workspace_id: Option<i64>,
     /// `None`: every campaign (of its workspace).
     pub campaign_ids: Option<Vec<i64>>,
+    /// Its audience filter's JSON (`audience::Filter`); `None`: every event.
+    pub audience: Option<String>,
+    /// Its data-source settings' JSON; `None`: not a data source.
+    pub data_source: Option<String>,
 }
 
 impl SubscribedEndpoint {
+    /// With the endpoint's `audience` and `data_source` columns.
+    pub(super) fn with(self, audience: Option<String>, data_source: Option<String>) -> Self {
+        Self {
+            audience,
+            data_source,
+            ..self
+        }
+    }
+
     /// Reads an `endpoints` row's `events` (a JSON array of names; unknown names, which no
     /// version writes, are skipped) and `campaign_ids` (a JSON array of row ids, or NULL).
     pub(super) fn read(
@@ -852,6 +872,8 @@ impl SubscribedEndpoint {
                 .collect(),
             workspace_id,
             campaign_ids,
+            audience: None,
+            data_source: None,
         })
     }
 

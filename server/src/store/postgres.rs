@@ -216,14 +216,26 @@ impl EntryWrites for PgWriteTx {
     }
 
     async fn enabled_endpoints(&mut self) -> Result<Vec<SubscribedEndpoint>, StoreError> {
-        let rows: Vec<(i64, String, Option<i64>, Option<String>)> =
-            sqlx::query_as(sql::ENABLED_ENDPOINTS)
-                .fetch_all(&mut *self.tx)
-                .await?;
+        type Row = (
+            i64,
+            String,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = sqlx::query_as(sql::ENABLED_ENDPOINTS)
+            .fetch_all(&mut *self.tx)
+            .await?;
         rows.into_iter()
-            .map(|(id, events, workspace_id, campaign_ids)| {
-                SubscribedEndpoint::read(id, &events, workspace_id, campaign_ids)
-            })
+            .map(
+                |(id, events, workspace_id, campaign_ids, audience, data_source)| {
+                    Ok(
+                        SubscribedEndpoint::read(id, &events, workspace_id, campaign_ids)?
+                            .with(audience, data_source),
+                    )
+                },
+            )
             .collect()
     }
 
@@ -238,6 +250,7 @@ impl EntryWrites for PgWriteTx {
             .bind(status)
             .bind(due)
             .bind(new.now)
+            .bind(new.answer_token)
             .execute(&mut *self.tx)
             .await?;
         Ok(())

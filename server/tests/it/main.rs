@@ -5,7 +5,9 @@
 
 mod address;
 mod admin;
+mod answers;
 mod assets;
+mod audience;
 mod campaign;
 mod console;
 mod console_sends;
