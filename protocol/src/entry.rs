@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::events::ContestantInfo;
-use crate::ids::{AnswerToken, ContestantToken, EntryId, EntryMethodId, ReferralCode, UploadId};
+use crate::ids::{ContestantToken, EntryId, EntryMethodId, ReferralCode, UploadId};
 
 /// Longest idempotency key the server accepts.
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 64;
@@ -120,29 +120,29 @@ pub struct EntryAnswer {
     /// Set only in the answer to the entry that unlocked the reward (and in its replays).
     #[serde(default)]
     pub reward: Option<UnlockedReward>,
-    /// Set when a data-source endpoint was sent this entry: its answer can be asked for.
+    /// What a data-source endpoint answered to this entry (its chosen fields, as text), when
+    /// one was sent the entry and answered in time (and in replays).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub answer: Option<AnswerTicket>,
+    pub answer: Option<AnswerFields>,
 }
 
-/// Where a data-source endpoint's answer to an entry is found:
-/// `GET /api/v1/public/campaigns/{key}/answers/{token}`, which waits for it up to `wait_ms`
-/// after the entry was made.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AnswerTicket {
-    pub token: AnswerToken,
-    pub wait_ms: u32,
+/// The fields of a data source's answer: a JSON object of name → text (`{"promocode":
+/// "SAVE-7QK2"}`). A list of pairs rather than a map, so the widget, which reads and writes it
+/// field by field, carries no map code for it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AnswerFields(pub Vec<(String, String)>);
+
+impl Serialize for AnswerFields {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(name, value)| (name, value)))
+    }
 }
 
-/// The answer route's answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PublicAnswer {
-    /// `answered` (with `fields`), `timeout` (no answer within the wait), or `unanswered`
-    /// (every endpoint answered, none with the fields: an error status or other JSON).
-    pub status: String,
-    /// The chosen fields of the answers, as text: `{"promocode": "SAVE-7QK2"}`.
-    #[serde(default)]
-    pub fields: BTreeMap<String, String>,
+impl<'de> Deserialize<'de> for AnswerFields {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let fields = BTreeMap::<String, String>::deserialize(deserializer)?;
+        Ok(Self(fields.into_iter().collect()))
+    }
 }
 
 /// Who the contestant is to the server and what they have done: in every [`EntryAnswer`] and
@@ -335,17 +335,16 @@ mod tests {
     }
 
     #[test]
-    fn a_data_source_ticket_and_its_answer_round_trip() {
+    fn a_data_sources_answer_round_trips() {
         let answer: EntryAnswer =
             round_trip(include_str!("../fixtures/entry_answer_data_source.json"));
-        let ticket = answer.answer.expect("a ticket");
-        assert_eq!(ticket.wait_ms, 3000);
-        assert!(ticket.token.as_str().starts_with("ans_"));
+        assert_eq!(
+            answer.answer,
+            Some(AnswerFields(vec![("promocode".into(), "SAVE-7QK2".into())]))
+        );
         let fixture = include_str!("../fixtures/entry_answer.json");
         let without: EntryAnswer = serde_json::from_str(fixture).expect("parses");
         assert_eq!(without.answer, None, "left out when there is none");
-        let public: PublicAnswer = round_trip(include_str!("../fixtures/public_answer.json"));
-        assert_eq!(public.fields["promocode"], "SAVE-7QK2");
     }
 
     #[test]

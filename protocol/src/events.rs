@@ -5,12 +5,10 @@
 //! receive it once. The loader also passes `detail` to `Hookline.push(["on", name, fn])`
 //! listeners and to `window.onHooklineEvent({ name, detail })`.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::campaign::{CampaignType, EntryMethodType};
-use crate::entry::{EntrySummary, UnlockedReward};
+use crate::entry::{AnswerFields, EntrySummary, UnlockedReward};
 use crate::ids::{CampaignKey, EntryMethodId};
 
 /// Prefix of every DOM event name.
@@ -124,7 +122,7 @@ pub struct EntryDetail {
     pub total_entries: u32,
     /// A data-source endpoint's answer (its chosen fields, as text), when one came in time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub answer: Option<BTreeMap<String, String>>,
+    pub answer: Option<AnswerFields>,
 }
 
 /// `hookline:reward`.

@@ -125,12 +125,6 @@ prefixed_id!(
     JobId,
     "job_"
 );
-prefixed_id!(
-    /// What the widget asks a data-source endpoint's answer to its entry with: in the entry's
-    /// answer only, stored hashed. A bearer secret: at least 128 random bits after the prefix.
-    AnswerToken,
-    "ans_"
-);
 
 /// A campaign's short public key, as in `data-campaign="a1XyD"`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

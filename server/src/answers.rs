@@ -1,17 +1,17 @@
 //! Answers that come back from receivers: what a receiver's status says about an entry (as
 //! Gleam reads it: `201` a new contact, `200` one it had already, anything else an error),
 //! the fields a data-source endpoint's JSON answer gives the contestant (a personal promo
-//! code, say), and the tokens a widget asks for that answer with.
+//! code, say), and when the entry's answer has waited long enough for them.
 //!
 //! Pure: it must not do IO, read the clock or know HTTP routes. The delivery engine stores
 //! each answer (the response's first 4 KiB, with the attempt); this module reads them.
 
 use std::collections::BTreeMap;
 
-use protocol::ids::AnswerToken;
-use rand::distr::{Alphanumeric, SampleString as _};
 use serde_json::Value;
-use sha2::{Digest as _, Sha256};
+
+use crate::endpoints::DataSourceSettings;
+use crate::store::AnswerDelivery;
 
 /// Longest text of one field given to a widget; longer values are cut.
 pub const MAX_FIELD_CHARS: usize = 500;
@@ -83,30 +83,45 @@ pub struct SourceTry {
     pub fields: Option<BTreeMap<String, String>>,
 }
 
-/// What the widget is told, or how long to wait first.
+impl SourceTry {
+    /// A data source's delivery as stored.
+    pub fn of(delivery: &AnswerDelivery) -> Self {
+        let settings = delivery
+            .data_source
+            .as_deref()
+            .and_then(|text| serde_json::from_str::<DataSourceSettings>(text).ok());
+        Self {
+            created_at: delivery.created_at,
+            timeout_ms: settings.as_ref().map_or(0, |settings| settings.timeout_ms),
+            tried: delivery.n_attempts > 0 || delivery.status != "pending",
+            fields: match (&delivery.answer, &settings) {
+                (Some(answer), Some(settings)) => chosen_fields(answer, &settings.fields),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// What the contestant is shown, or how long to wait first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// `answered` with the fields, `timeout`, or `unanswered`.
-    Ready {
-        status: &'static str,
-        fields: BTreeMap<String, String>,
-    },
+    /// The fields that came (none: the answers were errors, had none of the fields, or did
+    /// not come in time).
+    Ready(Vec<(String, String)>),
     /// Nothing to say yet: look again, at the latest at this time (unix ms).
     Wait { until: i64 },
 }
 
-/// Decides at `now` what a widget waiting for `tries` is told: the fields as soon as every
-/// endpoint has had its first try (all the fields found, later endpoints' winning a name
-/// both give); or, once the longest timeout since the entry has passed, whatever fields came
-/// (`answered`) or `timeout`. `unanswered`: every try is over and none gave a field.
+/// Decides at `now` what the entry's answer carries: the fields as soon as every data source
+/// has had its first try (all the fields found; a later endpoint's wins a name both give), or,
+/// once the longest timeout since the entry has passed, whatever fields came.
 pub fn decide(tries: &[SourceTry], now: i64) -> Outcome {
-    let mut fields = BTreeMap::new();
+    let mut fields: Vec<(String, String)> = Vec::new();
     for found in tries.iter().filter_map(|attempt| attempt.fields.as_ref()) {
-        fields.extend(
-            found
-                .iter()
-                .map(|(name, value)| (name.clone(), value.clone())),
-        );
+        for (name, value) in found {
+            fields.retain(|(known, _)| known != name);
+            fields.push((name.clone(), value.clone()));
+        }
     }
     let deadline = tries
         .iter()
@@ -117,29 +132,10 @@ pub fn decide(tries: &[SourceTry], now: i64) -> Outcome {
         })
         .max()
         .unwrap_or(now);
-    let all_tried = tries.iter().all(|attempt| attempt.tried);
-    if all_tried || now >= deadline {
-        let status = match (fields.is_empty(), all_tried) {
-            (false, _) => "answered",
-            (true, true) => "unanswered",
-            (true, false) => "timeout",
-        };
-        return Outcome::Ready { status, fields };
+    if tries.iter().all(|attempt| attempt.tried) || now >= deadline {
+        return Outcome::Ready(fields);
     }
     Outcome::Wait { until: deadline }
-}
-
-/// A new answer token: 32 random letters and digits (190 bits).
-pub fn new_token() -> AnswerToken {
-    AnswerToken::from_suffix(&Alphanumeric.sample_string(&mut rand::rng(), 32))
-}
-
-/// How a token is stored: SHA-256, hex. Tokens are long and random, so a fast hash is enough.
-pub fn token_hash(token: &AnswerToken) -> String {
-    Sha256::digest(token.as_str().as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
 }
 
 #[cfg(test)]
@@ -212,18 +208,17 @@ mod tests {
         }
     }
 
-    fn ready(status: &'static str, pairs: &[(&str, &str)]) -> Outcome {
-        Outcome::Ready {
-            status,
-            fields: pairs
+    fn ready(pairs: &[(&str, &str)]) -> Outcome {
+        Outcome::Ready(
+            pairs
                 .iter()
                 .map(|&(name, value)| (name.to_owned(), value.to_owned()))
                 .collect(),
-        }
+        )
     }
 
     #[test]
-    fn the_widget_waits_for_every_first_try_until_the_timeout() {
+    fn the_answer_waits_for_every_first_try_until_the_timeout() {
         let code = Some(&[("promocode", "SAVE-1")][..]);
         assert_eq!(
             decide(&[source(false, None)], 2_000),
@@ -231,19 +226,19 @@ mod tests {
         );
         assert_eq!(
             decide(&[source(true, code)], 2_000),
-            ready("answered", &[("promocode", "SAVE-1")])
+            ready(&[("promocode", "SAVE-1")])
         );
-        assert_eq!(
-            decide(&[source(true, None)], 2_000),
-            ready("unanswered", &[])
-        );
-        assert_eq!(decide(&[source(false, None)], 4_000), ready("timeout", &[]));
+        assert_eq!(decide(&[source(true, None)], 2_000), ready(&[]));
+        assert_eq!(decide(&[source(false, None)], 4_000), ready(&[]));
         // One answered, one still out: wait for it, then give what came.
         let both = [source(true, code), source(false, None)];
         assert_eq!(decide(&both, 2_000), Outcome::Wait { until: 4_000 });
+        assert_eq!(decide(&both, 4_000), ready(&[("promocode", "SAVE-1")]));
+        // Two answers naming one field: the later endpoint's.
+        let other = Some(&[("promocode", "SAVE-2"), ("valid", "1 week")][..]);
         assert_eq!(
-            decide(&both, 4_000),
-            ready("answered", &[("promocode", "SAVE-1")])
+            decide(&[source(true, code), source(true, other)], 2_000),
+            ready(&[("promocode", "SAVE-2"), ("valid", "1 week")])
         );
         let mut longer = source(false, None);
         longer.timeout_ms = 9_000;
@@ -251,16 +246,5 @@ mod tests {
             decide(&[source(true, None), longer], 4_000),
             Outcome::Wait { until: 10_000 }
         );
-    }
-
-    #[test]
-    fn tokens_are_long_random_and_stored_hashed() {
-        let token = new_token();
-        assert!(token.as_str().starts_with("ans_"));
-        assert_eq!(token.as_str().len(), 36);
-        assert_ne!(new_token(), token);
-        let hash = token_hash(&token);
-        assert_eq!(hash.len(), 64);
-        assert_eq!(token_hash(&token), hash);
     }
 }

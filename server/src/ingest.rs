@@ -29,20 +29,19 @@
 //! Must not know HTTP: it returns [`IngestError`]s that the API maps to status codes.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::collections::hash_map::Entry as MapEntry;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use protocol::campaign::{CampaignType, EntryMethodType, RewardKind};
 use protocol::entry::{
-    AnswerTicket, CompletedMethod, ContestantSession, ContestantStatus, EntryAnswer, EntryPost,
+    AnswerFields, CompletedMethod, ContestantSession, ContestantStatus, EntryAnswer, EntryPost,
     EntryRequest, EntryResponse, EntrySummary, MAX_IDEMPOTENCY_KEY_LEN, UnlockedReward,
 };
 use protocol::events::ContestantInfo;
-use protocol::ids::{
-    AnswerToken, CampaignKey, ContestantToken, EntryId, MessageId, ReferralCode, UploadId,
-};
+use protocol::ids::{CampaignKey, ContestantToken, EntryId, MessageId, ReferralCode, UploadId};
 use protocol::payload::{
     CampaignRef, Entry, EntryPayload, EventType, RewardCode, Upload, User, format_created_at,
 };
@@ -52,10 +51,10 @@ use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
-use crate::answers;
+use crate::answers::{self, SourceTry};
 use crate::audience::Filter;
 use crate::campaigns::{self, RewardSettings};
-use crate::endpoints::DataSourceSettings;
+use crate::clock;
 use crate::fraud::{self, Decision, Referrer, Signals, Verdict};
 use crate::limits::{Limited, RateLimits};
 use crate::rules::{self, Captured, Completion, RuleError};
@@ -113,6 +112,9 @@ pub enum Recorded {
     /// contestant's session as it is now).
     Replayed(EntryAnswer),
 }
+
+/// How often an entry's answer looks whether its data sources have answered.
+const ANSWER_LOOK_EVERY: Duration = Duration::from_millis(20);
 
 /// Most entries one commit carries.
 pub const MAX_GROUP: usize = 512;
@@ -271,7 +273,13 @@ impl Ingest {
             .map_err(|_| StoreError::NotCommitted)?;
         let written = outcome.await.map_err(|_| StoreError::NotCommitted)??;
         match written {
-            Written::Created(answer) => Ok(Recorded::Created(*answer)),
+            Written::Created(mut answer) => {
+                // A data source was sent the entry: its answer is waited for, up to its timeout.
+                if answer.answer.is_some() {
+                    answer.answer = self.data_source_answer(answer.response.entry.id).await?;
+                }
+                Ok(Recorded::Created(*answer))
+            }
             Written::Refused(refused) => {
                 self.replay_or(&campaign, post, public_url, refused.into())
                     .await
@@ -374,9 +382,36 @@ impl Ingest {
             response: response_for(&entry),
             session: session(campaign, &contestant, token, &completed, public_url),
             reward,
-            // Only the first answer has a data source's ticket: its token is kept hashed.
-            answer: None,
+            answer: self.data_source_answer(entry.id).await?,
         })))
+    }
+
+    /// What the data sources sent entry `entry_id` answered: their chosen fields once each has
+    /// had its first try, or whatever came when the longest timeout since the entry has passed
+    /// (looking at the database every [`ANSWER_LOOK_EVERY`], so a try made by another server
+    /// process counts). `None` when no data source took it, or none answered with a field.
+    /// The entry is stored already: waiting holds only this request.
+    async fn data_source_answer(
+        &self,
+        entry_id: EntryId,
+    ) -> Result<Option<AnswerFields>, StoreError> {
+        loop {
+            let deliveries = self.store.answer_deliveries(entry_id.0).await?;
+            if deliveries.is_empty() {
+                return Ok(None);
+            }
+            let tries: Vec<SourceTry> = deliveries.iter().map(SourceTry::of).collect();
+            let now = clock::now_millis();
+            match answers::decide(&tries, now) {
+                answers::Outcome::Ready(fields) => {
+                    return Ok((!fields.is_empty()).then_some(AnswerFields(fields)));
+                }
+                answers::Outcome::Wait { until } => {
+                    let left = Duration::from_millis(u64::try_from(until - now).unwrap_or(0));
+                    tokio::time::sleep(left.min(ANSWER_LOOK_EVERY)).await;
+                }
+            }
+        }
     }
 
     /// A returning contestant's status: who they are, what they have done, their totals and
@@ -585,8 +620,8 @@ struct Subscribers {
     /// By endpoint id, for those with an audience: its filter, `None` if it does not read
     /// (which nothing writes; such an endpoint is sent nothing).
     audiences: HashMap<i64, Option<Filter>>,
-    /// By endpoint id, for data sources: how long the widget waits for the answer.
-    data_sources: HashMap<i64, u32>,
+    /// The data sources' endpoint ids.
+    data_sources: HashSet<i64>,
 }
 
 impl Subscribers {
@@ -609,12 +644,8 @@ impl Subscribers {
                     }
                     self.audiences.insert(endpoint.id, filter);
                 }
-                if let Some(settings) = endpoint
-                    .data_source
-                    .as_deref()
-                    .and_then(|text| serde_json::from_str::<DataSourceSettings>(text).ok())
-                {
-                    self.data_sources.insert(endpoint.id, settings.timeout_ms);
+                if endpoint.data_source.is_some() {
+                    self.data_sources.insert(endpoint.id);
                 }
             }
             self.endpoints = Some(endpoints);
@@ -818,7 +849,7 @@ async fn insert(
             Some(held_until(campaign, now)),
         ));
     }
-    let mut ticket = None;
+    let mut shows_answer = false;
     queue_events(
         tx,
         subscribers,
@@ -826,7 +857,7 @@ async fn insert(
         &payload,
         &events,
         unlocked.is_some(),
-        Some(&mut ticket),
+        Some(&mut shows_answer),
         now,
     )
     .await?;
@@ -855,10 +886,8 @@ async fn insert(
         reward: unlocked
             .as_ref()
             .map(|reward| unlocked_reward(campaign, reward)),
-        answer: ticket.map(|ticket| AnswerTicket {
-            token: ticket.token,
-            wait_ms: ticket.wait_ms,
-        }),
+        // Filled in by `record_entry` once the data sources have answered (or not in time).
+        answer: shows_answer.then(AnswerFields::default),
     })))
 }
 
@@ -1084,9 +1113,9 @@ fn held_until(campaign: &CampaignRecord, now: i64) -> i64 {
 
 /// Queues `payload` as each of `events` (due at once, or held until the given time), then as
 /// `entry.disqualified` held for the verdict, and as `reward.unlocked` if `unlocked`: for each,
-/// one delivery per endpoint that takes it and whose audience the body matches. When `answer`
-/// is given and a data source takes an event due at once, its delivery carries the entry's
-/// answer token (made then, once).
+/// one delivery per endpoint that takes it and whose audience the body matches. When
+/// `shows_answer` is given, a data source's delivery of an event due at once is marked as one
+/// whose answer the contestant is shown, and `shows_answer` set.
 #[allow(clippy::too_many_arguments)]
 async fn queue_events(
     tx: &mut impl EntryWrites,
@@ -1095,7 +1124,7 @@ async fn queue_events(
     payload: &EntryPayload,
     events: &[(EventType, Option<i64>)],
     unlocked: bool,
-    mut answer: Option<&mut Option<Ticket>>,
+    mut shows_answer: Option<&mut bool>,
     now: i64,
 ) -> Result<(), StoreError> {
     let body = serde_json::to_string(payload)
@@ -1119,14 +1148,14 @@ async fn queue_events(
                     continue;
                 }
             }
-            let data_source = subscribers.data_sources.get(&endpoint_id).copied();
-            let answer_token = match (answer.as_deref_mut(), held_until, data_source) {
-                (Some(slot), None, Some(wait_ms)) => {
-                    let ticket = slot.get_or_insert_with(Ticket::new);
-                    ticket.wait_ms = ticket.wait_ms.max(wait_ms);
-                    Some(ticket.hash.clone())
+            let answered = match shows_answer.as_deref_mut() {
+                Some(shows)
+                    if held_until.is_none() && subscribers.data_sources.contains(&endpoint_id) =>
+                {
+                    *shows = true;
+                    true
                 }
-                _ => None,
+                _ => false,
             };
             tx.insert_delivery(&NewDelivery {
                 webhook_id: &new_message_id(),
@@ -1135,32 +1164,13 @@ async fn queue_events(
                 event_type: event,
                 body: &body,
                 held_until,
-                answer_token: answer_token.as_deref(),
+                shows_answer: answered,
                 now,
             })
             .await?;
         }
     }
     Ok(())
-}
-
-/// The token a widget asks a data source's answer with, and how long it may wait.
-struct Ticket {
-    token: AnswerToken,
-    /// What is stored: the token's hash.
-    hash: String,
-    wait_ms: u32,
-}
-
-impl Ticket {
-    fn new() -> Self {
-        let token = answers::new_token();
-        Self {
-            hash: answers::token_hash(&token),
-            token,
-            wait_ms: 0,
-        }
-    }
 }
 
 /// What the write path read for the fraud filter.

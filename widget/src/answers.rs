@@ -17,13 +17,11 @@ use protocol::campaign::{
     SecretCodeSettings, SocialFollowSettings, UploadKind, UploadSettings, VisitUrlSettings,
 };
 use protocol::entry::{
-    AnswerTicket, ApiError, CompletedMethod, ContestantSession, ContestantStatus, EntryAnswer,
+    AnswerFields, ApiError, CompletedMethod, ContestantSession, ContestantStatus, EntryAnswer,
     EntryResponse, EntrySummary, UnlockedReward,
 };
 use protocol::events::ContestantInfo;
-use protocol::ids::{
-    AnswerToken, CampaignKey, ContestantToken, EntryId, EntryMethodId, ReferralCode,
-};
+use protocol::ids::{CampaignKey, ContestantToken, EntryId, EntryMethodId, ReferralCode};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// `GET /api/v1/public/campaigns/{key}`.
@@ -136,28 +134,17 @@ pub fn entry_answer(value: &JsValue) -> Option<EntryAnswer> {
         },
         session: contestant_session(value),
         reward: object(value, "reward").and_then(|reward| unlocked_reward(&reward)),
-        answer: object(value, "answer").and_then(|ticket| {
-            Some(AnswerTicket {
-                token: AnswerToken::parse(&string(&ticket, "token")?)?,
-                wait_ms: optional_u32(&ticket, "wait_ms"),
-            })
+        answer: object(value, "answer").map(|fields| {
+            let mut pairs = Vec::new();
+            for name in js_sys::Object::keys(fields.unchecked_ref::<js_sys::Object>()).iter() {
+                if let Some(name) = name.as_string() {
+                    let value = text(&fields, &name);
+                    pairs.push((name, value));
+                }
+            }
+            AnswerFields(pairs)
         }),
     })
-}
-
-/// `GET …/answers/{token}`: the fields a data source answered, if it did in time.
-pub fn answer_fields(value: &JsValue) -> Vec<(String, String)> {
-    let fields = match object(value, "fields") {
-        Some(fields) if text(value, "status") == "answered" => fields,
-        _ => return Vec::new(),
-    };
-    js_sys::Object::entries(fields.unchecked_ref())
-        .iter()
-        .filter_map(|pair| {
-            let pair: Array = pair.dyn_into().ok()?;
-            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
-        })
-        .collect()
 }
 
 fn contestant_session(value: &JsValue) -> ContestantSession {

@@ -21,16 +21,6 @@ use crate::form::{
     read_post_answer,
 };
 
-/// A data source's answer to an entry, in one try (the server waits for it, up to its
-/// timeout): the fields to show; none if it timed out, failed or could not be asked.
-pub async fn fetch_answer(api_base: &str, key: &str, token: &str) -> Vec<(String, String)> {
-    let url = format!("{}/answers/{token}", campaign_url(api_base, key));
-    match fetch(&url, None).await {
-        Some((200, body)) => answers::answer_fields(&body.0),
-        _ => Vec::new(),
-    }
-}
-
 /// A response body as the browser parsed it (`undefined` if it was not JSON).
 struct JsBody(JsValue);
 

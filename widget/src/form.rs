@@ -998,6 +998,7 @@ mod tests {
             },
             session: ContestantSession::default(),
             reward: None,
+            answer: None,
         };
         let json = serde_json::to_string(&answer).unwrap_or_default();
         assert_eq!(json.as_str().entry_answer(), Some(answer));

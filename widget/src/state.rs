@@ -62,8 +62,6 @@ pub enum Action {
         answer: EntryAnswer,
         now: i64,
     },
-    /// A data source answered the entry with these fields.
-    Answered(Vec<(String, String)>),
     /// The server refused the post. `details` is whether it was the details form's method:
     /// then the contestant is logged out again with the error in that form.
     Refused {
@@ -135,6 +133,7 @@ impl Reducible for WidgetState {
                 if let Some(session) = &mut next.session {
                     Rc::make_mut(session).record_entry(method, &answer, now);
                 }
+                next.answer = answer.answer.map(|fields| fields.0).unwrap_or_default();
                 if next.expanded == Some(method) {
                     next.expanded = None;
                 }
@@ -167,7 +166,6 @@ impl Reducible for WidgetState {
                 next.opened_before = true;
             }
             Action::Close => next.open = false,
-            Action::Answered(fields) => next.answer = fields,
         }
         Rc::new(next)
     }
@@ -218,6 +216,34 @@ mod tests {
     }
 
     #[test]
+    fn a_data_sources_answer_is_shown_with_its_entry_until_the_next() {
+        let mut answered = answer(EMAIL, 1);
+        answered.answer = Some(protocol::entry::AnswerFields(vec![(
+            "promocode".into(),
+            "SAVE-7QK2".into(),
+        )]));
+        let confirmed = |answer| Action::Confirmed {
+            method: EMAIL,
+            answer,
+            now: NOW,
+        };
+        let state = run(vec![Action::LogIn(joe()), confirmed(answered.clone())]);
+        assert_eq!(
+            state.answer,
+            [("promocode".to_owned(), "SAVE-7QK2".to_owned())]
+        );
+        let state = run(vec![
+            Action::LogIn(joe()),
+            confirmed(answered),
+            confirmed(answer(VISIT, 2)),
+        ]);
+        assert!(
+            state.answer.is_empty(),
+            "the next entry's confirmation replaces it"
+        );
+    }
+
+    #[test]
     fn logging_in_then_entering() {
         let state = run(vec![
             Action::LogIn(joe()),
@@ -235,6 +261,7 @@ mod tests {
                 now: NOW,
             },
         ]);
+        assert!(state.answer.is_empty(), "no data source: nothing to show");
         let session = state.session.unwrap_or_default();
         assert_eq!(session.total_entries, 2);
         assert_eq!(session.completed.len(), 2);

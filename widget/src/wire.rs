@@ -169,7 +169,7 @@ impl Write for EntryDetail {
         out.num("total_entries", self.total_entries.into());
         if let Some(answer) = &self.answer {
             out.obj("answer", &|out| {
-                for (name, value) in answer {
+                for (name, value) in &answer.0 {
                     out.str(name, value);
                 }
             });

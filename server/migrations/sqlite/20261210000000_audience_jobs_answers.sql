@@ -1,7 +1,6 @@
 -- Webhooks that go further: an endpoint's audience filter and its data-source settings;
 -- jobs (manual, one-time and recurring sends over a campaign's entries) with the entries each
--- has queued, once each; and the link from a data-source delivery to the contestant's answer
--- token.
+-- has queued, once each; and which deliveries' answers the contestant is shown.
 
 -- JSON `{"match": "all"|"any", "conditions": ["user.country_code == \"AU\"", …]}`
 -- (`audience::Filter`); NULL: every event.
@@ -65,10 +64,9 @@ CREATE INDEX job_entries_by_delivery ON job_entries (delivery_id);
 
 -- Deliveries a job made.
 ALTER TABLE deliveries ADD COLUMN job_id BIGINT REFERENCES jobs (id);
--- A data-source delivery: SHA-256 (hex) of the answer token the entry's answer carried, by
--- which the widget asks for the endpoint's answer.
-ALTER TABLE deliveries ADD COLUMN answer_token TEXT;
+-- A data source's delivery of an entry's event due at once: its answer is shown to the
+-- contestant (read by the entry's id: `deliveries_by_entry`).
+ALTER TABLE deliveries ADD COLUMN shows_answer BOOLEAN NOT NULL DEFAULT FALSE;
 
--- Partial, so the many deliveries of neither kind cost these indexes nothing.
+-- Partial, so the many deliveries no job made cost this index nothing.
 CREATE INDEX deliveries_by_job ON deliveries (job_id, status) WHERE job_id IS NOT NULL;
-CREATE INDEX deliveries_by_answer_token ON deliveries (answer_token) WHERE answer_token IS NOT NULL;

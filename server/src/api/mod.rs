@@ -4,7 +4,6 @@
 //! must not hold business rules: handlers parse, call `ingest` or `store`, and answer.
 
 pub mod admin;
-mod answers;
 mod assets;
 pub mod console;
 mod demo;
@@ -89,10 +88,6 @@ pub fn router(parts: RouterParts<'_>) -> Router {
         .route(
             "/api/v1/public/campaigns/{key}/activity",
             get(public::activity),
-        )
-        .route(
-            "/api/v1/public/campaigns/{key}/answers/{token}",
-            get(answers::get_answer),
         )
         .layer(DefaultBodyLimit::max(MAX_ENTRY_BODY_BYTES))
         .merge(

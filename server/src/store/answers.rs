@@ -1,17 +1,15 @@
-//! What a widget asks for after an entry: the data-source deliveries queued with one answer
-//! token, and how far each has got (its first try, and its first successful answer).
+//! What the entry's answer waits for: the data sources' deliveries of one entry, and how far
+//! each has got (its first try, and its first successful answer).
 
 use super::{Store, StoreError, with_pool};
 
-/// A data-source delivery of an entry, as the answer route reads it.
+/// A data source's delivery of an entry, as the entry's answer waits for it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AnswerDelivery {
     pub delivery_id: i64,
     pub created_at: i64,
     pub status: String,
     pub n_attempts: i64,
-    /// The entry's campaign.
-    pub campaign_key: String,
     /// The endpoint's data-source settings (JSON); `None` if it stopped being one.
     pub data_source: Option<String>,
     /// The first 2xx answer's stored body (the first 4 KiB), if one came.
@@ -19,26 +17,22 @@ pub struct AnswerDelivery {
 }
 
 impl Store {
-    /// The deliveries queued with the answer token whose hash is `token_hash`.
+    /// Entry `entry_id`'s deliveries whose answer the contestant is shown.
     pub async fn answer_deliveries(
         &self,
-        token_hash: &str,
+        entry_id: i64,
     ) -> Result<Vec<AnswerDelivery>, StoreError> {
         Ok(with_pool!(&self.pool, pool => {
             sqlx::query_as(
-                "SELECT d.id AS delivery_id, d.created_at, d.status, d.n_attempts, k.campaign_key,
-                        ep.data_source,
+                "SELECT d.id AS delivery_id, d.created_at, d.status, d.n_attempts, ep.data_source,
                         (SELECT a.response_snippet FROM attempts a
                          WHERE a.delivery_id = d.id AND a.status_code BETWEEN 200 AND 299
                          ORDER BY a.id LIMIT 1) AS answer
-                 FROM deliveries d
-                 JOIN endpoints ep ON ep.id = d.endpoint_id
-                 JOIN entries e ON e.id = d.entry_id
-                 JOIN campaigns k ON k.id = e.campaign_id
-                 WHERE d.answer_token = $1
+                 FROM deliveries d JOIN endpoints ep ON ep.id = d.endpoint_id
+                 WHERE d.entry_id = $1 AND d.shows_answer
                  ORDER BY d.id",
             )
-            .bind(token_hash)
+            .bind(entry_id)
             .fetch_all(pool)
             .await?
         }))

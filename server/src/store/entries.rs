@@ -195,8 +195,8 @@ pub struct NewDelivery<'a> {
     /// `Some(due)`: held until `due` for the entry's fraud verdict (see
     /// [`Store::release_held_deliveries`]); `None`: due at once.
     pub held_until: Option<i64>,
-    /// A data source's delivery: the hash of the answer token the entry's answer carries.
-    pub answer_token: Option<&'a str>,
+    /// A data source's delivery, whose answer the entry's answer waits for.
+    pub shows_answer: bool,
     pub now: i64,
 }
 
@@ -633,7 +633,7 @@ impl EntryWrites for WriteTx<'_> {
                 status,
                 due,
                 new.now,
-                new.answer_token,
+                new.shows_answer,
             ])?;
         Ok(())
     }
@@ -768,7 +768,7 @@ pub(super) mod sql {
 
     pub const INSERT_DELIVERY: &str =
         "INSERT INTO deliveries (webhook_id, endpoint_id, entry_id, event_type, body, status,
-                                 n_attempts, next_attempt_at, lease_until, created_at, answer_token)
+                                 n_attempts, next_attempt_at, lease_until, created_at, shows_answer)
          VALUES ($1, $2, $3, $4, $5, $6, 0, $7, NULL, $8, $9)";
 
     /// Every statement above, for the test of their placeholders.

@@ -250,7 +250,7 @@ impl EntryWrites for PgWriteTx {
             .bind(status)
             .bind(due)
             .bind(new.now)
-            .bind(new.answer_token)
+            .bind(new.shows_answer)
             .execute(&mut *self.tx)
             .await?;
         Ok(())

@@ -884,7 +884,6 @@ async fn the_openapi_document_describes_every_admin_route() {
         ("post", "/api/v1/jobs"),
         ("get", "/api/v1/jobs/{id}"),
         ("post", "/api/v1/jobs/{id}/cancel"),
-        ("get", "/api/v1/public/campaigns/{key}/answers/{token}"),
         ("get", "/api/v1/public/campaigns/{key}"),
         ("post", "/api/v1/public/campaigns/{key}/entries"),
     ] {

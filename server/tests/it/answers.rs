@@ -1,15 +1,20 @@
-//! Answers that come back: a data source's answer reaches the widget by the entry's token (the
-//! route waits for the first try, up to the timeout, and says `timeout` or `unanswered`
-//! otherwise), and every receiver's answer is recorded per delivery as Gleam reads it (201
-//! new, 200 existing, anything else an error).
+//! Answers that come back: a data source's answer reaches the contestant in the entry's own
+//! answer (which waits for the endpoint's first try, up to its timeout, and comes without one
+//! otherwise), replays carry it too; and every receiver's answer is recorded per delivery as
+//! Gleam reads it (201 new, 200 existing, anything else an error). Delivery runs in the
+//! background here, as in a server: the entry's answer waits on a real first try.
 
 use serde_json::{Value, json};
 use server::clock;
 
 use crate::helpers::{TestApp, entry_body, spawn_app_with};
 
-async fn app() -> (TestApp, String) {
-    let app = spawn_app_with(|config| config.webhook = None).await;
+async fn app(background: bool) -> (TestApp, String) {
+    let app = spawn_app_with(|config| {
+        config.webhook = None;
+        config.deliver_in_background = background;
+    })
+    .await;
     let key = app.setup().await;
     (app, key)
 }
@@ -29,24 +34,18 @@ async fn endpoint(app: &TestApp, key: &str, extra: Value) -> String {
     saved["endpoint"]["id"].as_str().unwrap().to_owned()
 }
 
-async fn enter(app: &TestApp, n: usize) -> Value {
-    let (status, answer) = app
-        .post_entry(
-            "demo",
-            &entry_body(&format!("answer-{n}"), &format!("joe{n}@example.com")),
-        )
-        .await;
-    assert_eq!(status, 201, "{answer}");
-    answer
-}
-
-fn answer_path(token: &str) -> String {
-    format!("/api/v1/public/campaigns/demo/answers/{token}")
+/// Posts entry `n`; the status and the answer.
+async fn enter(app: &TestApp, n: usize) -> (u16, Value) {
+    app.post_entry(
+        "demo",
+        &entry_body(&format!("answer-{n}"), &format!("joe{n}@example.com")),
+    )
+    .await
 }
 
 #[tokio::test]
-async fn a_data_sources_fields_reach_the_widget_once_its_first_try_is_over() {
-    let (app, key) = app().await;
+async fn a_data_sources_fields_come_back_in_the_entrys_answer_and_its_replays() {
+    let (app, key) = app(true).await;
     endpoint(
         &app,
         &key,
@@ -57,103 +56,66 @@ async fn a_data_sources_fields_reach_the_widget_once_its_first_try_is_over() {
         201,
         &json!({"promocode": "SAVE-7QK2", "data": {"expires": "2026-12-31", "uses": 1}}),
     );
-    let answer = enter(&app, 1).await;
-    let ticket = &answer["answer"];
-    assert_eq!(ticket["wait_ms"], 3000, "the default timeout: {answer}");
-    let token = ticket["token"].as_str().unwrap().to_owned();
-    assert!(token.starts_with("ans_") && token.len() >= 36, "{token}");
-
-    // The widget asks at once; the answer comes when the delivery has been sent.
-    let asking = {
-        let (client, url) = (app.client.clone(), app.url(&answer_path(&token)));
-        tokio::spawn(async move {
-            let response = client.get(url).send().await.unwrap();
-            let status = response.status().as_u16();
-            let bytes = response.bytes().await.unwrap();
-            (status, serde_json::from_slice::<Value>(&bytes).unwrap())
-        })
-    };
-    app.drain(clock::now_millis()).await;
-    let (status, fields) = asking.await.unwrap();
-    assert_eq!(status, 200, "{fields}");
+    let (status, answer) = enter(&app, 1).await;
+    assert_eq!(status, 201, "{answer}");
     assert_eq!(
-        fields,
-        json!({"status": "answered", "fields": {"promocode": "SAVE-7QK2", "data.expires": "2026-12-31"}})
+        answer["answer"],
+        json!({"promocode": "SAVE-7QK2", "data.expires": "2026-12-31"}),
+        "{answer}"
     );
-    // Asked again later: the same.
-    assert_eq!(app.get_json(&answer_path(&token)).await, (200, fields));
+    // The endpoint got the entry: that is what it answered.
+    let requests = app.receiver.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].json()["user"]["email"], "joe1@example.com");
+    assert_eq!(requests[0].header("hookline-event"), Some("entry.created"));
 
-    // Only the hash of the token is stored.
-    let stored: String = server::with_pool!(app.store.pool(), pool => {
-        sqlx::query_scalar("SELECT answer_token FROM deliveries WHERE answer_token IS NOT NULL")
-            .fetch_one(pool)
-            .await
-            .unwrap()
-    });
-    assert_eq!(stored.len(), 64);
-    assert!(!stored.contains(&token));
-
-    // A replay of the post carries no ticket; unknown tokens and other campaigns find nothing.
-    let (status, replay) = app
-        .post_entry("demo", &entry_body("answer-1", "joe1@example.com"))
-        .await;
-    assert_eq!(status, 200);
-    assert!(replay.get("answer").is_none(), "{replay}");
-    for path in [
-        answer_path("ans_unknown0123456789012345678901"),
-        answer_path("not-a-token"),
-        format!("/api/v1/public/campaigns/other/answers/{token}"),
-    ] {
-        let (status, error) = app.get_json(&path).await;
-        assert_eq!(status, 404, "{path}: {error}");
-    }
+    // The same post again (its first answer was lost, say): the same fields, not sent again.
+    let (status, replay) = enter(&app, 1).await;
+    assert_eq!(status, 200, "{replay}");
+    assert_eq!(replay["answer"], answer["answer"]);
+    assert_eq!(app.receiver.requests().len(), 1);
 }
 
 #[tokio::test]
-async fn a_receiver_too_slow_or_failing_leaves_the_widget_a_plain_confirmation() {
-    let (app, key) = app().await;
+async fn a_receiver_too_slow_or_failing_leaves_a_plain_answer() {
+    let (app, key) = app(true).await;
     endpoint(
         &app,
         &key,
         json!({"data_source": {"fields": ["promocode"], "timeout_ms": 300}}),
     )
     .await;
-    // No try within the timeout: `timeout`.
-    let answer = enter(&app, 1).await;
-    assert_eq!(answer["answer"]["wait_ms"], 300);
-    let (status, said) = app
-        .get_json(&answer_path(answer["answer"]["token"].as_str().unwrap()))
-        .await;
-    assert_eq!(
-        (status, said),
-        (200, json!({"status": "timeout", "fields": {}}))
-    );
+    // The receiver takes the request but does not answer within the timeout.
+    app.receiver
+        .respond_with_json(201, &json!({"promocode": "TOO-LATE"}));
+    app.receiver.hold();
+    let (status, answer) = enter(&app, 1).await;
+    assert_eq!(status, 201, "{answer}");
+    assert!(answer.get("answer").is_none(), "{answer}");
+    assert_eq!(app.receiver.requests().len(), 1, "it was sent");
+    app.receiver.release();
 
-    // An error status, or an answer without the fields: `unanswered`, at once.
-    app.drain(clock::now_millis()).await;
-    for reply in [
+    // An error status, or an answer without the fields: nothing to show.
+    for (n, reply) in [
         (500, json!({"promocode": "NOT-AN-ANSWER"})),
         (200, json!({"code": "elsewhere"})),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         app.receiver.respond_with_json(reply.0, &reply.1);
-        let answer = enter(&app, 2 + usize::from(reply.0)).await;
-        app.drain(clock::now_millis()).await;
-        let (status, said) = app
-            .get_json(&answer_path(answer["answer"]["token"].as_str().unwrap()))
-            .await;
-        assert_eq!(
-            (status, said),
-            (200, json!({"status": "unanswered", "fields": {}})),
-            "{reply:?}"
-        );
+        let (status, answer) = enter(&app, 2 + n).await;
+        assert_eq!(status, 201, "{answer}");
+        assert!(answer.get("answer").is_none(), "{reply:?}: {answer}");
     }
 }
 
 #[tokio::test]
-async fn only_data_sources_taking_the_entry_at_once_give_a_ticket() {
-    let (app, key) = app().await;
+async fn only_data_sources_taking_the_entry_at_once_are_waited_for() {
+    let (app, key) = app(false).await;
     // Not a data source; a data source of a held event; one whose audience leaves the
-    // entry out.
+    // entry out. Nothing is sent here (no delivery loop), so were one waited for, the answer
+    // would come after its timeout without fields: the stored marks say none was.
     endpoint(&app, &key, json!({})).await;
     endpoint(
         &app,
@@ -168,8 +130,19 @@ async fn only_data_sources_taking_the_entry_at_once_give_a_ticket() {
                "audience": {"conditions": [r#"user.email ends with "@example.org""#]}}),
     )
     .await;
-    let answer = enter(&app, 1).await;
+    let (status, answer) = enter(&app, 1).await;
+    assert_eq!(status, 201);
     assert!(answer.get("answer").is_none(), "{answer}");
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM deliveries WHERE shows_answer")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM deliveries").await,
+        2,
+        "entry.created to the first, subscriber.created (held) to the second, none to the third"
+    );
     // Data-source settings are checked on save.
     let (status, error) = app
         .admin(
@@ -195,12 +168,12 @@ async fn only_data_sources_taking_the_entry_at_once_give_a_ticket() {
 
 #[tokio::test]
 async fn every_receivers_answer_is_recorded_as_new_existing_or_an_error() {
-    let (app, key) = app().await;
+    let (app, key) = app(false).await;
     endpoint(&app, &key, json!({})).await;
     let mut entries = Vec::new();
     for (n, status) in [201, 200, 204, 409].into_iter().enumerate() {
         app.receiver.set_responses([status]);
-        entries.push(enter(&app, n).await["entry"]["id"].as_i64().unwrap());
+        entries.push(enter(&app, n).await.1["entry"]["id"].as_i64().unwrap());
         app.drain(clock::now_millis()).await;
     }
     let mut said = Vec::new();
@@ -230,7 +203,7 @@ async fn every_receivers_answer_is_recorded_as_new_existing_or_an_error() {
         ]
     );
     // Before any try there is nothing to read.
-    let waiting = enter(&app, 9).await["entry"]["id"].as_i64().unwrap();
+    let waiting = enter(&app, 9).await.1["entry"]["id"].as_i64().unwrap();
     let (_, page) = app
         .admin(
             "GET",

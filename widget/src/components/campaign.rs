@@ -271,8 +271,7 @@ impl Ctx {
         match outcome {
             PostOutcome::Accepted(answer) => {
                 storage::update_outbox(|outbox| outbox.remove(&key));
-                let ticket = answer.answer.clone();
-                let mut detail = EntryDetail {
+                let detail = EntryDetail {
                     campaign: self.info(),
                     user: user.clone(),
                     entry: answer.response.entry.clone(),
@@ -280,7 +279,7 @@ impl Ctx {
                     idempotency_key: key,
                     actions_completed: answer.response.actions_completed,
                     total_entries: answer.response.total_entries,
-                    answer: None,
+                    answer: answer.answer.clone(),
                 };
                 let reward = answer.reward.clone();
                 self.act(Action::Confirmed {
@@ -289,20 +288,6 @@ impl Ctx {
                     now: now_ms(),
                 });
                 self.host.set_state(HostState::Done);
-                // A data source's answer (a promo code): the `entry` event waits for it, up
-                // to the server's timeout, and carries it; without one, the plain event.
-                if let Some(ticket) = ticket {
-                    let fields = api::fetch_answer(
-                        &self.api_base,
-                        self.campaign.key.as_str(),
-                        ticket.token.as_str(),
-                    )
-                    .await;
-                    if !fields.is_empty() && self.alive.get() {
-                        detail.answer = Some(fields.iter().cloned().collect());
-                        self.act(Action::Answered(fields));
-                    }
-                }
                 self.host.dispatch(events::ENTRY, &detail);
                 if let Some(reward) = reward {
                     let detail = RewardDetail {

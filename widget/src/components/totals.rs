@@ -27,7 +27,8 @@ pub fn totals(ctx: &Ctx, state: &WidgetState, session: &Session) -> Html {
     }
     for (name, value) in &state.answer {
         live = live.e(el("p", "hl-answer")
-            .t_s(format!("{name}: "))
+            .t_s(name.clone())
+            .t(": ")
             .e(el("strong", "").t_s(value.clone())));
     }
     let progress = rules::reward_progress(campaign, &session.completed, session.actions_completed);
