@@ -68,10 +68,21 @@ pub fn audience_of(record: &EndpointRecord) -> Result<Option<Filter>, String> {
         .transpose()
 }
 
-/// Every problem with an endpoint's or connector's settings (never empty).
+/// Every problem with an endpoint's or connector's settings (never empty), each with its place
+/// in a template or condition when it has one: `body_template (line 2, column 15): …`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}", .0.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; "))]
+#[error("{}", .0.iter().map(problem_text).collect::<Vec<_>>().join("; "))]
 pub struct InvalidSettings(pub Vec<FieldProblem>);
+
+fn problem_text(problem: &FieldProblem) -> String {
+    match (problem.line, problem.column) {
+        (Some(line), Some(column)) => format!(
+            "{} (line {line}, column {column}): {}",
+            problem.field, problem.message
+        ),
+        _ => format!("{}: {}", problem.field, problem.message),
+    }
+}
 
 fn problem(field: impl Into<String>, message: impl Into<String>) -> FieldProblem {
     FieldProblem {
@@ -460,7 +471,7 @@ pub fn parse_audience(audience: &wire::Audience) -> Result<Filter, Vec<FieldProb
         if let Err(error) = Filter::parse(match_mode, std::slice::from_ref(condition)) {
             problems.push(FieldProblem {
                 field: format!("audience.conditions.{index}"),
-                message: format!("{} (at column {})", error.message, error.position.column),
+                message: error.message,
                 line: Some(error.position.line),
                 column: Some(error.position.column),
             });

@@ -303,7 +303,10 @@ async fn a_bad_condition_is_refused_with_its_place_and_nothing_changes() {
         "{error}"
     );
     let detail = error["detail"].as_str().unwrap();
-    assert!(detail.contains("unknown operator `like`"), "{detail}");
+    assert!(
+        detail.contains("audience.conditions.1 (line 1, column 29): unknown operator `like`"),
+        "{detail}"
+    );
     assert!(detail.contains("entry.wrth"), "{detail}");
     assert!(detail.contains("quote"), "{detail}");
     assert_eq!(app.scalar("SELECT COUNT(*) FROM endpoints").await, 0);
