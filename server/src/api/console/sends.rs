@@ -14,6 +14,8 @@ use crate::jobs;
 
 /// Most jobs the tab lists.
 const MOST: u32 = 50;
+/// A job due within this long keeps the tab refreshing, to show it start.
+const SOON_MS: i64 = 60_000;
 
 const KINDS: [(&str, &str); 3] = [
     ("manual", "Now: every entry of the campaign"),
@@ -56,6 +58,13 @@ pub async fn sends(
     for job in &records {
         shown.push(jobs::view(&state.store, job).await?);
     }
+    // Refreshed while a job queues or sends, or is about to start (a manual one just made).
+    let soon = crate::clock::now_millis() + SOON_MS;
+    let busy = records.iter().any(|job| match job.status {
+        jobs::JobStatus::Running | jobs::JobStatus::Sending => true,
+        jobs::JobStatus::Scheduled => job.next_run_at <= soon,
+        jobs::JobStatus::Completed | jobs::JobStatus::Cancelled => false,
+    });
     let campaign_options: Vec<(&str, &str)> = campaigns
         .iter()
         .map(|(key, name)| (key.as_str(), name.as_str()))
@@ -107,7 +116,7 @@ pub async fn sends(
                 }
             }
             h2 { "Sends" }
-            (jobs_table(&endpoint.id.to_string(), &shown))
+            (jobs_table(&endpoint.id.to_string(), &shown, busy))
         },
     ))
 }
@@ -135,11 +144,8 @@ fn status_badge(status: &str) -> Markup {
     html! { span class=(class) data-job-status=(status) { (text) } }
 }
 
-/// The endpoint's jobs, refreshed while one is queuing or sending.
-fn jobs_table(endpoint_id: &str, jobs: &[Job]) -> Markup {
-    let busy = jobs
-        .iter()
-        .any(|job| matches!(job.status.as_str(), "running" | "sending"));
+/// The endpoint's jobs, refreshed while `busy`.
+fn jobs_table(endpoint_id: &str, jobs: &[Job], busy: bool) -> Markup {
     html! {
         div #jobs data-live[busy] aria-live="polite" {
             @if jobs.is_empty() {
