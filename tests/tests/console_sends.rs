@@ -288,6 +288,13 @@ async fn a_site_owner_previews_an_audience_sends_entries_and_reads_the_answers()
             "the send completed, 2 sent",
         )
         .await?;
+    person
+        .browser
+        .eval(
+            "document.querySelector('#jobs').scrollIntoView({block: 'center'});",
+            vec![],
+        )
+        .await?;
     person.shot("console-sends-completed").await?;
     let exported: Vec<String> = receiver
         .requests()

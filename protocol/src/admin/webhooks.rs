@@ -45,8 +45,8 @@ fn all() -> String {
 pub struct DataSource {
     /// Paths in the answer, dot-separated: `promocode`, `data.code`.
     pub fields: Vec<String>,
-    /// How long the widget waits for the answer before it shows the plain confirmation;
-    /// default 3000, at most 10000.
+    /// How long an entry's answer waits for this endpoint's (then it goes without it);
+    /// default 3000, 100 to 10000.
     #[serde(default)]
     pub timeout_ms: Option<u32>,
 }

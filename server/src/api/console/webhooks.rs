@@ -565,7 +565,7 @@ fn data_source_fields(endpoint: Option<&Endpoint>, deleted: bool) -> Markup {
                         textarea #(layout::id("data_source.fields")) name="data_source.fields" data-type="lines" rows="2" spellcheck="false"
                             placeholder="promocode" { (fields) }
                     }))
-                    (field("Wait at most (ms)", "data_source.timeout_ms", Some("How long the widget waits for the answer before it shows the plain confirmation: 100 to 10000."), html! {
+                    (field("Wait at most (ms)", "data_source.timeout_ms", Some("How long an entry's answer waits for this webhook's: 100 to 10000. Past it, the contestant sees the plain confirmation."), html! {
                         input #(layout::id("data_source.timeout_ms")) name="data_source.timeout_ms" type="number" min="100" max="10000" data-type="number"
                             value=(timeout);
                     }))
