@@ -298,7 +298,9 @@ impl Store {
                 .await?;
                 return Ok(Stored::Existing(existing));
             };
-            let endpoints: Vec<(i64, String, Option<i64>, Option<String>, Option<String>)> = sqlx::query_as(
+            // id, events, workspace, campaigns, audience.
+            type Row = (i64, String, Option<i64>, Option<String>, Option<String>);
+            let endpoints: Vec<Row> = sqlx::query_as(
                 "SELECT id, events, workspace_id, campaign_ids, audience FROM endpoints
                  WHERE enabled AND (workspace_id = $1 OR workspace_id IS NULL) ORDER BY id",
             )

@@ -284,7 +284,7 @@ impl Ctx {
                 let reward = answer.reward.clone();
                 self.act(Action::Confirmed {
                     method,
-                    answer,
+                    answer: *answer,
                     now: now_ms(),
                 });
                 self.host.set_state(HostState::Done);
