@@ -448,6 +448,43 @@ async fn a_recurring_digest_sends_whats_new_each_run_across_a_restart_without_du
 }
 
 #[tokio::test]
+async fn two_servers_running_one_job_at_once_send_each_entry_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = fresh_database_url(dir.path()).await;
+    let (one, _stop_one, _one_task) = start_on(&database_url).await;
+    let (two, _stop_two, _two_task) = start_on(&database_url).await;
+    let key = one.setup().await;
+    bulk_entries(&one, 2000, clock::now_millis() - HOUR).await;
+    let endpoint = endpoint(&one, &key, json!({})).await;
+    let (status, created) = one
+        .admin(
+            "POST",
+            "/api/v1/jobs",
+            Some(&key),
+            Some(json!({"endpoint_id": endpoint, "campaign": "demo", "kind": "manual"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    // Both runners step the same job at the same time, each taking what its lease allows.
+    let now = clock::now_millis();
+    let (by_one, by_two) = tokio::join!(run_jobs(&one, now), run_jobs(&two, now));
+    assert_eq!(by_one + by_two, 2000, "{by_one} + {by_two}");
+    assert_eq!(
+        one.scalar("SELECT COUNT(*) FROM deliveries WHERE job_id IS NOT NULL")
+            .await,
+        2000
+    );
+    assert_eq!(
+        one.scalar("SELECT COUNT(DISTINCT entry_id) FROM deliveries WHERE job_id IS NOT NULL")
+            .await,
+        2000
+    );
+    let shown = job(&two, &key, created["id"].as_str().unwrap()).await;
+    assert_eq!(shown["status"], "sending");
+    assert_eq!(shown["progress"]["queued"], 2000);
+}
+
+#[tokio::test]
 async fn bad_jobs_are_refused_with_the_field_named() {
     let (app, key) = app().await;
     let json_endpoint = endpoint(&app, &key, json!({})).await;
