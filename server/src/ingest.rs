@@ -612,7 +612,7 @@ fn is_deadlock(error: &StoreError) -> bool {
 }
 
 /// The enabled endpoints, read once per group, and which take each event of each campaign;
-/// their audiences and data-source timeouts, read with them.
+/// their audiences, and which are data sources, read with them.
 #[derive(Debug, Default)]
 struct Subscribers {
     endpoints: Option<Vec<SubscribedEndpoint>>,
