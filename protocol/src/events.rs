@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::campaign::{CampaignType, EntryMethodType};
 use crate::entry::{AnswerFields, EntrySummary, UnlockedReward};
 use crate::ids::{CampaignKey, EntryMethodId};
+use crate::social::Notification;
 
 /// Prefix of every DOM event name.
 pub const EVENT_PREFIX: &str = "hookline:";
@@ -31,7 +32,8 @@ pub const OPEN: &str = "open";
 pub const CLOSE: &str = "close";
 /// Something went wrong that the contestant was told about. Detail: [`ErrorDetail`].
 pub const ERROR: &str = "error";
-/// Reserved for social proof (a recent conversion shown). Never fired yet.
+/// A social proof toast appeared (a recent conversion or entry). Detail:
+/// [`NotificationDetail`].
 pub const NOTIFICATION: &str = "notification";
 
 /// Every event name, in the order of a contestant's visit.
@@ -180,11 +182,15 @@ pub struct ErrorDetail {
     pub field: Option<String>,
 }
 
-/// `hookline:notification`, reserved: a recent conversion the widget showed as social proof.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `hookline:notification`: the widget showed a social proof toast. Never carries an email
+/// address (the server sends none).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NotificationDetail {
-    pub campaign: CampaignKey,
-    /// The line shown, e.g. "Joe B. from Miami just bought Sneakers".
+    pub campaign: CampaignInfo,
+    /// The notification as the server sent it.
+    pub notification: Notification,
+    /// The sentence the toast shows, in the widget's language: "Joe B. from Miami, FL bought
+    /// Sneakers", "Joe B. de Miami, FL a acheté Sneakers".
     pub text: String,
 }
 

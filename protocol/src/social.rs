@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 pub const NOTIFICATION_EVENT: &str = "notification";
 /// The SSE event name of an [`ActivitySummary`].
 pub const SUMMARY_EVENT: &str = "summary";
+/// [`Notification::name`] of someone whose name is not shown or not known; widgets show it
+/// in their own language.
+pub const SOMEONE: &str = "Someone";
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,7 +43,7 @@ pub struct Notification {
     /// Unique per notification (`cv_12`, `en_34`), so a widget shows each once.
     pub id: String,
     pub kind: NotificationKind,
-    /// "Joe B.", or "Someone" when names are not shown or not known.
+    /// "Joe B.", or [`SOMEONE`] when names are not shown or not known.
     pub name: String,
     /// "Miami, FL", "Miami, United States", "Australia"; `null` when not shown or not known.
     pub place: Option<String>,
@@ -102,11 +105,11 @@ impl Default for ShownFields {
 pub struct SocialProofSettings {
     pub enabled: bool,
     pub position: ToastPosition,
-    /// Seconds between two toasts.
+    /// Seconds from one toast's going to the next one's coming.
     pub interval_seconds: u32,
-    /// Most toasts one visitor sees (per page load).
+    /// Most toasts one visitor sees in a visit (the browser tab's session, over pages).
     pub max_per_visit: u32,
-    /// Seconds a toast stays.
+    /// Seconds a toast stays (longer while the pointer or the keyboard focus is on it).
     pub display_seconds: u32,
     /// Show this campaign's own entries ("Joe B. just entered").
     pub show_entries: bool,

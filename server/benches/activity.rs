@@ -5,7 +5,7 @@
 //!
 //! The server runs as its own process (the release `server` binary, on SQLite) so that the
 //! connections' client ends, held here, do not share its file-descriptor limit.
-//! `cargo bench -p server --bench activity` (or `cargo xtask bench`). Settings:
+//! `cargo bench -p server --bench activity`. Settings:
 //! `HOOKLINE_BENCH_CONNECTIONS` (default 5000; the process's open-file limit bounds it),
 //! `HOOKLINE_BENCH_ROUNDS` (default 20 conversions).
 

@@ -16,7 +16,7 @@ use protocol::social::{
 };
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgListener;
-use tokio::sync::broadcast;
+use tokio::sync::{Notify, broadcast};
 use tracing::{debug, warn};
 
 use crate::inbound;
@@ -32,6 +32,15 @@ const CHANNEL_CAPACITY: usize = 64;
 const RECONNECT_BACKOFF: std::time::Duration = std::time::Duration::from_secs(1);
 /// The PostgreSQL channel the server processes tell each other on.
 const NOTIFY_CHANNEL: &str = "hookline_activity";
+/// How long a widget waits before reconnecting to the feed after losing it (the SSE `retry`
+/// each connection is told), at random in this range so that the widgets of a restarted
+/// server do not all come back at once.
+pub const RECONNECT_AFTER_MS: std::ops::Range<u64> = 5_000..20_000;
+
+/// A reconnection delay for one connection, from [`RECONNECT_AFTER_MS`].
+pub fn reconnect_after() -> std::time::Duration {
+    std::time::Duration::from_millis(rand::random_range(RECONNECT_AFTER_MS))
+}
 
 /// A campaign's social proof settings (`settings.social_proof`); off when absent or invalid.
 pub fn settings(campaign: &CampaignRecord) -> SocialProofSettings {
@@ -182,6 +191,8 @@ struct Feed {
     channels: Mutex<HashMap<i64, broadcast::Sender<Arc<Notification>>>>,
     /// This process, in what it tells the others.
     process: String,
+    /// Told each time a widget connects.
+    connected: Notify,
 }
 
 impl Activity {
@@ -193,6 +204,7 @@ impl Activity {
                 store: store.clone(),
                 channels: Mutex::default(),
                 process,
+                connected: Notify::new(),
             }),
         };
         if let Pool::Postgres(pool) = store.pool() {
@@ -220,11 +232,25 @@ impl Activity {
 
     /// A receiver of campaign `campaign_id`'s new notifications.
     pub fn subscribe(&self, campaign_id: i64) -> broadcast::Receiver<Arc<Notification>> {
-        let mut channels = self.channels();
-        channels
+        let receiver = self
+            .channels()
             .entry(campaign_id)
             .or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0)
-            .subscribe()
+            .subscribe();
+        self.inner.connected.notify_waiters();
+        receiver
+    }
+
+    /// Waits until at least `n` widget connections are open (tests wait on it).
+    pub async fn wait_for_connections(&self, n: usize) {
+        loop {
+            // Made before the count is read, so a connection in between still wakes it.
+            let connected = self.inner.connected.notified();
+            if self.connections() >= n {
+                return;
+            }
+            connected.await;
+        }
     }
 
     /// Open widget connections, over all campaigns.

@@ -56,6 +56,7 @@ pub struct Application {
     jobs_queued: Arc<Notify>,
     deliver_in_background: bool,
     metrics: Arc<Metrics>,
+    activity: Activity,
     /// Ends serving: stop accepting, finish what is under way (the last phase of stopping).
     shutdown: watch::Sender<bool>,
     /// Starts stopping (see [`ShutdownHandle`]).
@@ -270,7 +271,7 @@ impl Application {
             },
             inbound: api::InboundState {
                 store: store.clone(),
-                activity,
+                activity: activity.clone(),
                 deliveries_queued: Arc::clone(&deliveries_queued),
             },
         });
@@ -286,6 +287,7 @@ impl Application {
             jobs_queued,
             deliver_in_background: config.deliver_in_background,
             metrics,
+            activity,
             shutdown,
             shutdown_handle,
             shutdown_delay: config.shutdown_delay,
@@ -315,6 +317,11 @@ impl Application {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The social proof feed (its open widget connections, for tests).
+    pub fn activity(&self) -> Activity {
+        self.activity.clone()
     }
 
     /// The server's metrics, as `/metrics` renders them.
@@ -547,6 +554,8 @@ fn demo_campaign() -> NewCampaign {
     );
     subscribe.mandatory = true;
     campaign.entry_methods = vec![subscribe];
+    // The demo page shows social proof: entries, and conversions once a stream is made.
+    campaign.settings = serde_json::json!({"social_proof": {"enabled": true}});
     campaign
 }
 

@@ -22,6 +22,9 @@ use protocol::entry::{
 };
 use protocol::events::ContestantInfo;
 use protocol::ids::{CampaignKey, ContestantToken, EntryId, EntryMethodId, ReferralCode};
+use protocol::social::{
+    Notification, NotificationKind, NotifiedProduct, PublicSocialProof, ToastPosition,
+};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// `GET /api/v1/public/campaigns/{key}`.
@@ -51,7 +54,40 @@ pub fn public_campaign(value: &JsValue) -> Option<PublicCampaign> {
             button_text: text(&capture, "button_text"),
             success_text: text(&capture, "success_text"),
         }),
-        social_proof: None,
+        social_proof: object(value, "social_proof").map(|social| PublicSocialProof {
+            position: match text(&social, "position").as_str() {
+                "bottom_right" => ToastPosition::BottomRight,
+                "top_left" => ToastPosition::TopLeft,
+                "top_right" => ToastPosition::TopRight,
+                _ => ToastPosition::BottomLeft,
+            },
+            interval_seconds: optional_u32(&social, "interval_seconds"),
+            max_per_visit: optional_u32(&social, "max_per_visit"),
+            display_seconds: optional_u32(&social, "display_seconds"),
+        }),
+    })
+}
+
+/// A `notification` event's data on the activity feed (`GET …/activity`).
+pub fn notification(value: &JsValue) -> Option<Notification> {
+    Some(Notification {
+        id: string(value, "id")?,
+        kind: match string(value, "kind")?.as_str() {
+            "conversion" => NotificationKind::Conversion,
+            "entry" => NotificationKind::Entry,
+            _ => return None,
+        },
+        name: string(value, "name")?,
+        place: string(value, "place"),
+        product: object(value, "product").and_then(|product| {
+            Some(NotifiedProduct {
+                name: string(&product, "name")?,
+                link: string(&product, "link"),
+                image: string(&product, "image"),
+            })
+        }),
+        occurred_at: integer(&field(value, "occurred_at")?)?,
+        text: text(value, "text"),
     })
 }
 

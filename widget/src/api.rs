@@ -65,20 +65,34 @@ fn tries() -> impl Iterator<Item = Option<std::time::Duration>> {
     std::iter::once(None).chain(RETRY_DELAYS.map(Some))
 }
 
-/// Loads the campaign. `None` when it does not exist or could not be loaded after retries.
-pub async fn fetch_campaign(api_base: &str, key: &str) -> Option<PublicCampaign> {
-    let url = campaign_url(api_base, key);
+/// [`fetch`], tried again after each retry delay while no answer comes (offline, refused) or
+/// the server answers 408, 429 or 5xx; no try while the browser knows it is offline. The last
+/// answer, if any. One loop for every call that retries: each `async` loop costs the bundle
+/// its own state machine.
+#[inline(never)]
+async fn fetch_retrying(url: &str, body: Option<&str>) -> Option<(u16, JsBody)> {
+    let mut answer = None;
     for delay in tries() {
+        if !is_online() {
+            break;
+        }
         if let Some(delay) = delay {
             sleep(delay).await;
         }
-        match fetch(&url, None).await {
-            Some((200, body)) => return answers::public_campaign(&body.0),
-            None | Some((408 | 429 | 500.., _)) => continue,
-            Some(_) => return None,
+        answer = fetch(url, body).await;
+        if !matches!(answer, None | Some((408 | 429 | 500.., _))) {
+            break;
         }
     }
-    None
+    answer
+}
+
+/// Loads the campaign. `None` when it does not exist or could not be loaded after retries.
+pub async fn fetch_campaign(api_base: &str, key: &str) -> Option<PublicCampaign> {
+    match fetch_retrying(&campaign_url(api_base, key), None).await? {
+        (200, body) => answers::public_campaign(&body.0),
+        _ => None,
+    }
 }
 
 /// A returning contestant's status, in one try. `None` when the server does not know the
@@ -91,25 +105,11 @@ pub async fn fetch_status(api_base: &str, key: &str, token: &str) -> Option<Cont
 }
 
 /// Posts one entry body, retrying with the same body (and so the same idempotency key) while
-/// the server cannot be reached or answers 5xx. A final `Retry` means every try failed; when
-/// the browser knows it is offline, no try is made.
+/// the server cannot be reached or answers 408, 429 or 5xx. A final `Retry` means every try
+/// failed; when the browser knows it is offline, no try is made.
 pub async fn post_entry(api_base: &str, key: &str, body: &str) -> PostOutcome {
-    let url = entries_url(api_base, key);
-    let mut outcome = PostOutcome::Retry;
-    for delay in tries() {
-        if !is_online() {
-            break;
-        }
-        if let Some(delay) = delay {
-            sleep(delay).await;
-        }
-        outcome = match fetch(&url, Some(body)).await {
-            Some((status, answer)) => read_post_answer(status, &answer),
-            None => PostOutcome::Retry,
-        };
-        if !matches!(outcome, PostOutcome::Retry) {
-            break;
-        }
+    match fetch_retrying(&entries_url(api_base, key), Some(body)).await {
+        Some((status, answer)) => read_post_answer(status, &answer),
+        None => PostOutcome::Retry,
     }
-    outcome
 }

@@ -1,5 +1,5 @@
 //! Everything the widget asks of the browser that is not Yew's business: the page's URL and
-//! referrer, random bytes, the clock, `localStorage`, dates in the reader's
+//! referrer, random bytes, the clock, `localStorage` and `sessionStorage`, dates in the reader's
 //! language, the console. The only file with `#[wasm_bindgen] extern` blocks.
 //!
 //! These functions never throw into the host page: every fallible browser call falls back to
@@ -13,9 +13,9 @@ use crate::i18n::Lang;
 
 #[wasm_bindgen]
 extern "C" {
-    /// `console.error(message)`.
+    /// `console.error(message, what, detail)`.
     #[wasm_bindgen(js_namespace = console, js_name = error)]
-    pub fn console_error(message: &str);
+    pub fn console_error(message: &str, what: &str, detail: &JsValue);
 
 }
 
@@ -64,7 +64,24 @@ pub fn is_online() -> bool {
 
 /// `localStorage`, where the page may use it (not in some sandboxed frames or private modes).
 pub fn local_storage() -> Option<Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
+    web_storage(false)
+}
+
+/// `sessionStorage` (the tab's session), where the page may use it.
+pub fn session_storage() -> Option<Storage> {
+    web_storage(true)
+}
+
+#[inline(never)]
+fn web_storage(session: bool) -> Option<Storage> {
+    let window = web_sys::window()?;
+    if session {
+        window.session_storage()
+    } else {
+        window.local_storage()
+    }
+    .ok()
+    .flatten()
 }
 
 /// A date as people of `lang` write it, e.g. "22 November 2026".

@@ -319,6 +319,11 @@ pub fn entries_url(api_base: &str, key: &str) -> String {
     format!("{}/entries", campaign_url(api_base, key))
 }
 
+/// The campaign's social proof feed (Server-Sent Events).
+pub fn activity_url(api_base: &str, key: &str) -> String {
+    format!("{}/activity", campaign_url(api_base, key))
+}
+
 /// The returning contestant's status. Tokens are URL-safe (`ctk_` and letters, digits, `-`, `_`).
 pub fn contestant_url(api_base: &str, key: &str, token: &str) -> String {
     format!("{}/contestant?token={token}", campaign_url(api_base, key))
@@ -803,6 +808,10 @@ mod tests {
         assert_eq!(
             campaign_url("https://h.example", "a1"),
             "https://h.example/api/v1/public/campaigns/a1"
+        );
+        assert_eq!(
+            activity_url("https://h.example/", "a1"),
+            "https://h.example/api/v1/public/campaigns/a1/activity"
         );
         assert_eq!(
             contestant_url("https://h.example/", "a1", "ctk_x"),

@@ -9,9 +9,9 @@ use std::rc::Rc;
 
 use wasm_bindgen::JsValue;
 use web_sys::{CustomEvent, CustomEventInit, Element};
-use yew::Callback;
 
 use crate::bindings::console_error;
+use crate::components::Ctx;
 use crate::wire::{self, Write};
 
 /// `data-hookline-state` on the host element.
@@ -62,11 +62,13 @@ impl Host {
     /// bubbles and is composed, so it reaches `document` and `window` once, from inside any
     /// shadow root.
     pub fn dispatch(&self, name: &str, detail: &dyn Write) {
-        if let Err(error) = self.try_dispatch(name, &wire::to_js(detail)) {
-            console_error(&format!(
-                "Hookline: could not dispatch {name}: {}",
-                error.as_string().unwrap_or_default()
-            ));
+        self.dispatch_js(name, &wire::to_js(detail));
+    }
+
+    /// [`Host::dispatch`] of a detail already a JS object.
+    pub fn dispatch_js(&self, name: &str, detail: &JsValue) {
+        if let Err(error) = self.try_dispatch(name, detail) {
+            console_error("Hookline: could not dispatch", name, &error);
         }
     }
 
@@ -94,16 +96,19 @@ pub enum Command {
     Online,
     /// The pointer left the page through the top.
     ExitIntent,
+    /// The widget was removed: its timers, posts' answers and feed stop.
+    Unmount,
 }
 
 #[derive(Debug, Default)]
 struct CommandSlot {
-    callback: Option<Callback<Command>>,
+    ctx: Option<Ctx>,
     waiting: Vec<Command>,
 }
 
-/// Where commands reach one mounted widget. The widget registers its callback once it has
-/// rendered the campaign; commands sent before wait for it.
+/// Where commands reach one mounted widget: its context, once it has rendered the campaign;
+/// commands sent before wait for it. (The context itself, not a callback: each callback type
+/// costs the bundle its own code.)
 #[derive(Debug, Clone, Default)]
 pub struct Commands(Rc<RefCell<CommandSlot>>);
 
@@ -115,28 +120,28 @@ impl PartialEq for Commands {
 
 impl Commands {
     pub fn send(&self, command: Command) {
-        // The callback runs with the slot released: it may send or register in turn.
-        let callback = self.0.borrow().callback.clone();
-        match callback {
-            Some(callback) => callback.emit(command),
+        // The command runs with the slot released: it may send or register in turn.
+        let ctx = self.0.borrow().ctx.clone();
+        match ctx {
+            Some(ctx) => ctx.command(command),
             None => self.0.borrow_mut().waiting.push(command),
         }
     }
 
-    /// Sets the widget's callback (replacing any earlier one) and runs what waited.
-    pub fn register(&self, callback: Callback<Command>) {
+    /// Sets the widget's context (replacing any earlier one) and runs what waited.
+    pub fn register(&self, ctx: &Ctx) {
         let waiting = {
             let mut slot = self.0.borrow_mut();
-            slot.callback = Some(callback.clone());
+            slot.ctx = Some(ctx.clone());
             std::mem::take(&mut slot.waiting)
         };
         for command in waiting {
-            callback.emit(command);
+            ctx.command(command);
         }
     }
 
-    /// Drops the callback: the widget is going away.
+    /// Drops the context: the widget is going away.
     pub fn unregister(&self) {
-        self.0.borrow_mut().callback = None;
+        self.0.borrow_mut().ctx = None;
     }
 }

@@ -55,18 +55,16 @@ impl Lang {
     /// "You have 3 entries.", with the plural rule of the language (French counts 0 and 1 as
     /// singular).
     pub fn entries(self, n: u32) -> String {
+        self.count(n, Text::EntriesOne, Text::EntriesMany)
+    }
+
+    /// `one` or `many` (by the language's plural rule) with `{n}` replaced by `n`.
+    pub fn count(self, n: u32, one: Text, many: Text) -> String {
         let singular = match self {
             Self::En => n == 1,
             Self::Fr => n <= 1,
         };
-        self.with_n(
-            if singular {
-                Text::EntriesOne
-            } else {
-                Text::EntriesMany
-            },
-            n,
-        )
+        self.with_n(if singular { one } else { many }, n)
     }
 
     /// "2 of 3 actions done".
@@ -133,10 +131,24 @@ pub enum Text {
     MandatoryFirst,
     WrongSecretCode,
     Refused,
+    // Social proof toasts (`toasts.rs` fills them in).
+    Someone,
+    FromPlace,
+    Bought,
+    SignedUp,
+    Entered,
+    JustNow,
+    MinuteAgo,
+    MinutesAgo,
+    HourAgo,
+    HoursAgo,
+    DayAgo,
+    DaysAgo,
+    HideToasts,
 }
 
 /// How many texts there are: one past the last [`Text`].
-const N_TEXTS: usize = Text::Refused as usize + 1;
+const N_TEXTS: usize = Text::HideToasts as usize + 1;
 
 const EN: [&str; N_TEXTS] = [
     "Loading…",
@@ -187,6 +199,19 @@ const EN: [&str; N_TEXTS] = [
     "Please complete the required actions first.",
     "That's not the secret code. Check the hint and try again.",
     "Sorry, your entry could not be accepted.",
+    "Someone",
+    "{name} from {place}",
+    "{who} bought {what}",
+    "{who} signed up",
+    "{who} entered {what}",
+    "just now",
+    "{n} minute ago",
+    "{n} minutes ago",
+    "{n} hour ago",
+    "{n} hours ago",
+    "{n} day ago",
+    "{n} days ago",
+    "Hide notifications",
 ];
 
 const FR: [&str; N_TEXTS] = [
@@ -238,6 +263,19 @@ const FR: [&str; N_TEXTS] = [
     "Veuillez d'abord terminer les actions obligatoires.",
     "Ce n'est pas le code secret. Relisez l'indice et réessayez.",
     "Désolé, votre participation n'a pas pu être acceptée.",
+    "Quelqu'un",
+    "{name} de {place}",
+    "{who} a acheté {what}",
+    "{who} s'est inscrit(e)",
+    "{who} a participé à {what}",
+    "à l'instant",
+    "il y a {n} minute",
+    "il y a {n} minutes",
+    "il y a {n} heure",
+    "il y a {n} heures",
+    "il y a {n} jour",
+    "il y a {n} jours",
+    "Masquer les notifications",
 ];
 
 /// The translated text for an API error `code`, for the codes the widget knows; the server's
@@ -293,7 +331,8 @@ mod tests {
 
     #[test]
     fn the_last_text_is_the_last_entry() {
-        assert_eq!(Lang::En.get(Text::Refused), EN[N_TEXTS - 1]);
+        assert_eq!(Lang::En.get(Text::HideToasts), EN[N_TEXTS - 1]);
+        assert_eq!(Lang::Fr.get(Text::Someone), "Quelqu'un");
         assert_eq!(Lang::En.get(Text::Loading), "Loading…");
     }
 

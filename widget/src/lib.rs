@@ -4,8 +4,8 @@
 //! `mount`, `unmount`, `open`, `close`, `online` and `exit_intent` are the whole JavaScript
 //! surface, called by the loader; the widget reports to the host page only through DOM events
 //! and `data-hookline-state` (see `host.rs`). Pure logic lives in `form.rs`, `rules.rs`,
-//! `session.rs`, `outbox.rs`, `display.rs`, `state.rs`, `i18n.rs` and `codec.rs`, tested
-//! natively. Must not depend on the server or throw into the host page.
+//! `session.rs`, `outbox.rs`, `display.rs`, `state.rs`, `toasts.rs`, `i18n.rs` and
+//! `codec.rs`, tested natively. Must not depend on the server or throw into the host page.
 
 mod answers;
 mod api;
@@ -14,8 +14,8 @@ mod bindings;
 pub mod codec;
 mod components;
 pub mod display;
+mod feed;
 pub mod form;
-mod hooks;
 mod host;
 pub mod i18n;
 pub mod outbox;
@@ -24,6 +24,7 @@ pub mod session;
 pub mod state;
 mod storage;
 mod style;
+pub mod toasts;
 mod wire;
 
 use std::cell::RefCell;
@@ -140,8 +141,10 @@ pub fn unmount(element: Element) {
         Some(mounted.swap_remove(index))
     });
     if let Some(removed) = removed {
-        removed.commands.unregister();
+        // Destroyed first, so that retiring (`Command::Unmount`) renders nothing.
         removed.app.destroy();
+        removed.commands.send(Command::Unmount);
+        removed.commands.unregister();
     }
     if let Some(root) = element.shadow_root() {
         root.set_inner_html("");
@@ -174,7 +177,11 @@ fn install_panic_hook() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
         yew::set_custom_panic_hook(Box::new(|info| {
-            console_error(&format!("Hookline widget crashed: {info}"));
+            console_error(
+                "Hookline widget crashed:",
+                &info.to_string(),
+                &JsValue::UNDEFINED,
+            );
             let hosts: Vec<Element> = MOUNTED
                 .try_with(|mounted| {
                     mounted

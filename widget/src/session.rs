@@ -10,7 +10,7 @@ use protocol::entry::{CompletedMethod, ContestantStatus, EntryAnswer, UnlockedRe
 use protocol::events::ContestantInfo;
 use protocol::ids::{ContestantToken, EntryMethodId, ReferralCode};
 
-use crate::codec::{field, number, records, write_record};
+use crate::codec::{count, field, number, records, write_record};
 use crate::rules::utc_day;
 
 /// First field of the first record; a stored session in another format is ignored.
@@ -183,18 +183,18 @@ impl Session {
             token: ContestantToken::parse(field(&head, 4)),
             referral_code: ReferralCode::parse(field(&head, 5)),
             referral_url: field(&head, 6).to_owned(),
-            referrals: number(&head, 7),
+            referrals: count(&head, 7),
             referred_by: ReferralCode::parse(field(&head, 8)),
             completed: Vec::new(),
-            actions_completed: number(&head, 9),
-            total_entries: number(&head, 10),
+            actions_completed: count(&head, 9),
+            total_entries: count(&head, 10),
             reward: None,
         };
         for record in records {
             match field(&record, 0) {
                 "c" => session.completed.push(CompletedMethod {
                     entry_method_id: EntryMethodId(number(&record, 1)),
-                    times: number(&record, 2),
+                    times: count(&record, 2),
                     last_completed_at: number(&record, 3),
                 }),
                 "r" => {

@@ -9,14 +9,42 @@ use std::rc::Rc;
 
 use protocol::entry::{ContestantStatus, EntryAnswer};
 use protocol::ids::EntryMethodId;
+use protocol::social::Notification;
 use yew::Reducible;
 
+use crate::components::Ctx;
 use crate::form::FieldError;
 use crate::session::Session;
+
+/// Where loading the campaign has got to.
+#[derive(Debug, Clone, Default)]
+pub enum CampaignState {
+    #[default]
+    Loading,
+    /// The campaign, in the context its side effects run in (`components::Ctx`: this module
+    /// only holds it).
+    Loaded(Ctx),
+    /// Missing or malformed key, unknown campaign, or the server could not be reached.
+    Unavailable,
+}
+
+/// By identity: a loaded campaign never changes in place (comparing every field would cost
+/// the bundle that code, on every render).
+impl PartialEq for CampaignState {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Loaded(a), Self::Loaded(b)) => a.same(b),
+            (Self::Loading, Self::Loading) | (Self::Unavailable, Self::Unavailable) => true,
+            _ => false,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Default)]
 #[cfg_attr(test, derive(PartialEq))]
 pub struct WidgetState {
+    /// The campaign (`hooks/use_campaign.rs` loads it).
+    pub campaign: CampaignState,
     /// `None` until the contestant has given their details (or was recognised). Shared, so
     /// views and callbacks hold it without copying.
     pub session: Option<Rc<Session>>,
@@ -38,6 +66,8 @@ pub struct WidgetState {
     pub opened_before: bool,
     /// The session was read from storage (from then on, the widget keeps it there).
     pub restored: bool,
+    /// The social proof toast on screen (`toasts.rs` decides which and when).
+    pub toast: Option<Rc<Notification>>,
 }
 
 #[derive(Debug, Clone)]
@@ -75,6 +105,10 @@ pub enum Action {
     Toggle(EntryMethodId),
     Open,
     Close,
+    /// A toast appeared, or went (`None`).
+    Toast(Option<Rc<Notification>>),
+    /// The campaign loaded, or could not be.
+    Campaign(CampaignState),
 }
 
 fn without(list: &[EntryMethodId], method: EntryMethodId) -> Vec<EntryMethodId> {
@@ -103,9 +137,11 @@ impl Reducible for WidgetState {
             }
             Action::LogOut => {
                 next = Self {
+                    campaign: next.campaign.clone(),
                     open: next.open,
                     opened_before: next.opened_before,
                     restored: next.restored,
+                    toast: next.toast.take(),
                     ..Self::default()
                 };
             }
@@ -166,6 +202,8 @@ impl Reducible for WidgetState {
                 next.opened_before = true;
             }
             Action::Close => next.open = false,
+            Action::Toast(toast) => next.toast = toast,
+            Action::Campaign(campaign) => next.campaign = campaign,
         }
         Rc::new(next)
     }

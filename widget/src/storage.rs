@@ -4,13 +4,15 @@
 //! memory for the page's life.
 //!
 //! Keys: `hookline:s:{campaign}` (session, `session.rs`), `hookline:d:{campaign}` (closed at,
-//! unix ms), `hookline:outbox` (`outbox.rs`). Must not decide anything: it stores text.
+//! unix ms), `hookline:outbox` (`outbox.rs`); and in `sessionStorage` (a visit: the tab's
+//! session) `hookline:t:{campaign}`, the social proof toasts shown (`toasts.rs`). Must not
+//! decide anything: it stores text.
 
 use std::cell::RefCell;
 
 use protocol::ids::CampaignKey;
 
-use crate::bindings::local_storage;
+use crate::bindings::{local_storage, session_storage};
 use crate::outbox::Outbox;
 use crate::session::Session;
 
@@ -92,4 +94,21 @@ pub fn update_outbox<T>(change: impl FnOnce(&mut Outbox) -> T) -> T {
     let result = change(&mut outbox);
     save_outbox(&outbox);
     result
+}
+
+fn toasts_key(campaign: &CampaignKey) -> String {
+    format!("hookline:t:{campaign}")
+}
+
+/// The toasts of this visit, as `Toasts::visit` wrote them (`None` where `sessionStorage`
+/// cannot be used: then each page is a visit).
+pub fn toast_visit(campaign: &CampaignKey) -> Option<String> {
+    session_storage()?.get_item(&toasts_key(campaign)).ok()?
+}
+
+pub fn set_toast_visit(campaign: &CampaignKey, record: &str) {
+    if let Some(storage) = session_storage() {
+        // A full or refused storage only forgets the visit: each page is then a visit.
+        let _ = storage.set_item(&toasts_key(campaign), record);
+    }
 }

@@ -13,11 +13,11 @@ pub const STYLE: &str = r#"
 .hl-root{all:initial;display:block;box-sizing:border-box;max-width:var(--hookline-max-width,448px);text-align:left;
 color:var(--hookline-text,#1c1e21);font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 *,*::before,*::after{box-sizing:border-box}
-.hl-card{background:var(--hookline-background,#fff);border:1px solid #d5d9de;border-radius:12px;padding:20px}
+.hl-card,.hl-toast{background:var(--hookline-background,#fff);border:1px solid #d5d9de;border-radius:12px;padding:20px}
 .hl-image{display:block;width:100%;height:auto;border-radius:8px;margin:0 0 12px}
 .hl-name{margin:0 0 4px;font-size:21px;line-height:1.25}
 .hl-description{margin:0 0 16px;color:#4a5058}
-.hl-ends,.hl-who,.hl-hint,.hl-required,.hl-state,.hl-label{color:#5c636b;font-size:14px}
+.hl-ends,.hl-who,.hl-hint,.hl-required,.hl-state,.hl-label,.hl-toast-time{color:#5c636b;font-size:14px}
 .hl-ends,.hl-who{margin:0 0 12px}
 .hl-field{margin:0 0 14px}
 .hl-field label{display:block;font-weight:600;margin-bottom:4px}
@@ -50,7 +50,7 @@ cursor:pointer;min-height:44px;text-decoration:none;text-align:center}
 .hl-progress{display:block;width:100%;height:10px;accent-color:var(--hookline-accent,#1a56db)}
 .hl-code{margin:4px 0 10px;padding:10px;border:2px dashed #8a9199;border-radius:8px;font:700 20px/1.2 ui-monospace,Menlo,Consolas,monospace;
 letter-spacing:.06em;text-align:center;word-break:break-all;user-select:all}
-.hl-label{margin:0}
+.hl-label,.hl-toast-text{margin:0}
 .hl-methods-title{margin:16px 0 8px;font-size:16px}
 .hl-methods{list-style:none;margin:0;padding:0;display:grid;gap:8px}
 .hl-method{border:1px solid #d5d9de;border-radius:10px}
@@ -69,7 +69,15 @@ padding:16px;background:rgba(16,18,20,.55)}
 .hl-dialog{position:relative;width:100%;max-width:var(--hookline-max-width,448px);max-height:calc(100vh - 32px);overflow:auto;border-radius:12px}
 .hl-bar{position:fixed;left:0;right:0;bottom:0;z-index:2147483000;max-height:70vh;overflow:auto;box-shadow:0 -4px 18px rgba(0,0,0,.18)}
 .hl-bar .hl-card{border-radius:0;border-width:1px 0 0}
-.hl-close{position:absolute;top:6px;right:6px;width:40px;height:40px;font:26px/1 system-ui,sans-serif;color:#4a5058;
+.hl-close,.hl-toast-close{position:absolute;top:6px;right:6px;width:40px;height:40px;font:26px/1 system-ui,sans-serif;color:#4a5058;
 background:none;border:0;border-radius:8px;cursor:pointer}
 .hl-dialog .hl-name,.hl-bar .hl-name{padding-right:40px}
+.hl-toasts{position:fixed;z-index:2147483001;width:340px;max-width:calc(100vw - 32px);pointer-events:none}
+.hl-bottom{bottom:16px}.hl-top{top:16px}.hl-left{left:16px}.hl-right{right:16px}
+.hl-toast{pointer-events:auto;position:relative;display:flex;gap:12px;align-items:center;padding:12px 46px 12px 12px;
+box-shadow:0 8px 28px rgba(16,18,20,.22);font-size:14px;line-height:1.4}
+.hl-toast-image{flex:none;width:48px;height:48px;object-fit:cover;border-radius:8px}
+.hl-toast-text{overflow-wrap:anywhere}
+.hl-toast-text a{color:var(--hookline-accent,#1a56db);font-weight:600}
+.hl-toast-time{margin:2px 0 0}
 "#;

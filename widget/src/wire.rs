@@ -220,6 +220,22 @@ impl Write for ErrorDetail {
     }
 }
 
+/// `hookline:notification`'s detail (`protocol::events::NotificationDetail`) but its
+/// `notification`, which the widget passes on as the feed's JSON parsed it (the server wrote
+/// it with serde): nothing to copy or write field by field.
+#[derive(Debug)]
+pub struct NotificationText<'a> {
+    pub campaign: &'a CampaignInfo,
+    pub text: &'a str,
+}
+
+impl Write for NotificationText<'_> {
+    fn write(&self, out: &mut dyn Out) {
+        out.obj("campaign", &|out| self.campaign.write(out));
+        out.str("text", self.text);
+    }
+}
+
 /// The entry post, as `protocol::entry::EntryPost`'s `Serialize` writes it (absent options
 /// left out).
 impl Write for Post {
@@ -258,6 +274,8 @@ mod tests {
     use serde::Serialize;
     use serde::de::DeserializeOwned;
     use serde_json::{Map, Value};
+
+    use protocol::events::NotificationDetail;
 
     use super::*;
 
@@ -330,6 +348,37 @@ mod tests {
         }
         check::<CloseDetail>(
             r#"{"campaign": {"key": "n", "name": "N", "type": "Capture"}, "trigger": "command"}"#,
+        );
+    }
+
+    /// The detail written here, with the notification as serde wrote it on the server, is
+    /// serde's `NotificationDetail`.
+    #[test]
+    fn notification_details_are_written_as_serde_writes_them() {
+        let check_notification = |fixture: &str| {
+            let typed: NotificationDetail =
+                serde_json::from_str(fixture).unwrap_or_else(|error| panic!("{error}: {fixture}"));
+            let mut written = Map::new();
+            NotificationText {
+                campaign: &typed.campaign,
+                text: &typed.text,
+            }
+            .write(&mut written);
+            written.insert(
+                "notification".into(),
+                serde_json::to_value(&typed.notification).unwrap_or_default(),
+            );
+            assert_eq!(
+                Value::Object(written),
+                serde_json::to_value(&typed).unwrap_or_default()
+            );
+        };
+        check_notification(fixture!("events/notification.json"));
+        check_notification(
+            r#"{"campaign": {"key": "g", "name": "Giveaway", "type": "Competition"},
+                "notification": {"id": "en_3", "kind": "entry", "name": "Someone", "place": null,
+                                 "product": null, "occurred_at": 5, "text": "Someone just entered Giveaway"},
+                "text": "Quelqu'un a participé à Giveaway"}"#,
         );
     }
 

@@ -261,7 +261,8 @@ fn public_entry_method(method: EntryMethodRecord) -> PublicEntryMethod {
 /// `GET /api/v1/public/campaigns/{key}/activity`: Server-Sent Events for the campaign's
 /// social proof: a `summary` event ("124 people entered today"), the most recent
 /// notifications, then each new one as it happens. 404 when the campaign does not show
-/// social proof. One connection per widget; nothing is polled.
+/// social proof. One connection per widget; nothing is polled. The first event sets the
+/// browser's reconnection delay (`retry`), spread at random so a restart is not a stampede.
 pub async fn activity(
     State(state): State<AppState>,
     Path(key): Path<String>,
@@ -280,14 +281,16 @@ pub async fn activity(
     // Subscribed before reading the recent ones, so nothing falls between the two.
     let live = state.activity.subscribe(campaign.id);
     let (summary, recent) = social::recent(&state.store, &campaign, &settings, now).await?;
-    let first = std::iter::once(Event::default().event(SUMMARY_EVENT).json_data(summary)).chain(
-        recent.into_iter().map(|notification| {
-            Event::default()
-                .event(NOTIFICATION_EVENT)
-                .id(notification.id.clone())
-                .json_data(notification)
-        }),
-    );
+    let summary = Event::default()
+        .event(SUMMARY_EVENT)
+        .retry(social::reconnect_after())
+        .json_data(summary);
+    let first = std::iter::once(summary).chain(recent.into_iter().map(|notification| {
+        Event::default()
+            .event(NOTIFICATION_EVENT)
+            .id(notification.id.clone())
+            .json_data(notification)
+    }));
     let live = BroadcastStream::new(live).filter_map(|item| {
         future::ready(item.ok().map(|notification| {
             Event::default()

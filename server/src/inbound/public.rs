@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use super::Conversion;
 
-/// Shown when a conversion has no first name.
-pub const NO_NAME: &str = "Someone";
+/// Shown when a conversion has no first name (widgets translate it).
+pub const NO_NAME: &str = protocol::social::SOMEONE;
 
 /// The fields of a conversion that are safe to show to a site's visitors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -390,7 +390,8 @@ impl Store {
     }
 
     /// The latest `limit` entries of campaign `campaign_id` since `since` (unix ms), newest
-    /// first.
+    /// first: each contestant's first entry (a person entering, not each of their actions),
+    /// unless disqualified.
     pub async fn recent_entries(
         &self,
         campaign_id: i64,
@@ -402,6 +403,8 @@ impl Store {
                 "SELECT e.id, e.campaign_id, c.first_name, c.last_name, e.created_at
                  FROM entries e JOIN contestants c ON c.id = e.contestant_id
                  WHERE e.campaign_id = $1 AND e.created_at >= $2 AND e.verdict <> 'disqualified'
+                   AND NOT EXISTS (SELECT 1 FROM entries earlier
+                                   WHERE earlier.contestant_id = e.contestant_id AND earlier.id < e.id)
                  ORDER BY e.id DESC LIMIT $3",
             )
             .bind(campaign_id)
@@ -412,12 +415,16 @@ impl Store {
         }))
     }
 
+    /// Entry `entry_id`, if it is one social proof shows: a contestant's first entry, not
+    /// disqualified.
     pub async fn recent_entry(&self, entry_id: i64) -> Result<Option<RecentEntry>, StoreError> {
         Ok(with_pool!(&self.pool, pool => {
             sqlx::query_as(
                 "SELECT e.id, e.campaign_id, c.first_name, c.last_name, e.created_at
                  FROM entries e JOIN contestants c ON c.id = e.contestant_id
-                 WHERE e.id = $1",
+                 WHERE e.id = $1 AND e.verdict <> 'disqualified'
+                   AND NOT EXISTS (SELECT 1 FROM entries earlier
+                                   WHERE earlier.contestant_id = e.contestant_id AND earlier.id < e.id)",
             )
             .bind(entry_id)
             .fetch_optional(pool)

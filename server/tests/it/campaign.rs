@@ -57,7 +57,9 @@ async fn the_demo_campaign_is_served_to_any_origin() {
             "consent_text": "I agree to receive emails from the Hookline Demo and accept the terms.",
             "entry_methods": [
                 {"id": 1, "type": "email_subscribe", "action": "Subscribe to our newsletter", "worth": 1, "mandatory": true}
-            ]
+            ],
+            // The demo page shows social proof.
+            "social_proof": {"position": "bottom_left", "interval_seconds": 8, "max_per_visit": 5, "display_seconds": 6}
         })
     );
     let _typed: protocol::campaign::PublicCampaign = serde_json::from_value(campaign).unwrap();

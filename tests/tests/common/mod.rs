@@ -152,7 +152,7 @@ pub async fn wait_for_events(
                const matching = () => window.seen.filter(e => e.name === name && (campaign === null || e.campaign === campaign));
                const check = () => { const found = matching(); if (found.length >= n) { done(found); return true; } return false; };
                if (check()) return;
-               ["ready", "login", "capture", "entry", "reward", "open", "close", "error"].forEach(function (event) {
+               ["ready", "login", "capture", "entry", "reward", "open", "close", "error", "notification"].forEach(function (event) {
                  window.addEventListener("hookline:" + event, function () { setTimeout(check, 0); });
                });"#,
             vec![json!(name), json!(campaign), json!(n)],

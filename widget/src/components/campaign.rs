@@ -18,7 +18,10 @@ use protocol::events::{
     ErrorDetail, LoginDetail, OpenDetail, OpenTrigger, RewardDetail,
 };
 use protocol::ids::EntryMethodId;
-use web_sys::{HtmlElement, KeyboardEvent};
+use protocol::social::Notification;
+use wasm_bindgen::JsValue;
+use web_sys::{Element, HtmlElement, KeyboardEvent};
+use yew::html::Scope;
 use yew::platform::spawn_local;
 use yew::platform::time::sleep;
 use yew::prelude::*;
@@ -27,8 +30,10 @@ use super::details::{self, DetailsRefs};
 use super::el::el;
 use super::{methods, totals};
 use crate::api;
+use crate::app::App;
 use crate::bindings::{format_date, now_ms, page_context, random_bytes};
 use crate::display::{self, AutoOpen, Display};
+use crate::feed::{self, Feed};
 use crate::form::{self, ActionInput, FieldError, PostOutcome};
 use crate::host::{Command, Commands, Host, HostState};
 use crate::i18n::{Lang, Text};
@@ -37,6 +42,8 @@ use crate::rules::{self, Schedule};
 use crate::session::Session;
 use crate::state::{Action, WidgetState};
 use crate::storage;
+use crate::toasts::{self, Step, Toasts};
+use crate::wire::{self, NotificationText};
 
 /// What the after-render effect watches: the session (by identity), the open panel, and
 /// whether the overlay is open.
@@ -65,8 +72,9 @@ fn same_session(a: &Option<Rc<Session>>, b: &Option<Rc<Session>>) -> bool {
     }
 }
 
-/// The inputs views bind, kept across renders.
-#[derive(Debug, Clone, PartialEq)]
+/// The inputs views bind, kept across renders (made with the context, not as hooks: each
+/// kind of hook costs the bundle its own code).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Refs {
     pub details: DetailsRefs,
     /// The open panel's input.
@@ -81,20 +89,40 @@ thread_local! {
 }
 
 /// What the side effects need; one `Rc`, cheap to clone into callbacks and tasks.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Ctx(Rc<CtxInner>);
 
+#[derive(Debug)]
 pub struct CtxInner {
     pub campaign: Rc<PublicCampaign>,
     pub host: Host,
     pub api_base: AttrValue,
     pub lang: Lang,
-    pub dispatch: UseReducerDispatcher<WidgetState>,
+    pub dispatch: Scope<App>,
     /// Whether a modal or bar is open, and whether it has been on this page; read by
     /// commands and timers that outlive a render.
     overlay: Cell<(bool, bool)>,
     /// Cleared when the widget unmounts, so late timers and answers do nothing.
     alive: Cell<bool>,
+    /// How the widget opens by itself (exit intent opens it once).
+    auto_open: Cell<AutoOpen>,
+    /// Social proof, when the campaign shows it: which toast when (`toasts.rs`), the feed
+    /// they come from, the toast timer's generation (a newer timer replaces an older one) and
+    /// the toast on screen (held while the pointer or the focus is on it).
+    toasts: RefCell<Option<Toasts<JsValue>>>,
+    feed: RefCell<Option<Feed>>,
+    toast_timer: Cell<u32>,
+    pub toast_ref: NodeRef,
+    pub refs: Refs,
+    /// What the last render showed (see [`after_render`]).
+    shown_before: RefCell<Shown>,
+}
+
+impl Ctx {
+    /// Whether both are the same context (not a copy).
+    pub fn same(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 impl Deref for Ctx {
@@ -111,7 +139,7 @@ impl Ctx {
         host: Host,
         api_base: AttrValue,
         lang: Lang,
-        dispatch: UseReducerDispatcher<WidgetState>,
+        dispatch: Scope<App>,
     ) -> Self {
         Self(Rc::new(CtxInner {
             campaign,
@@ -121,12 +149,137 @@ impl Ctx {
             dispatch,
             overlay: Cell::new((false, false)),
             alive: Cell::new(true),
+            auto_open: Cell::new(AutoOpen::Shown),
+            toasts: RefCell::new(None),
+            feed: RefCell::new(None),
+            toast_timer: Cell::new(0),
+            toast_ref: NodeRef::default(),
+            refs: Refs::default(),
+            shown_before: RefCell::default(),
         }))
     }
 
-    /// The widget is going away: late timers and answers do nothing.
+    /// The widget has gone (its app destroyed): late timers and answers do nothing, the feed
+    /// closes.
     pub fn retire(&self) {
         self.alive.set(false);
+        // The feed's listener holds this context: dropping the feed ends that cycle.
+        drop(self.feed.take());
+    }
+
+    /// Social proof: follows the campaign's activity feed, if it shows one.
+    fn follow_activity(&self) {
+        let Some(settings) = &self.campaign.social_proof else {
+            return;
+        };
+        let key = &self.campaign.key;
+        let visit = storage::toast_visit(key);
+        self.toasts
+            .replace(Some(Toasts::new(settings, visit.as_deref())));
+        let ctx = self.clone();
+        let feed = feed::open(&self.api_base, key, move |notification, parsed| {
+            let now = now_ms();
+            if ctx.with_toasts(|toasts| toasts.receive(notification, parsed, now)) == Some(true) {
+                ctx.schedule_toast();
+            }
+        });
+        self.feed.replace(feed);
+    }
+
+    fn with_toasts<T>(&self, change: impl FnOnce(&mut Toasts<JsValue>) -> T) -> Option<T> {
+        self.toasts.borrow_mut().as_mut().map(change)
+    }
+
+    /// Sets the timer for the toasts' next step, replacing any earlier one.
+    fn schedule_toast(&self) {
+        let generation = self.toast_timer.get().wrapping_add(1);
+        self.toast_timer.set(generation);
+        let now = now_ms();
+        let Some(at) = self.with_toasts(|toasts| toasts.next_tick(now)).flatten() else {
+            return;
+        };
+        let ctx = self.clone();
+        after(
+            display::wait_ms(at, now),
+            Box::new(move || {
+                if ctx.alive.get() && ctx.toast_timer.get() == generation {
+                    ctx.toast_step();
+                }
+            }),
+        );
+    }
+
+    /// The toasts' next step: one goes (unless held), the next comes; `notification` fires
+    /// for each that comes.
+    fn toast_step(&self) {
+        let held = self
+            .toast_ref
+            .cast::<Element>()
+            .is_some_and(|toast| toast.matches(":hover,:focus-within").unwrap_or(false));
+        let now = now_ms();
+        let stepped = self.with_toasts(|toasts| {
+            let step = toasts.tick(now, held);
+            let showing = toasts
+                .current()
+                .map(|(notification, parsed)| (notification.clone(), parsed.clone()));
+            (step, showing, toasts.visit())
+        });
+        if let Some((step, showing, visit)) = stepped
+            && step != Step::Nothing
+        {
+            storage::set_toast_visit(&self.campaign.key, &visit);
+            let shown = match showing {
+                Some((notification, parsed)) => {
+                    if step == Step::Shown {
+                        self.told(&notification, &parsed);
+                    }
+                    Some(notification)
+                }
+                None => None,
+            };
+            self.act(Action::Toast(shown));
+        }
+        self.schedule_toast();
+    }
+
+    /// `hookline:notification`: the campaign, the sentence shown, and the notification as the
+    /// feed's JSON parsed.
+    fn told(&self, notification: &Notification, parsed: &JsValue) {
+        let text = toasts::sentence(self.lang, notification, &self.campaign.name).text();
+        let detail = wire::to_js(&NotificationText {
+            campaign: &self.info(),
+            text: &text,
+        });
+        // Setting a property of a plain new object does not fail.
+        let _ = js_sys::Reflect::set(&detail, &JsValue::from_str("notification"), parsed);
+        self.host.dispatch_js(events::NOTIFICATION, &detail);
+    }
+
+    /// What the host page (through the loader) asks.
+    pub fn command(&self, command: Command) {
+        match command {
+            Command::Open => self.open(OpenTrigger::Command),
+            Command::Close => self.close(CloseTrigger::Command),
+            Command::Online => self.flush(),
+            Command::Unmount => self.retire(),
+            Command::ExitIntent => {
+                if display::opens_on_exit_intent(self.auto_open.get(), self.overlay.get().1) {
+                    self.open(OpenTrigger::ExitIntent);
+                }
+            }
+        }
+    }
+
+    /// The visitor closed the toast: none more in this visit.
+    pub fn dismiss_toast(&self) {
+        if let Some(visit) = self.with_toasts(|toasts| {
+            toasts.dismiss();
+            toasts.visit()
+        }) {
+            storage::set_toast_visit(&self.campaign.key, &visit);
+        }
+        self.act(Action::Toast(None));
+        self.schedule_toast();
     }
 
     fn info(&self) -> CampaignInfo {
@@ -145,7 +298,7 @@ impl Ctx {
     }
 
     pub fn act(&self, action: Action) {
-        self.dispatch.dispatch(action);
+        self.dispatch.send_message(action);
     }
 
     fn error_event(&self, code: &str, detail: &str, field: Option<String>) {
@@ -351,6 +504,16 @@ impl Ctx {
     }
 }
 
+/// Runs `then` after `wait_ms` milliseconds. Every timer goes through here: each `async`
+/// block costs the bundle its own state machine.
+#[inline(never)]
+fn after(wait_ms: u32, then: Box<dyn FnOnce()>) {
+    spawn_local(async move {
+        sleep(Duration::from_millis(wait_ms.into())).await;
+        then();
+    });
+}
+
 /// The methods of `campaign` whose posts wait in the outbox.
 fn waiting_methods(campaign: &PublicCampaign) -> Vec<EntryMethodId> {
     storage::load_outbox()
@@ -360,8 +523,10 @@ fn waiting_methods(campaign: &PublicCampaign) -> Vec<EntryMethodId> {
 }
 
 /// After each render: the session is kept (once restored), a newly opened panel's input or
-/// a newly opened overlay gets the focus. `before` is what the last call saw.
-pub fn after_render(ctx: &Ctx, refs: &Refs, shown: &Shown, before: &Shown) {
+/// a newly opened overlay gets the focus.
+pub fn after_render(ctx: &Ctx, shown: &Shown) {
+    let refs = &ctx.refs;
+    let before = &ctx.shown_before.replace(shown.clone());
     if shown.restored && !same_session(&shown.session, &before.session) {
         storage::save_session(&ctx.campaign.key, shown.session.as_deref());
     }
@@ -561,25 +726,14 @@ pub fn on_loaded(ctx: &Ctx, commands: &Commands) {
     );
     if let AutoOpen::At(at) = auto {
         let ctx = ctx.clone();
-        let wait = display::wait_ms(at, now_ms());
-        spawn_local(async move {
-            if wait > 0 {
-                sleep(Duration::from_millis(u64::from(wait))).await;
-            }
-            ctx.open(OpenTrigger::Delay);
-        });
+        after(
+            display::wait_ms(at, now_ms()),
+            Box::new(move || ctx.open(OpenTrigger::Delay)),
+        );
     }
-    let ctx = ctx.clone();
-    commands.register(Callback::from(move |command| match command {
-        Command::Open => ctx.open(OpenTrigger::Command),
-        Command::Close => ctx.close(CloseTrigger::Command),
-        Command::Online => ctx.flush(),
-        Command::ExitIntent => {
-            if display::opens_on_exit_intent(auto, ctx.overlay.get().1) {
-                ctx.open(OpenTrigger::ExitIntent);
-            }
-        }
-    }));
+    ctx.auto_open.set(auto);
+    ctx.follow_activity();
+    commands.register(ctx);
 }
 
 /// Moves keyboard focus to the element of `node`, if it is rendered.

@@ -15,7 +15,7 @@ use crate::session::Session;
 use crate::state::{Action, WidgetState};
 
 /// The details form's inputs.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DetailsRefs {
     pub email: NodeRef,
     pub name: NodeRef,

@@ -5,8 +5,9 @@ mod details;
 mod el;
 mod error_message;
 mod methods;
+mod toasts;
 mod totals;
 
-pub use campaign::{Ctx, Refs, Shown, after_render, on_loaded, view};
-pub use details::DetailsRefs;
+pub use campaign::{Ctx, Shown, after_render, on_loaded, view};
 pub use el::el;
+pub use toasts::toasts;
