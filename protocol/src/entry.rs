@@ -120,6 +120,29 @@ pub struct EntryAnswer {
     /// Set only in the answer to the entry that unlocked the reward (and in its replays).
     #[serde(default)]
     pub reward: Option<UnlockedReward>,
+    /// What a data-source endpoint answered to this entry (its chosen fields, as text), when
+    /// one was sent the entry and answered in time (and in replays).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<AnswerFields>,
+}
+
+/// The fields of a data source's answer: a JSON object of name → text (`{"promocode":
+/// "SAVE-7QK2"}`). A list of pairs rather than a map, so the widget, which reads and writes it
+/// field by field, carries no map code for it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AnswerFields(pub Vec<(String, String)>);
+
+impl Serialize for AnswerFields {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(name, value)| (name, value)))
+    }
+}
+
+impl<'de> Deserialize<'de> for AnswerFields {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let fields = BTreeMap::<String, String>::deserialize(deserializer)?;
+        Ok(Self(fields.into_iter().collect()))
+    }
 }
 
 /// Who the contestant is to the server and what they have done: in every [`EntryAnswer`] and
@@ -309,6 +332,19 @@ mod tests {
             download.reward,
             Some(UnlockedReward::Download { .. })
         ));
+    }
+
+    #[test]
+    fn a_data_sources_answer_round_trips() {
+        let answer: EntryAnswer =
+            round_trip(include_str!("../fixtures/entry_answer_data_source.json"));
+        assert_eq!(
+            answer.answer,
+            Some(AnswerFields(vec![("promocode".into(), "SAVE-7QK2".into())]))
+        );
+        let fixture = include_str!("../fixtures/entry_answer.json");
+        let without: EntryAnswer = serde_json::from_str(fixture).expect("parses");
+        assert_eq!(without.answer, None, "left out when there is none");
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::campaign::{CampaignType, EntryMethodType};
-use crate::entry::{EntrySummary, UnlockedReward};
+use crate::entry::{AnswerFields, EntrySummary, UnlockedReward};
 use crate::ids::{CampaignKey, EntryMethodId};
 use crate::social::Notification;
 
@@ -122,6 +122,9 @@ pub struct EntryDetail {
     pub idempotency_key: String,
     pub actions_completed: u32,
     pub total_entries: u32,
+    /// A data-source endpoint's answer (its chosen fields, as text), when one came in time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<AnswerFields>,
 }
 
 /// `hookline:reward`.
@@ -213,6 +216,7 @@ mod tests {
         check::<LoginDetail>(include_str!("../fixtures/events/login.json"));
         check::<CaptureDetail>(include_str!("../fixtures/events/capture.json"));
         check::<EntryDetail>(include_str!("../fixtures/events/entry.json"));
+        check::<EntryDetail>(include_str!("../fixtures/events/entry_answered.json"));
         check::<RewardDetail>(include_str!("../fixtures/events/reward.json"));
         check::<OpenDetail>(include_str!("../fixtures/events/open.json"));
         check::<CloseDetail>(include_str!("../fixtures/events/close.json"));

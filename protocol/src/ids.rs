@@ -120,6 +120,11 @@ prefixed_id!(
     UploadId,
     "upl_"
 );
+prefixed_id!(
+    /// A job: a manual, one-time or recurring send over a campaign's entries to one endpoint.
+    JobId,
+    "job_"
+);
 
 /// A campaign's short public key, as in `data-campaign="a1XyD"`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

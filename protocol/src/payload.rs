@@ -36,10 +36,18 @@ pub enum EventType {
     /// Sent by "send test"; never by real activity.
     #[serde(rename = "webhook.test")]
     WebhookTest,
+    /// An entry sent by a manual or one-time job (the entry's body, as `entry.created`
+    /// carried it), not by the action itself.
+    #[serde(rename = "entry.exported")]
+    EntryExported,
+    /// A recurring job's digest: a JSON array of the bodies of every entry made since its
+    /// last run.
+    #[serde(rename = "digest.created")]
+    DigestCreated,
 }
 
 impl EventType {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 9] = [
         Self::SubscriberCreated,
         Self::EntryCreated,
         Self::CaptureCreated,
@@ -47,6 +55,8 @@ impl EventType {
         Self::RewardUnlocked,
         Self::ConversionReceived,
         Self::WebhookTest,
+        Self::EntryExported,
+        Self::DigestCreated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -58,11 +68,21 @@ impl EventType {
             Self::RewardUnlocked => "reward.unlocked",
             Self::ConversionReceived => "conversion.received",
             Self::WebhookTest => "webhook.test",
+            Self::EntryExported => "entry.exported",
+            Self::DigestCreated => "digest.created",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|event| event.as_str() == text)
+    }
+
+    /// Whether an endpoint may subscribe to it: not the events only tests and jobs send.
+    pub fn subscribable(self) -> bool {
+        !matches!(
+            self,
+            Self::WebhookTest | Self::EntryExported | Self::DigestCreated
+        )
     }
 }
 

@@ -28,6 +28,8 @@
 //! | `HOOKLINE_ALLOW_NETWORKS` | `delivery.allow_networks` | empty | comma-separated networks (an array in the file) webhooks may reach although they are not public, e.g. `10.1.2.0/24,::1/128` (a bare address stands for itself). Webhooks are never sent to loopback, private, link-local, CGNAT, multicast or reserved addresses otherwise; `HOOKLINE_DEMO=true` adds loopback (`127.0.0.0/8,::1/128`) so the demo receiver on this server is reached |
 //! | `HOOKLINE_DELIVERY_LEASE` | `delivery.lease` | `120s` | how long a claimed delivery is kept from other workers; after a crash, the claimed deliveries are sent again (same `webhook-id`) once it runs out |
 //! | `HOOKLINE_ALLOW_HTTP_WEBHOOKS` | `delivery.allow_http` | the value of `HOOKLINE_DEMO` | `true`/`false`: workspace endpoints may use `http://` URLs (else `https://` is required when saving and at every send). Endpoints from the settings may always |
+//! | `HOOKLINE_WEBHOOK_PROXY` | `delivery.proxy` | unset | an `http://` or `https://` proxy (`http://user:pass@proxy.example:3128` for Basic auth) every webhook and test request goes through, so receivers can allowlist the proxy's address. Hookline still resolves each destination and applies the address rules before the request goes to the proxy |
+//! | `HOOKLINE_WEBHOOK_SOURCE_ADDRESS` | `delivery.source_address` | unset | an IP address of this machine that webhooks are sent from (to the proxy, if one is set), e.g. the one address receivers allowlist |
 //! | `HOOKLINE_SECRET_KEY` | `secrets.key` | unset | base64 of 32 bytes (`openssl rand -base64 32`): the master key auth connector credentials are encrypted under. Several servers sharing one PostgreSQL must share it |
 //! | `HOOKLINE_SECRET_KEY_FILE` | `secrets.key_file` | `<SQLite file>.key`, or `hookline.key` on PostgreSQL | where the master key is kept when `HOOKLINE_SECRET_KEY` is unset: read if it exists, else created with mode 0600 |
 //! | `HOOKLINE_RATE_LIMIT_PER_IP` | `limits.per_ip` | `60/m` | most entries from one client address (`N/s`, `N/m` or `N/h`, all of which may come at once; `off` for none). Refused entries get 429 `rate_limited` with `Retry-After` and store nothing. Each server process counts its own |
@@ -41,7 +43,7 @@
 //! | `HOOKLINE_SHUTDOWN_DELAY` | `shutdown.delay` | `0s` | on SIGTERM or Ctrl-C, how long `/readyz` answers 503 while the server still serves, so a load balancer stops sending first (`s`, `m`, `h` or `d`); a second signal ends the wait |
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -86,6 +88,8 @@ pub struct Config {
     /// `HOOKLINE_ALLOW_HTTP_WEBHOOKS`: workspace endpoints may use `http://`. Defaults to
     /// `demo`.
     pub allow_http_webhooks: bool,
+    /// `HOOKLINE_WEBHOOK_PROXY` and `HOOKLINE_WEBHOOK_SOURCE_ADDRESS`: how webhooks leave.
+    pub egress: Egress,
     /// `HOOKLINE_SECRET_KEY`: base64 of the 32-byte master key for connector credentials.
     pub secret_key: Option<String>,
     /// `HOOKLINE_SECRET_KEY_FILE`: where the master key is kept when `secret_key` is unset.
@@ -205,6 +209,33 @@ impl Default for DeliveryLimits {
     }
 }
 
+/// How webhooks leave this server, so receivers can allowlist where they come from.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Egress {
+    /// `HOOKLINE_WEBHOOK_PROXY`: every webhook goes through this HTTP(S) proxy.
+    pub proxy: Option<reqwest::Url>,
+    /// `HOOKLINE_WEBHOOK_SOURCE_ADDRESS`: the local address connections are made from.
+    pub source_address: Option<IpAddr>,
+}
+
+/// Shows the proxy without its password.
+impl fmt::Debug for Egress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let proxy = self.proxy.as_ref().map(|url| {
+            let mut shown = url.clone();
+            if shown.password().is_some() {
+                // Setting a password on a URL that has a host cannot fail.
+                let _ = shown.set_password(Some("[redacted]"));
+            }
+            shown.to_string()
+        });
+        f.debug_struct("Egress")
+            .field("proxy", &proxy)
+            .field("source_address", &self.source_address)
+            .finish()
+    }
+}
+
 /// The webhook endpoint configured through the environment.
 #[derive(Debug, Clone)]
 pub struct WebhookSetting {
@@ -227,6 +258,7 @@ impl Default for Config {
             deliver_in_background: true,
             allow_networks: AllowList::default(),
             allow_http_webhooks: true,
+            egress: Egress::default(),
             secret_key: None,
             secret_key_file: None,
             delivery_timeouts: DeliveryTimeouts::default(),
@@ -306,6 +338,8 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("HOOKLINE_ALLOW_NETWORKS", "delivery.allow_networks"),
     ("HOOKLINE_DELIVERY_LEASE", "delivery.lease"),
     ("HOOKLINE_ALLOW_HTTP_WEBHOOKS", "delivery.allow_http"),
+    ("HOOKLINE_WEBHOOK_PROXY", "delivery.proxy"),
+    ("HOOKLINE_WEBHOOK_SOURCE_ADDRESS", "delivery.source_address"),
     ("HOOKLINE_SECRET_KEY", "secrets.key"),
     ("HOOKLINE_SECRET_KEY_FILE", "secrets.key_file"),
     ("HOOKLINE_RATE_LIMIT_PER_IP", "limits.per_ip"),
@@ -633,6 +667,21 @@ impl Config {
             Some(text) => parse_flag("HOOKLINE_ALLOW_HTTP_WEBHOOKS", &text)?,
             None => demo,
         };
+        let egress = Egress {
+            proxy: read("HOOKLINE_WEBHOOK_PROXY")
+                .map(|text| parse_proxy(&text))
+                .transpose()?,
+            source_address: read("HOOKLINE_WEBHOOK_SOURCE_ADDRESS")
+                .map(|text| {
+                    text.parse::<IpAddr>().map_err(|_| {
+                        invalid(
+                            "HOOKLINE_WEBHOOK_SOURCE_ADDRESS",
+                            format!("expected an IP address like 203.0.113.7, got {text:?}"),
+                        )
+                    })
+                })
+                .transpose()?,
+        };
         let secret_key = read("HOOKLINE_SECRET_KEY");
         if let Some(key) = &secret_key {
             crate::secrets::MasterKey::parse(key).map_err(|_| {
@@ -647,6 +696,7 @@ impl Config {
             database_url,
             public_url,
             allow_http_webhooks,
+            egress,
             secret_key,
             secret_key_file: read("HOOKLINE_SECRET_KEY_FILE").map(PathBuf::from),
             widget_dir: read("HOOKLINE_WIDGET_DIR").map_or(defaults.widget_dir, PathBuf::from),
@@ -715,6 +765,28 @@ fn parse_http_url(variable: &'static str, text: &str) -> Result<String, ConfigEr
         ));
     }
     Ok(text.trim_end_matches('/').to_owned())
+}
+
+/// A proxy URL: `http://` or `https://`, a host, a port or the scheme's, nothing after.
+fn parse_proxy(text: &str) -> Result<reqwest::Url, ConfigError> {
+    let variable = "HOOKLINE_WEBHOOK_PROXY";
+    let url = reqwest::Url::parse(text).map_err(|error| {
+        invalid(
+            variable,
+            format!("expected a URL like http://proxy.example:3128 ({error})"),
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https")
+        || url.host_str().is_none()
+        || !matches!(url.path(), "" | "/")
+        || url.query().is_some()
+    {
+        return Err(invalid(
+            variable,
+            "expected an http:// or https:// proxy URL with a host and nothing after the port, like http://proxy.example:3128",
+        ));
+    }
+    Ok(url)
 }
 
 /// A whole number of seconds, minutes, hours or days: `90s`, `30m`, `36h`, `5d`.
@@ -1008,6 +1080,8 @@ mod tests {
         allow_networks = ["10.1.2.0/24", "::1/128"]
         lease = "90s"
         allow_http = true
+        proxy = "http://proxy.example:3128"
+        source_address = "192.0.2.10"
 
         [secrets]
         key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
@@ -1176,7 +1250,7 @@ mod tests {
              bind, database_url, public_url, widget_dir, www_dir, demo, webhook.url, webhook.secret, \
              webhook.events, delivery.concurrency, delivery.concurrency_per_endpoint, \
              delivery.disable_after_failures, delivery.disable_after, delivery.allow_networks, \
-             delivery.lease, delivery.allow_http, secrets.key, secrets.key_file, limits.per_ip, limits.per_campaign, limits.per_email, limits.trusted_proxies, \
+             delivery.lease, delivery.allow_http, delivery.proxy, delivery.source_address, secrets.key, secrets.key_file, limits.per_ip, limits.per_campaign, limits.per_email, limits.trusted_proxies, \
              operator_key, log.filter, log.format, metrics.token, shutdown.delay",
         );
         let error = from_file("bind = \"127.0.0.1:8080\"\ndemo = \n", &[])
@@ -1187,6 +1261,41 @@ mod tests {
                 .to_string()
                 .starts_with("the settings file hookline.toml is invalid: line 2, column "),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn egress_settings_are_checked() {
+        let config = from(&[
+            (
+                "HOOKLINE_WEBHOOK_PROXY",
+                "http://joe:s3cret@proxy.example:3128",
+            ),
+            ("HOOKLINE_WEBHOOK_SOURCE_ADDRESS", "203.0.113.7"),
+        ])
+        .expect("valid settings");
+        assert_eq!(
+            config.egress.proxy.as_ref().map(reqwest::Url::as_str),
+            Some("http://joe:s3cret@proxy.example:3128/")
+        );
+        assert_eq!(
+            config.egress.source_address,
+            Some("203.0.113.7".parse().expect("an address"))
+        );
+        let shown = format!("{:?}", config.egress);
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert_eq!(from(&[]).expect("defaults").egress, Egress::default());
+        for bad in [
+            "proxy.example:3128",
+            "socks5://proxy.example:1080",
+            "http://proxy.example:3128/path",
+            "http://",
+        ] {
+            check_error(&[("HOOKLINE_WEBHOOK_PROXY", bad)], "HOOKLINE_WEBHOOK_PROXY");
+        }
+        check_error(
+            &[("HOOKLINE_WEBHOOK_SOURCE_ADDRESS", "eth0")],
+            "HOOKLINE_WEBHOOK_SOURCE_ADDRESS",
         );
     }
 

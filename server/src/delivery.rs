@@ -40,7 +40,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tracing::{error, info, warn};
 
 use crate::clock;
-use crate::config::{DeliveryLimits, DeliveryTimeouts};
+use crate::config::{DeliveryLimits, DeliveryTimeouts, Egress};
 use crate::destination::{DestinationError, Destinations};
 use crate::endpoints::{Sendable, request_record};
 use crate::metrics::{Metrics, TryOutcome};
@@ -249,6 +249,8 @@ pub struct DeliveryWorker {
     master_key: Arc<MasterKey>,
     /// `HOOKLINE_ALLOW_HTTP_WEBHOOKS`: workspace endpoints may use `http://`.
     allow_http: bool,
+    /// Requests go through the operator's proxy (`HOOKLINE_WEBHOOK_PROXY`).
+    proxied: bool,
     /// Endpoints by row id, as of the version last claimed.
     endpoints: Arc<Mutex<HashMap<i64, Arc<Runtime>>>>,
 }
@@ -321,8 +323,12 @@ fn request_webhook_id(deliveries: &[ClaimedDelivery]) -> MessageId {
 impl DeliveryWorker {
     /// A worker whose client connects only where `destinations` allows: names are resolved
     /// by it (so the checked address is the one connected to), redirects are not followed
-    /// (a 3xx is a failure), no proxy is used, and every try is bounded by `timeouts`. Each
-    /// try is counted in `metrics`. Connector credentials are decrypted with `master_key`.
+    /// (a 3xx is a failure), and every try is bounded by `timeouts`. No proxy is used but
+    /// the operator's (`egress`): through one, the proxy connects, so each destination is
+    /// resolved and checked before the request is handed to it. Connections leave from
+    /// `egress`'s source address, if set. Each try is counted in `metrics`. Connector
+    /// credentials are decrypted with `master_key`.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: Store,
         destinations: Destinations,
@@ -331,19 +337,25 @@ impl DeliveryWorker {
         metrics: Arc<Metrics>,
         master_key: Arc<MasterKey>,
         allow_http: bool,
+        egress: &Egress,
     ) -> Result<Self, ClientError> {
         // Errs only when a provider is already installed (another worker, a test): that is fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
+        let mut client = reqwest::Client::builder()
             .user_agent(outbound::USER_AGENT)
-            .dns_resolver(destinations.clone())
-            .no_proxy()
             .connect_timeout(timeouts.connect)
             .timeout(timeouts.total)
             .redirect(reqwest::redirect::Policy::none())
             .pool_max_idle_per_host(usize::try_from(limits.concurrency).unwrap_or(usize::MAX))
-            .build()?;
+            .local_address(egress.source_address);
+        client = match &egress.proxy {
+            // The only name this client resolves is the proxy's, which the operator chose.
+            Some(proxy) => client.proxy(reqwest::Proxy::all(proxy.as_str())?),
+            None => client.dns_resolver(destinations.clone()).no_proxy(),
+        };
+        let client = client.build()?;
         Ok(Self {
+            proxied: egress.proxy.is_some(),
             store,
             client,
             destinations,
@@ -619,9 +631,17 @@ impl DeliveryWorker {
             );
         }
         // A host written as an IP address is connected to without the resolver: check it here.
-        if let Err(error) = self.destinations.check_literal(&url) {
+        // Through a proxy, the proxy resolves names: resolve and check them here first.
+        let checked = match self.destinations.check_literal(&url) {
+            Ok(Some(host)) if self.proxied => self.destinations.resolve(host).await.map(|_| ()),
+            Ok(_) => Ok(()),
+            Err(error) => Err(error),
+        };
+        if let Err(error) = checked {
             let kind = if error.blocked().is_some() {
                 BLOCKED_ADDRESS
+            } else if self.proxied {
+                "connect"
             } else {
                 "request"
             };

@@ -15,6 +15,7 @@ use protocol::payload::EventType;
 use protocol::signature::SigningSecret;
 use rand::distr::{Alphanumeric, SampleString as _};
 
+use crate::audience::{self, Filter};
 use crate::clock;
 use crate::delivery::RetrySchedule;
 use crate::outbound::{
@@ -34,11 +35,54 @@ const MAX_RETRY_SECONDS: u32 = 7 * 24 * 3600;
 const MAX_ATTEMPTS_ALLOWED: u32 = 100;
 const MAX_RATE: u32 = 10_000;
 const MAX_CONCURRENCY: u32 = 64;
+const MAX_AUDIENCE_CONDITIONS: usize = 20;
+const MAX_ANSWER_FIELDS: usize = 10;
+/// How long the widget waits for a data source's answer unless the endpoint says.
+pub const DEFAULT_ANSWER_TIMEOUT_MS: u32 = 3000;
+/// The longest it may be told to wait.
+pub const MAX_ANSWER_TIMEOUT_MS: u32 = 10_000;
 
-/// Every problem with an endpoint's or connector's settings (never empty).
+/// A data-source endpoint's settings as stored (`endpoints.data_source`): which fields of its
+/// JSON answer the contestant is shown, and how long the widget waits for them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DataSourceSettings {
+    pub fields: Vec<String>,
+    pub timeout_ms: u32,
+}
+
+impl DataSourceSettings {
+    /// An endpoint's, if it is a data source (an unreadable one, which nothing writes, is
+    /// none).
+    pub fn of(record: &EndpointRecord) -> Option<Self> {
+        serde_json::from_str(record.data_source.as_deref()?).ok()
+    }
+}
+
+/// An endpoint's audience as stored: `None` for every event, or for a stored filter that no
+/// longer reads (which nothing writes; it is logged where it matters).
+pub fn audience_of(record: &EndpointRecord) -> Result<Option<Filter>, String> {
+    record
+        .audience
+        .as_deref()
+        .map(|text| serde_json::from_str(text).map_err(|error| error.to_string()))
+        .transpose()
+}
+
+/// Every problem with an endpoint's or connector's settings (never empty), each with its place
+/// in a template or condition when it has one: `body_template (line 2, column 15): …`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}", .0.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; "))]
+#[error("{}", .0.iter().map(problem_text).collect::<Vec<_>>().join("; "))]
 pub struct InvalidSettings(pub Vec<FieldProblem>);
+
+fn problem_text(problem: &FieldProblem) -> String {
+    match (problem.line, problem.column) {
+        (Some(line), Some(column)) => format!(
+            "{} (line {line}, column {column}): {}",
+            problem.field, problem.message
+        ),
+        _ => format!("{}: {}", problem.field, problem.message),
+    }
+}
 
 fn problem(field: impl Into<String>, message: impl Into<String>) -> FieldProblem {
     FieldProblem {
@@ -198,6 +242,8 @@ pub struct Settings {
     pub max_attempts: Option<u32>,
     pub rate_limit_per_second: Option<u32>,
     pub max_concurrency: Option<u32>,
+    pub audience: Option<wire::Audience>,
+    pub data_source: Option<wire::DataSource>,
 }
 
 /// What the methods and content types are called on the wire.
@@ -274,6 +320,8 @@ impl Settings {
             max_attempts: new.max_attempts,
             rate_limit_per_second: new.rate_limit_per_second,
             max_concurrency: new.max_concurrency,
+            audience: new.audience.clone(),
+            data_source: new.data_source.clone(),
         })
     }
 
@@ -343,6 +391,12 @@ impl Settings {
         if let Some(concurrency) = c.max_concurrency {
             self.max_concurrency = concurrency;
         }
+        if let Some(audience) = &c.audience {
+            self.audience.clone_from(audience);
+        }
+        if let Some(data_source) = &c.data_source {
+            self.data_source.clone_from(data_source);
+        }
         Ok(self)
     }
 
@@ -369,7 +423,109 @@ impl Settings {
             max_attempts: record.max_attempts,
             rate_limit_per_second: record.rate_limit_per_second,
             max_concurrency: record.max_concurrency,
+            audience: audience_of(record)?.map(|filter| audience_wire(&filter)),
+            data_source: DataSourceSettings::of(record).map(|settings| wire::DataSource {
+                fields: settings.fields,
+                timeout_ms: Some(settings.timeout_ms),
+            }),
         })
+    }
+}
+
+/// A filter as the admin API shows it.
+pub fn audience_wire(filter: &Filter) -> wire::Audience {
+    wire::Audience {
+        match_mode: filter.match_mode().as_str().to_owned(),
+        conditions: filter
+            .conditions()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+    }
+}
+
+/// Parses an audience as the API took it; every problem by field (`audience.match`,
+/// `audience.conditions.2` with the line and column in that condition).
+pub fn parse_audience(audience: &wire::Audience) -> Result<Filter, Vec<FieldProblem>> {
+    let mut problems = Vec::new();
+    let match_mode = match audience.match_mode.as_str() {
+        "all" => audience::Match::All,
+        "any" => audience::Match::Any,
+        other => {
+            problems.push(problem(
+                "audience.match",
+                format!("must be all or any, not {other:?}"),
+            ));
+            audience::Match::All
+        }
+    };
+    if audience.conditions.len() > MAX_AUDIENCE_CONDITIONS {
+        problems.push(problem(
+            "audience.conditions",
+            format!("give at most {MAX_AUDIENCE_CONDITIONS} conditions"),
+        ));
+        return Err(problems);
+    }
+    // Each condition on its own, so every bad one is named, not only the first.
+    for (index, condition) in audience.conditions.iter().enumerate() {
+        if let Err(error) = Filter::parse(match_mode, std::slice::from_ref(condition)) {
+            problems.push(FieldProblem {
+                field: format!("audience.conditions.{index}"),
+                message: error.message,
+                line: Some(error.position.line),
+                column: Some(error.position.column),
+            });
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Filter::parse(match_mode, &audience.conditions).map_err(|error| {
+        vec![problem(
+            format!("audience.conditions.{}", error.index),
+            error.message,
+        )]
+    })
+}
+
+/// Checks data-source settings: 1 to 10 field paths (dot-separated names), a timeout of 100
+/// ms to [`MAX_ANSWER_TIMEOUT_MS`].
+fn check_data_source(
+    data_source: &wire::DataSource,
+    problems: &mut Vec<FieldProblem>,
+) -> DataSourceSettings {
+    if data_source.fields.is_empty() || data_source.fields.len() > MAX_ANSWER_FIELDS {
+        problems.push(problem(
+            "data_source.fields",
+            format!("name 1 to {MAX_ANSWER_FIELDS} fields of the answer, like promocode"),
+        ));
+    }
+    for (index, field) in data_source.fields.iter().enumerate() {
+        let well_formed = !field.is_empty()
+            && field.len() <= 100
+            && field.split('.').all(|name| {
+                !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|ch| ch.is_alphanumeric() || ch == '_' || ch == '-')
+            });
+        if !well_formed {
+            problems.push(problem(
+                format!("data_source.fields.{index}"),
+                "must be a field name or a dot-separated path of names (letters, digits, _ and -), like promocode or data.code",
+            ));
+        }
+    }
+    let timeout_ms = data_source.timeout_ms.unwrap_or(DEFAULT_ANSWER_TIMEOUT_MS);
+    if !(100..=MAX_ANSWER_TIMEOUT_MS).contains(&timeout_ms) {
+        problems.push(problem(
+            "data_source.timeout_ms",
+            format!("must be 100 to {MAX_ANSWER_TIMEOUT_MS}"),
+        ));
+    }
+    DataSourceSettings {
+        fields: data_source.fields.clone(),
+        timeout_ms,
     }
 }
 
@@ -382,6 +538,10 @@ pub struct Checked {
     pub active: bool,
     pub auth_connector_id: Option<i64>,
     pub batch_max: u32,
+    /// The audience filter's JSON; `None`: every event.
+    pub audience_json: Option<String>,
+    /// The data-source settings' JSON; `None`: not a data source.
+    pub data_source_json: Option<String>,
     /// The settings compiled, for the test request.
     pub compiled: CompiledEndpoint,
 }
@@ -428,12 +588,19 @@ pub fn check(
                 format!("events.{index}"),
                 "webhook.test is sent by tests only; it cannot be subscribed to",
             )),
+            Some(event) if !event.subscribable() => problems.push(problem(
+                format!("events.{index}"),
+                format!(
+                    "{} is sent by jobs only; it cannot be subscribed to",
+                    event.as_str()
+                ),
+            )),
             Some(event) if !events.contains(&event) => events.push(event),
             Some(_) => {}
             None => {
                 let known: Vec<&str> = EventType::ALL
                     .iter()
-                    .filter(|event| **event != EventType::WebhookTest)
+                    .filter(|event| event.subscribable())
                     .map(|event| event.as_str())
                     .collect();
                 problems.push(problem(
@@ -506,6 +673,22 @@ pub fn check(
             problems.push(problem(field, format!("must be 1 to {max}")));
         }
     }
+    let audience = match &settings.audience {
+        Some(audience) => match parse_audience(audience) {
+            // A filter without conditions lets every event through: stored as none.
+            Ok(filter) if filter.conditions().is_empty() => None,
+            Ok(filter) => Some(filter),
+            Err(found) => {
+                problems.extend(found);
+                None
+            }
+        },
+        None => None,
+    };
+    let data_source = settings
+        .data_source
+        .as_ref()
+        .map(|data_source| check_data_source(data_source, &mut problems));
     let (connector_id, auth) = found.connector.unzip();
     let compiled = match settings.spec.compile(auth) {
         Ok(compiled) => Some(compiled),
@@ -532,6 +715,11 @@ pub fn check(
                 .spec
                 .batching
                 .map_or(1, |batching| batching.max_events),
+            // Serialising a filter or these settings cannot fail: strings only.
+            audience_json: audience
+                .map(|filter| serde_json::to_string(&filter).unwrap_or_default()),
+            data_source_json: data_source
+                .map(|settings| serde_json::to_string(&settings).unwrap_or_default()),
             compiled,
         }),
         _ => Err(InvalidSettings(problems)),
@@ -682,6 +870,14 @@ pub fn endpoint_wire(
         max_attempts: schedule.max_attempts(),
         rate_limit_per_second: record.rate_limit_per_second,
         max_concurrency: record.max_concurrency,
+        audience: audience_of(record)
+            .ok()
+            .flatten()
+            .map(|filter| audience_wire(&filter)),
+        data_source: DataSourceSettings::of(record).map(|settings| wire::DataSource {
+            fields: settings.fields,
+            timeout_ms: Some(settings.timeout_ms),
+        }),
         previous_secret_expires_at: record.previous_secret_expires_at.map(clock::rfc3339),
         #[allow(clippy::cast_precision_loss)]
         success_rate: (stats.attempts > 0).then(|| stats.successes as f64 / stats.attempts as f64),
@@ -732,6 +928,8 @@ mod tests {
             max_attempts: None,
             rate_limit_per_second: None,
             max_concurrency: None,
+            audience: None,
+            data_source: None,
         }
     }
 

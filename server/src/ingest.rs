@@ -32,15 +32,16 @@
 //! Must not know HTTP: it returns [`IngestError`]s that the API maps to status codes.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::collections::hash_map::Entry as MapEntry;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use protocol::campaign::{CampaignType, EntryMethodType, RewardKind};
 use protocol::entry::{
-    CompletedMethod, ContestantSession, ContestantStatus, EntryAnswer, EntryPost, EntryRequest,
-    EntryResponse, EntrySummary, MAX_IDEMPOTENCY_KEY_LEN, UnlockedReward,
+    AnswerFields, CompletedMethod, ContestantSession, ContestantStatus, EntryAnswer, EntryPost,
+    EntryRequest, EntryResponse, EntrySummary, MAX_IDEMPOTENCY_KEY_LEN, UnlockedReward,
 };
 use protocol::events::ContestantInfo;
 use protocol::ids::{CampaignKey, ContestantToken, EntryId, MessageId, ReferralCode, UploadId};
@@ -53,7 +54,10 @@ use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
+use crate::answers::{self, SourceTry};
+use crate::audience::Filter;
 use crate::campaigns::{self, RewardSettings};
+use crate::clock;
 use crate::fraud::{self, Decision, Referrer, Signals, Verdict};
 use crate::limits::{Limited, RateLimits};
 use crate::rules::{self, Captured, Completion, RuleError};
@@ -111,6 +115,9 @@ pub enum Recorded {
     /// contestant's session as it is now).
     Replayed(EntryAnswer),
 }
+
+/// How often an entry's answer looks whether its data sources have answered.
+const ANSWER_LOOK_EVERY: Duration = Duration::from_millis(20);
 
 /// Most entries one commit carries.
 pub const MAX_GROUP: usize = 512;
@@ -269,7 +276,13 @@ impl Ingest {
             .map_err(|_| StoreError::NotCommitted)?;
         let written = outcome.await.map_err(|_| StoreError::NotCommitted)??;
         match written {
-            Written::Created(answer) => Ok(Recorded::Created(*answer)),
+            Written::Created(mut answer) => {
+                // A data source was sent the entry: its answer is waited for, up to its timeout.
+                if answer.answer.is_some() {
+                    answer.answer = self.data_source_answer(answer.response.entry.id).await?;
+                }
+                Ok(Recorded::Created(*answer))
+            }
             Written::Refused(refused) => {
                 self.replay_or(&campaign, post, public_url, refused.into())
                     .await
@@ -376,7 +389,36 @@ impl Ingest {
             response: response_for(&entry),
             session: session(campaign, &contestant, token, &completed, public_url),
             reward,
+            answer: self.data_source_answer(entry.id).await?,
         })))
+    }
+
+    /// What the data sources sent entry `entry_id` answered: their chosen fields once each has
+    /// had its first try, or whatever came when the longest timeout since the entry has passed
+    /// (looking at the database every [`ANSWER_LOOK_EVERY`], so a try made by another server
+    /// process counts). `None` when no data source took it, or none answered with a field.
+    /// The entry is stored already: waiting holds only this request.
+    async fn data_source_answer(
+        &self,
+        entry_id: EntryId,
+    ) -> Result<Option<AnswerFields>, StoreError> {
+        loop {
+            let deliveries = self.store.answer_deliveries(entry_id.0).await?;
+            if deliveries.is_empty() {
+                return Ok(None);
+            }
+            let tries: Vec<SourceTry> = deliveries.iter().map(SourceTry::of).collect();
+            let now = clock::now_millis();
+            match answers::decide(&tries, now) {
+                answers::Outcome::Ready(fields) => {
+                    return Ok((!fields.is_empty()).then_some(AnswerFields(fields)));
+                }
+                answers::Outcome::Wait { until } => {
+                    let left = Duration::from_millis(u64::try_from(until - now).unwrap_or(0));
+                    tokio::time::sleep(left.min(ANSWER_LOOK_EVERY)).await;
+                }
+            }
+        }
     }
 
     /// A returning contestant's status: who they are, what they have done, their totals and
@@ -636,11 +678,17 @@ fn is_deadlock(error: &StoreError) -> bool {
         if database.code().as_deref() == Some("40P01"))
 }
 
-/// The enabled endpoints, read once per group, and which take each event of each campaign.
+/// The enabled endpoints, read once per group, and which take each event of each campaign;
+/// their audiences, and which are data sources, read with them.
 #[derive(Debug, Default)]
 struct Subscribers {
     endpoints: Option<Vec<SubscribedEndpoint>>,
     taking: HashMap<(EventType, i64), Vec<i64>>,
+    /// By endpoint id, for those with an audience: its filter, `None` if it does not read
+    /// (which nothing writes; such an endpoint is sent nothing).
+    audiences: HashMap<i64, Option<Filter>>,
+    /// The data sources' endpoint ids.
+    data_sources: HashSet<i64>,
 }
 
 impl Subscribers {
@@ -651,7 +699,23 @@ impl Subscribers {
         campaign: &CampaignRecord,
     ) -> Result<&[i64], StoreError> {
         if self.endpoints.is_none() {
-            self.endpoints = Some(tx.enabled_endpoints().await?);
+            let endpoints = tx.enabled_endpoints().await?;
+            for endpoint in &endpoints {
+                if let Some(text) = &endpoint.audience {
+                    let filter = serde_json::from_str(text).ok();
+                    if filter.is_none() {
+                        error!(
+                            endpoint_id = endpoint.id,
+                            "an endpoint's stored audience does not read: it is sent nothing"
+                        );
+                    }
+                    self.audiences.insert(endpoint.id, filter);
+                }
+                if endpoint.data_source.is_some() {
+                    self.data_sources.insert(endpoint.id);
+                }
+            }
+            self.endpoints = Some(endpoints);
         }
         let endpoints = self.endpoints.as_deref().unwrap_or_default();
         Ok(match self.taking.entry((event, campaign.id)) {
@@ -907,6 +971,7 @@ async fn insert(
             Some(held_until(campaign, now)),
         ));
     }
+    let mut shows_answer = false;
     queue_events(
         tx,
         subscribers,
@@ -914,6 +979,7 @@ async fn insert(
         &payload,
         &events,
         unlocked.is_some(),
+        Some(&mut shows_answer),
         now,
     )
     .await?;
@@ -942,6 +1008,8 @@ async fn insert(
         reward: unlocked
             .as_ref()
             .map(|reward| unlocked_reward(campaign, reward)),
+        // Filled in by `record_entry` once the data sources have answered (or not in time).
+        answer: shows_answer.then(AnswerFields::default),
     })))
 }
 
@@ -1032,6 +1100,8 @@ async fn credit_referrer(
         &payload,
         &[(EventType::EntryCreated, None)],
         unlocked.is_some(),
+        // The referrer's entry: no widget waits for a data source's answer to it.
+        None,
         now,
     )
     .await
@@ -1164,7 +1234,11 @@ fn held_until(campaign: &CampaignRecord, now: i64) -> i64 {
 }
 
 /// Queues `payload` as each of `events` (due at once, or held until the given time), then as
-/// `entry.disqualified` held for the verdict, and as `reward.unlocked` if `unlocked`.
+/// `entry.disqualified` held for the verdict, and as `reward.unlocked` if `unlocked`: for each,
+/// one delivery per endpoint that takes it and whose audience the body matches. When
+/// `shows_answer` is given, a data source's delivery of an event due at once is marked as one
+/// whose answer the contestant is shown, and `shows_answer` set.
+#[allow(clippy::too_many_arguments)]
 async fn queue_events(
     tx: &mut impl EntryWrites,
     subscribers: &mut Subscribers,
@@ -1172,10 +1246,13 @@ async fn queue_events(
     payload: &EntryPayload,
     events: &[(EventType, Option<i64>)],
     unlocked: bool,
+    mut shows_answer: Option<&mut bool>,
     now: i64,
 ) -> Result<(), StoreError> {
     let body = serde_json::to_string(payload)
         .expect("an EntryPayload serialises: its maps have string keys");
+    // The body as audiences read it, made once if one needs it.
+    let mut readable: Option<serde_json::Value> = None;
     let entry_id = payload.entry.id;
     let held = (
         EventType::EntryDisqualified,
@@ -1184,32 +1261,36 @@ async fn queue_events(
     let reward = unlocked.then_some((EventType::RewardUnlocked, None));
     for &(event, held_until) in events.iter().chain([held].iter()).chain(reward.iter()) {
         let endpoints = subscribers.of(tx, event, campaign).await?.to_vec();
-        queue_deliveries(tx, &endpoints, event, entry_id, &body, held_until, now).await?;
-    }
-    Ok(())
-}
-
-/// One delivery of `event` per endpoint subscribed to it, all with the same body.
-async fn queue_deliveries(
-    tx: &mut impl EntryWrites,
-    endpoints: &[i64],
-    event: EventType,
-    entry_id: EntryId,
-    body: &str,
-    held_until: Option<i64>,
-    now: i64,
-) -> Result<(), StoreError> {
-    for &endpoint_id in endpoints {
-        tx.insert_delivery(&NewDelivery {
-            webhook_id: &new_message_id(now),
-            endpoint_id,
-            entry_id,
-            event_type: event,
-            body,
-            held_until,
-            now,
-        })
-        .await?;
+        for endpoint_id in endpoints {
+            if let Some(filter) = subscribers.audiences.get(&endpoint_id) {
+                let value = readable.get_or_insert_with(|| {
+                    serde_json::to_value(payload).unwrap_or(serde_json::Value::Null)
+                });
+                if !filter.as_ref().is_some_and(|filter| filter.matches(value)) {
+                    continue;
+                }
+            }
+            let answered = match shows_answer.as_deref_mut() {
+                Some(shows)
+                    if held_until.is_none() && subscribers.data_sources.contains(&endpoint_id) =>
+                {
+                    *shows = true;
+                    true
+                }
+                _ => false,
+            };
+            tx.insert_delivery(&NewDelivery {
+                webhook_id: &new_message_id(now),
+                endpoint_id,
+                entry_id,
+                event_type: event,
+                body: &body,
+                held_until,
+                shows_answer: answered,
+                now,
+            })
+            .await?;
+        }
     }
     Ok(())
 }

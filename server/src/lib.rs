@@ -3,6 +3,7 @@
 //! [`Application`]; tests build an `Application` the same way.
 
 pub mod address;
+pub mod answers;
 pub mod api;
 pub mod audience;
 pub mod campaigns;
@@ -15,6 +16,7 @@ pub mod endpoints;
 pub mod fraud;
 pub mod inbound;
 pub mod ingest;
+pub mod jobs;
 pub mod limits;
 pub mod logs;
 pub mod metrics;

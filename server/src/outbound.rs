@@ -348,6 +348,11 @@ pub enum BuildError {
     InvalidBody(String),
     #[error("the rendered URL is not valid: {0}")]
     InvalidUrl(String),
+    /// A digest (`digest.created`) is a JSON array: the endpoint must send JSON, not GET.
+    #[error(
+        "a digest is sent as a JSON array: the endpoint must send JSON with POST, PUT or PATCH"
+    )]
+    DigestNeedsJson,
 }
 
 /// One event to send: its type and its frozen body (the JSON stored with the delivery).
@@ -803,32 +808,78 @@ impl CompiledEndpoint {
         if secrets.is_empty() {
             return Err(BuildError::NoSigningSecret);
         }
+        let values_of = |body: Value, event_type: EventType| {
+            Values::from_json(body, event_type.as_str(), webhook_id.as_str(), timestamp)
+        };
         let values = |event: &OutboundEvent<'_>| -> Result<Values, BuildError> {
             let body: Value = serde_json::from_str(event.body)
                 .map_err(|error| BuildError::InvalidBody(error.to_string()))?;
-            Ok(Values::from_json(
-                body,
-                event.event_type.as_str(),
-                webhook_id.as_str(),
-                timestamp,
-            ))
+            Ok(values_of(body, event.event_type))
         };
-        let first_values = values(first)?;
+        // A digest's frozen body is the JSON array of its entries' bodies: in a request it
+        // stands for those entries (templates render each; a batch takes them in), and the
+        // URL and headers render with the first.
+        let is_digest = |event: &OutboundEvent<'_>| event.event_type == EventType::DigestCreated;
+        if events.iter().any(is_digest)
+            && (!self.method.has_body() || self.content_type != ContentType::Json)
+        {
+            return Err(BuildError::DigestNeedsJson);
+        }
+        let digest_items = |event: &OutboundEvent<'_>| -> Result<Vec<Value>, BuildError> {
+            match serde_json::from_str(event.body) {
+                Ok(Value::Array(items)) => Ok(items),
+                Ok(_) => Err(BuildError::InvalidBody("a digest is not an array".into())),
+                Err(error) => Err(BuildError::InvalidBody(error.to_string())),
+            }
+        };
+        let first_values = if is_digest(first) {
+            let first_item = digest_items(first)?.into_iter().next();
+            values_of(
+                first_item.unwrap_or(Value::Object(serde_json::Map::new())),
+                first.event_type,
+            )
+        } else {
+            values(first)?
+        };
+        let as_array = self.batching.is_some() || is_digest(first);
 
         let (mut url, url_credentials) =
             parse_url(&self.url.render(&first_values)).map_err(BuildError::InvalidUrl)?;
 
         let body = if self.method.has_body() {
             match (self.content_type, &self.body) {
-                (ContentType::Json, template) if self.batching.is_some() => {
+                (ContentType::Json, template) if as_array => {
                     let mut array = String::from("[");
-                    for (index, event) in events.iter().enumerate() {
-                        if index > 0 {
+                    let mut push = |item: &str| {
+                        if array.len() > 1 {
                             array.push(',');
                         }
-                        match template {
-                            Some(template) => array.push_str(&template.render(&values(event)?)),
-                            None => array.push_str(event.body),
+                        array.push_str(item);
+                    };
+                    for event in events {
+                        match (template, is_digest(event)) {
+                            (Some(template), true) => {
+                                for item in digest_items(event)? {
+                                    push(&template.render(&values_of(item, event.event_type)));
+                                }
+                            }
+                            (Some(template), false) => push(&template.render(&values(event)?)),
+                            (None, true) => {
+                                // The frozen array without its brackets: its items, byte for
+                                // byte.
+                                let inner = event.body.trim();
+                                let inner = inner
+                                    .strip_prefix('[')
+                                    .and_then(|rest| rest.strip_suffix(']'))
+                                    .ok_or_else(|| {
+                                        BuildError::InvalidBody("a digest is not an array".into())
+                                    })?
+                                    .trim();
+                                if !inner.is_empty() {
+                                    push(inner);
+                                }
+                            }
+                            (None, false) => push(event.body),
                         }
                     }
                     array.push(']');
@@ -2098,6 +2149,76 @@ mod tests {
             None,
             &[("body_template", "no name")],
         );
+    }
+
+    #[test]
+    fn a_digest_sends_its_entries_as_one_array_and_a_batch_takes_them_in() {
+        let first = sample_body();
+        let second = hostile_body();
+        let digest_body = format!("[{first},{second}]");
+        let digest = OutboundEvent {
+            event_type: EventType::DigestCreated,
+            body: &digest_body,
+        };
+        let settings = json!({"url": "https://api.example.com/{{campaign.key}}"});
+        let endpoint = compile(settings.clone(), None);
+        let request = endpoint
+            .build(&webhook_id(), &[digest], &[secret()], TIMESTAMP)
+            .expect("builds");
+        assert_eq!(request.body, digest_body, "the frozen array, byte for byte");
+        assert_eq!(
+            request.url, "https://api.example.com/a1XyD",
+            "the first entry's values"
+        );
+        assert_eq!(request.header(EVENT_TYPE_HEADER), Some("digest.created"));
+        assert_well_formed(&request, &spec(settings));
+
+        let templated = compile(
+            json!({"url": URL, "body_template": "{\"email\": \"{{user.email}}\"}"}),
+            None,
+        );
+        let request = templated
+            .build(&webhook_id(), &[digest], &[secret()], TIMESTAMP)
+            .expect("builds");
+        assert_eq!(
+            request.body,
+            r#"[{"email": "joe@example.com"},{"email": "a+b@example.com"}]"#
+        );
+
+        // Claimed beside an entry by a batching endpoint: one flat array of entries.
+        let batching = compile(json!({"url": URL, "batching": {"max_events": 5}}), None);
+        let entry = OutboundEvent {
+            event_type: EventType::EntryCreated,
+            body: &first,
+        };
+        let empty = OutboundEvent {
+            event_type: EventType::DigestCreated,
+            body: "[]",
+        };
+        let request = batching
+            .build(
+                &webhook_id(),
+                &[entry, digest, empty],
+                &[secret()],
+                TIMESTAMP,
+            )
+            .expect("builds");
+        assert_eq!(request.body, format!("[{first},{first},{second}]"));
+        assert_eq!(
+            request.header(EVENT_TYPE_HEADER),
+            Some("entry.created, digest.created")
+        );
+
+        for settings in [
+            json!({"url": URL, "content_type": "form"}),
+            json!({"url": URL, "method": "GET"}),
+        ] {
+            let endpoint = compile(settings, None);
+            assert!(matches!(
+                endpoint.build(&webhook_id(), &[digest], &[secret()], TIMESTAMP),
+                Err(BuildError::DigestNeedsJson)
+            ));
+        }
     }
 
     #[test]

@@ -28,6 +28,7 @@ use crate::delivery::{self, DeliveryWorker};
 use crate::demo::DemoReceiver;
 use crate::destination::{DestinationError, Destinations};
 use crate::ingest::Ingest;
+use crate::jobs::{self, JobRunner};
 use crate::limits::RateLimits;
 use crate::metrics::Metrics;
 use crate::secrets::MasterKey;
@@ -51,6 +52,8 @@ pub struct Application {
     store: Store,
     worker: DeliveryWorker,
     deliveries_queued: Arc<Notify>,
+    jobs: JobRunner,
+    jobs_queued: Arc<Notify>,
     deliver_in_background: bool,
     metrics: Arc<Metrics>,
     activity: Activity,
@@ -219,7 +222,14 @@ impl Application {
             Arc::clone(&metrics),
             master_key,
             config.allow_http_webhooks,
+            &config.egress,
         )?;
+        let jobs_queued = Arc::new(Notify::new());
+        let jobs = JobRunner::new(
+            store.clone(),
+            config.delivery_limits.lease,
+            Arc::clone(&deliveries_queued),
+        );
         let (shutdown, shutdown_receiver) = watch::channel(false);
         let shutdown_handle = ShutdownHandle::new(shutdown.subscribe());
         let router = api::router(RouterParts {
@@ -253,6 +263,7 @@ impl Application {
                 operator_key: config.operator_key.as_deref().map(Into::into),
                 delivery: worker.clone(),
                 deliveries_queued: Arc::clone(&deliveries_queued),
+                jobs_queued: Arc::clone(&jobs_queued),
             },
             console: api::console::ConsoleState {
                 store: store.clone(),
@@ -272,6 +283,8 @@ impl Application {
             store,
             worker,
             deliveries_queued,
+            jobs,
+            jobs_queued,
             deliver_in_background: config.deliver_in_background,
             metrics,
             activity,
@@ -295,6 +308,11 @@ impl Application {
     /// A handle on the delivery worker, for tests that drive it with their own clock.
     pub fn delivery_worker(&self) -> DeliveryWorker {
         self.worker.clone()
+    }
+
+    /// A handle on the job runner, for tests that drive it with their own clock.
+    pub fn job_runner(&self) -> JobRunner {
+        self.jobs.clone()
     }
 
     pub fn store(&self) -> &Store {
@@ -337,11 +355,17 @@ impl Application {
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let workers = if self.deliver_in_background {
-            delivery::spawn_background(
+            let mut workers = delivery::spawn_background(
                 self.worker.clone(),
                 Arc::clone(&self.deliveries_queued),
                 self.shutdown.subscribe(),
-            )
+            );
+            workers.push(jobs::spawn_background(
+                self.jobs.clone(),
+                Arc::clone(&self.jobs_queued),
+                self.shutdown.subscribe(),
+            ));
+            workers
         } else {
             Vec::new()
         };

@@ -4,9 +4,11 @@
 //! tests use it as a dev-dependency), and must not use sleeps to synchronise.
 
 pub mod browser;
+pub mod proxy;
 pub mod receiver;
 pub mod site;
 
 pub use browser::Browser;
+pub use proxy::TestProxy;
 pub use receiver::TestReceiver;
 pub use site::{HostSite, Page};

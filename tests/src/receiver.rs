@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -22,6 +22,8 @@ pub struct Recorded {
     pub path: String,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
+    /// The address the request came from.
+    pub peer: SocketAddr,
 }
 
 impl Recorded {
@@ -51,6 +53,8 @@ enum Reply {
     /// A status with a short text saying the failure is on purpose.
     Failing(u16),
     Redirect(String),
+    /// A status with a JSON body.
+    Json(u16, String),
 }
 
 #[derive(Debug, Default)]
@@ -59,6 +63,8 @@ struct Shared {
     replies: Mutex<VecDeque<Reply>>,
     /// The status of every request no queued reply is for; `None`: 204.
     failing_with: Mutex<Option<u16>>,
+    /// False while answers are held back ([`TestReceiver::hold`]).
+    answering: Option<watch::Sender<bool>>,
 }
 
 /// A recording webhook receiver. Dropping it stops the server.
@@ -81,13 +87,17 @@ impl TestReceiver {
             .await
             .expect("bind a local port for the receiver");
         let address = listener.local_addr().expect("the receiver's address");
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared {
+            answering: Some(watch::Sender::new(true)),
+            ..Shared::default()
+        });
         let (counter, count) = watch::channel(0);
         let (stop, stopped) = oneshot::channel::<()>();
         let app = Router::new()
             .fallback(record)
             .with_state((Arc::clone(&shared), Arc::new(counter)));
         tokio::spawn(async move {
+            let app = app.into_make_service_with_connect_info::<SocketAddr>();
             let server = axum::serve(listener, app).with_graceful_shutdown(async {
                 // Errs when the receiver is dropped, which is the signal to stop.
                 let _ = stopped.await;
@@ -132,6 +142,26 @@ impl TestReceiver {
         *lock(&self.shared.failing_with) = None;
     }
 
+    /// Answers the next request with `status` and this JSON body.
+    pub fn respond_with_json(&self, status: u16, body: &serde_json::Value) {
+        lock(&self.shared.replies).push_back(Reply::Json(status, body.to_string()));
+    }
+
+    /// Records requests as they come but answers none until [`TestReceiver::release`]: a
+    /// receiver too slow to answer in time.
+    pub fn hold(&self) {
+        if let Some(answering) = &self.shared.answering {
+            answering.send_replace(false);
+        }
+    }
+
+    /// Answers the requests held back, and every later one at once.
+    pub fn release(&self) {
+        if let Some(answering) = &self.shared.answering {
+            answering.send_replace(true);
+        }
+    }
+
     /// Answers the next request with `302 Found` to `location`.
     pub fn respond_with_redirect(&self, location: &str) {
         lock(&self.shared.replies).push_back(Reply::Redirect(location.to_owned()));
@@ -158,6 +188,7 @@ type ReceiverState = (Arc<Shared>, Arc<watch::Sender<usize>>);
 
 async fn record(
     State((shared, counter)): State<ReceiverState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -175,10 +206,16 @@ async fn record(
             path,
             headers,
             body: body.to_vec(),
+            peer,
         });
         requests.len()
     };
     counter.send_replace(total);
+    if let Some(answering) = &shared.answering {
+        let mut answering = answering.subscribe();
+        // Errs only when the receiver is gone: answer then.
+        let _ = answering.wait_for(|answering| *answering).await;
+    }
     match reply {
         Reply::Status(status) => StatusCode::from_u16(status)
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
@@ -189,6 +226,12 @@ async fn record(
         )
             .into_response(),
         Reply::Redirect(location) => (StatusCode::FOUND, [(LOCATION, location)]).into_response(),
+        Reply::Json(status, body) => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response(),
     }
 }
 

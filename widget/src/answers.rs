@@ -17,8 +17,8 @@ use protocol::campaign::{
     SecretCodeSettings, SocialFollowSettings, UploadKind, UploadSettings, VisitUrlSettings,
 };
 use protocol::entry::{
-    ApiError, CompletedMethod, ContestantSession, ContestantStatus, EntryAnswer, EntryResponse,
-    EntrySummary, UnlockedReward,
+    AnswerFields, ApiError, CompletedMethod, ContestantSession, ContestantStatus, EntryAnswer,
+    EntryResponse, EntrySummary, UnlockedReward,
 };
 use protocol::events::ContestantInfo;
 use protocol::ids::{CampaignKey, ContestantToken, EntryId, EntryMethodId, ReferralCode};
@@ -170,6 +170,16 @@ pub fn entry_answer(value: &JsValue) -> Option<EntryAnswer> {
         },
         session: contestant_session(value),
         reward: object(value, "reward").and_then(|reward| unlocked_reward(&reward)),
+        answer: object(value, "answer").map(|fields| {
+            let mut pairs = Vec::new();
+            for name in js_sys::Object::keys(fields.unchecked_ref::<js_sys::Object>()).iter() {
+                if let Some(name) = name.as_string() {
+                    let value = text(&fields, &name);
+                    pairs.push((name, value));
+                }
+            }
+            AnswerFields(pairs)
+        }),
     })
 }
 

@@ -337,8 +337,8 @@ pub fn hosted_page_url(api_base: &str, key: &str) -> String {
 /// What one answer to the entry post means.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PostOutcome {
-    /// 200 or 201: the entry is stored.
-    Accepted(EntryAnswer),
+    /// 200 or 201: the entry is stored. Boxed: it is most of the size.
+    Accepted(Box<EntryAnswer>),
     /// A 4xx: the server refused and stored nothing; retrying the same post cannot help.
     Refused(ApiError),
     /// A 5xx, 408, 429, or an answer that could not be read: worth retrying.
@@ -357,7 +357,7 @@ pub trait AnswerBody {
 pub fn read_post_answer(status: u16, body: &impl AnswerBody) -> PostOutcome {
     match status {
         200 | 201 => match body.entry_answer() {
-            Some(answer) => PostOutcome::Accepted(answer),
+            Some(answer) => PostOutcome::Accepted(Box::new(answer)),
             None => PostOutcome::Retry,
         },
         408 | 429 => PostOutcome::Retry,
@@ -1007,6 +1007,7 @@ mod tests {
             },
             session: ContestantSession::default(),
             reward: None,
+            answer: None,
         };
         let json = serde_json::to_string(&answer).unwrap_or_default();
         assert_eq!(json.as_str().entry_answer(), Some(answer));

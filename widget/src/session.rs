@@ -240,6 +240,7 @@ mod tests {
             },
             session: ContestantSession::default(),
             reward: None,
+            answer: None,
         }
     }
 

@@ -56,6 +56,8 @@ pub struct WidgetState {
     pub posting: Vec<EntryMethodId>,
     /// Methods whose post waits in the outbox for the connection.
     pub waiting: Vec<EntryMethodId>,
+    /// What a data source answered to the latest entry (name, value), shown with it.
+    pub answer: Vec<(String, String)>,
     /// The method whose panel is open.
     pub expanded: Option<EntryMethodId>,
     /// A modal or bar widget is showing.
@@ -167,6 +169,7 @@ impl Reducible for WidgetState {
                 if let Some(session) = &mut next.session {
                     Rc::make_mut(session).record_entry(method, &answer, now);
                 }
+                next.answer = answer.answer.map(|fields| fields.0).unwrap_or_default();
                 if next.expanded == Some(method) {
                     next.expanded = None;
                 }
@@ -234,6 +237,7 @@ mod tests {
             },
             session: ContestantSession::default(),
             reward: None,
+            answer: None,
         }
     }
 
@@ -247,6 +251,34 @@ mod tests {
 
     fn joe() -> Session {
         Session::new("joe@example.com", "Joe", true, None)
+    }
+
+    #[test]
+    fn a_data_sources_answer_is_shown_with_its_entry_until_the_next() {
+        let mut answered = answer(EMAIL, 1);
+        answered.answer = Some(protocol::entry::AnswerFields(vec![(
+            "promocode".into(),
+            "SAVE-7QK2".into(),
+        )]));
+        let confirmed = |answer| Action::Confirmed {
+            method: EMAIL,
+            answer,
+            now: NOW,
+        };
+        let state = run(vec![Action::LogIn(joe()), confirmed(answered.clone())]);
+        assert_eq!(
+            state.answer,
+            [("promocode".to_owned(), "SAVE-7QK2".to_owned())]
+        );
+        let state = run(vec![
+            Action::LogIn(joe()),
+            confirmed(answered),
+            confirmed(answer(VISIT, 2)),
+        ]);
+        assert!(
+            state.answer.is_empty(),
+            "the next entry's confirmation replaces it"
+        );
     }
 
     #[test]
@@ -267,6 +299,7 @@ mod tests {
                 now: NOW,
             },
         ]);
+        assert!(state.answer.is_empty(), "no data source: nothing to show");
         let session = state.session.unwrap_or_default();
         assert_eq!(session.total_entries, 2);
         assert_eq!(session.completed.len(), 2);

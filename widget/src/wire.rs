@@ -167,6 +167,13 @@ impl Write for EntryDetail {
         out.str("idempotency_key", &self.idempotency_key);
         out.num("actions_completed", self.actions_completed.into());
         out.num("total_entries", self.total_entries.into());
+        if let Some(answer) = &self.answer {
+            out.obj("answer", &|out| {
+                for (name, value) in &answer.0 {
+                    out.str(name, value);
+                }
+            });
+        }
     }
 }
 
@@ -321,6 +328,7 @@ mod tests {
         check::<LoginDetail>(fixture!("events/login.json"));
         check::<CaptureDetail>(fixture!("events/capture.json"));
         check::<EntryDetail>(fixture!("events/entry.json"));
+        check::<EntryDetail>(fixture!("events/entry_answered.json"));
         check::<RewardDetail>(fixture!("events/reward.json"));
         check::<OpenDetail>(fixture!("events/open.json"));
         check::<CloseDetail>(fixture!("events/close.json"));

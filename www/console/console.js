@@ -6,12 +6,15 @@
  * with the session cookie and the X-Hookline-Console header. The API's {code, detail, field}
  * errors (and an `errors` list of {field, message, line, column}) are shown beside the
  * fields they name, a template's error with its line, column and a caret under the place,
- * and nothing typed is lost. On success, in this order: data-reveal shows what the answer's
+ * and nothing typed is lost (an item of a one-a-line list is marked on its own line). On
+ * success, in this order: data-reveal shows what the answer's
  * data-reveal-field holds (a key or secret shown once) in the element it names;
  * data-outcome renders the answer's test request outcome (`test`, or the answer itself)
  * into the element it names; data-add-option adds the created object to a select;
- * data-then goes to a page ({field} filled from the answer) or "reload"s; else data-ok
- * is shown.
+ * data-then goes to a page ({field} filled from the answer) or "reload"s; else data-say
+ * (with {field}s of the answer) or data-ok is shown. A button with data-body-from="sel"
+ * sends the fields of the elements `sel` names, even inside a larger form (the audience
+ * preview).
  *
  * Field hints (data-type): "bool" (checkbox), "list" (checkboxes sharing a name: the
  * ticked values), "number", "numbers" (whole numbers separated by commas), "lines" (one
@@ -188,7 +191,21 @@
       var found = p.field && placeFor(scope, p.field);
       if (!found) { unplaced.push(p); return; }
       var input = scope.querySelector('[name="' + CSS.escape(found.path) + '"]');
-      var text = (found.rest ? found.rest + ": " : "") + p.detail;
+      var rest = found.rest;
+      if (input && input.getAttribute("data-type") === "lines" && /^\d+$/.test(rest)) {
+        // Item N of a one-a-line list: the problem's line is that item's line of the field.
+        var lines = input.value.split("\n"), item = -1;
+        for (var k = 0; k < lines.length; k++) {
+          if (!lines[k].trim()) continue;
+          if (++item === Number(rest)) {
+            p.line = k + (p.line || 1);
+            p.column = (p.column || 1) + (lines[k].length - lines[k].replace(/^\s+/, "").length);
+            rest = "";
+            break;
+          }
+        }
+      }
+      var text = (rest ? rest + ": " : "") + p.detail;
       if (p.line) text = "Line " + p.line + ", column " + p.column + ": " + text;
       var line = document.createElement("span");
       line.textContent = text;
@@ -372,8 +389,11 @@
       return;
     }
     var ok = scope.querySelector("[data-form-ok]");
-    if (ok && !reveal && (element.hasAttribute("data-ok") || !outcomeShown)) {
-      ok.textContent = element.getAttribute("data-ok") || "Saved.";
+    var say = element.getAttribute("data-say");
+    if (ok && !reveal && (say || element.hasAttribute("data-ok") || !outcomeShown)) {
+      ok.textContent = say
+        ? say.replace(/\{([\w.]+)\}/g, function (_, path) { return lookup(answer, path); })
+        : element.getAttribute("data-ok") || "Saved.";
       ok.hidden = false;
       ok.setAttribute("tabindex", "-1");
       focus = focus || ok;
@@ -395,9 +415,22 @@
 
   document.addEventListener("click", function (event) {
     var button = event.target.closest("button[data-api]");
-    if (button && !button.form) {
+    if (button && (!button.form || button.hasAttribute("data-body-from"))) {
       event.preventDefault();
       var payload = button.hasAttribute("data-body") ? JSON.parse(button.getAttribute("data-body")) : undefined;
+      var from = button.getAttribute("data-body-from");
+      if (from) {
+        // The fields of these elements (of a larger form), as one body.
+        payload = {};
+        try {
+          document.querySelectorAll(from).forEach(function (part) { Object.assign(payload, body(part)); });
+        } catch (problem) {
+          var scope = button.closest("[data-scope]") || document;
+          clearErrors(scope);
+          showError(scope, problem);
+          return;
+        }
+      }
       send(button, payload);
       return;
     }

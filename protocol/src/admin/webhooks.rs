@@ -12,13 +12,43 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::double_option;
-use crate::ids::{AttemptId, AuthConnectorId, CampaignKey, DeliveryId, EndpointId, EntryId};
+use crate::ids::{AttemptId, AuthConnectorId, CampaignKey, DeliveryId, EndpointId, EntryId, JobId};
 
 /// `batching` of an endpoint: up to `max_events` deliveries in one request, a JSON array.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Batching {
     pub max_events: u32,
+}
+
+/// `audience` of an endpoint: it sends only the events whose body matches `all` (the
+/// default) or `any` of the conditions, each written like `user.country_code == "AU"` (see
+/// the README's "Audience filters"). No conditions: every event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Audience {
+    /// `all` or `any`.
+    #[serde(rename = "match", default = "all")]
+    pub match_mode: String,
+    #[serde(default)]
+    pub conditions: Vec<String>,
+}
+
+fn all() -> String {
+    "all".to_owned()
+}
+
+/// `data_source` of an endpoint: its JSON answer to a triggered delivery is read, and these
+/// fields of it are shown to the contestant (and carried by the widget's `entry` event).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSource {
+    /// Paths in the answer, dot-separated: `promocode`, `data.code`.
+    pub fields: Vec<String>,
+    /// How long an entry's answer waits for this endpoint's (then it goes without it);
+    /// default 3000, 100 to 10000.
+    #[serde(default)]
+    pub timeout_ms: Option<u32>,
 }
 
 /// `POST /api/v1/endpoints`: a webhook endpoint to create. `name`, `events` and `url` are
@@ -76,6 +106,12 @@ pub struct NewEndpoint {
     /// Send a `webhook.test` request after saving and include its outcome; default true.
     #[serde(default)]
     pub test_on_save: Option<bool>,
+    /// Which events it sends; `null` (the default): all.
+    #[serde(default)]
+    pub audience: Option<Audience>,
+    /// Whether its answer is shown to the contestant; `null` (the default): it is not.
+    #[serde(default)]
+    pub data_source: Option<DataSource>,
 }
 
 /// `PATCH /api/v1/endpoints/{id}`: the fields to change; `null` clears a nullable one.
@@ -119,6 +155,10 @@ pub struct EndpointChanges {
     pub max_concurrency: Option<Option<u32>>,
     #[serde(default)]
     pub test_on_save: Option<bool>,
+    #[serde(default, with = "double_option")]
+    pub audience: Option<Option<Audience>>,
+    #[serde(default, with = "double_option")]
+    pub data_source: Option<Option<DataSource>>,
 }
 
 /// Why delivery disabled an endpoint, and when.
@@ -159,6 +199,10 @@ pub struct Endpoint {
     pub max_attempts: u32,
     pub rate_limit_per_second: Option<u32>,
     pub max_concurrency: Option<u32>,
+    /// `null`: every event.
+    pub audience: Option<Audience>,
+    /// `null`: not a data source. `timeout_ms` is always given.
+    pub data_source: Option<DataSource>,
     /// Until when the previous signing secret also signs (after a rotation).
     pub previous_secret_expires_at: Option<String>,
     /// Share of the last 24 hours' attempts that got a 2xx, 0 to 1; `null` without attempts.
@@ -337,6 +381,12 @@ pub struct Delivery {
     /// The latest try's status and error kind, if any.
     pub last_status_code: Option<u16>,
     pub last_error_kind: Option<String>,
+    /// What the receiver's latest answer says (as Gleam reads it): `new` (201), `existing`
+    /// (200) or `error` (anything else, or no answer); `null` before the first try.
+    pub receiver_answer: Option<String>,
+    /// The job that made it, if a job did.
+    #[serde(default)]
+    pub job_id: Option<JobId>,
 }
 
 /// One try of a delivery.
@@ -381,4 +431,85 @@ pub struct InvalidSettings {
     /// The first problem's field.
     pub field: Option<String>,
     pub errors: Vec<FieldProblem>,
+}
+
+/// `POST /api/v1/endpoints/audience-preview`: how many of the workspace's latest entries an
+/// audience lets through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AudiencePreviewRequest {
+    pub audience: Audience,
+    /// Only these campaigns' entries (keys); `null` (the default): every campaign.
+    #[serde(default)]
+    pub campaigns: Option<Vec<String>>,
+    /// How many of the latest entries to try it on; default 50, at most 1000.
+    #[serde(default)]
+    pub sample: Option<u32>,
+}
+
+/// "Would have sent 12 of 50".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AudiencePreview {
+    /// Entries the audience lets through.
+    pub matched: u32,
+    /// Entries it was tried on (fewer than asked when the workspace has fewer).
+    pub total: u32,
+    /// The first few matching entries, newest first (at most 10).
+    pub matched_entry_ids: Vec<EntryId>,
+}
+
+/// `POST /api/v1/jobs`: a send over a campaign's entries to one endpoint. `kind` is `manual`
+/// (now), `one_time` (at `run_at`) or `recurring` (a digest every `every`: `hour`, `day` or
+/// `week`, from `run_at` or an `every` from now).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewJob {
+    pub endpoint_id: String,
+    /// The campaign's key.
+    pub campaign: String,
+    pub kind: String,
+    /// RFC 3339.
+    #[serde(default)]
+    pub run_at: Option<String>,
+    #[serde(default)]
+    pub every: Option<String>,
+}
+
+/// How far a job has got. Counts are of entries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobProgress {
+    /// Entries of the run under way to look at (manual and one-time jobs).
+    pub to_scan: u64,
+    /// Entries looked at so far (all runs).
+    pub scanned: u64,
+    /// Entries the audience let through and that were queued (all runs).
+    pub queued: u64,
+    /// Of those: delivered, given up, cancelled (with the job), and still waiting.
+    pub sent: u64,
+    pub failed: u64,
+    pub cancelled: u64,
+    pub pending: u64,
+}
+
+/// A job as the admin API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: JobId,
+    pub endpoint_id: EndpointId,
+    pub campaign: CampaignKey,
+    /// `manual`, `one_time` or `recurring`.
+    pub kind: String,
+    /// `hour`, `day` or `week` (recurring only).
+    pub every: Option<String>,
+    /// `scheduled`, `running` (queuing entries), `sending` (every entry queued, deliveries
+    /// under way), `completed` or `cancelled`.
+    pub status: String,
+    /// When it runs next (scheduled jobs).
+    pub next_run_at: Option<String>,
+    pub runs: u64,
+    pub progress: JobProgress,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub last_run_at: Option<String>,
+    pub finished_at: Option<String>,
 }

@@ -53,6 +53,10 @@ pub struct EndpointRecord {
     pub max_concurrency: Option<u32>,
     /// Deliveries per request: 1 without batching.
     pub batch_max: u32,
+    /// The audience filter's JSON (`audience::Filter`); `None`: every event.
+    pub audience: Option<String>,
+    /// The data-source settings' JSON (`endpoints::DataSourceSettings`); `None`: not one.
+    pub data_source: Option<String>,
     pub deleted_at: Option<i64>,
     pub version: i64,
     pub created_at: i64,
@@ -89,6 +93,8 @@ pub struct EndpointSettings<'a> {
     pub rate_limit_per_second: Option<u32>,
     pub max_concurrency: Option<u32>,
     pub batch_max: u32,
+    pub audience: Option<&'a str>,
+    pub data_source: Option<&'a str>,
 }
 
 /// What [`Store::endpoint_attempt_stats`] counts.
@@ -105,7 +111,7 @@ macro_rules! endpoint_columns {
          previous_secret, previous_secret_expires_at, events, campaign_ids, active, enabled,
          disabled_reason, disabled_at, n_consecutive_failures, auth_connector_id, strict_order,
          retry_schedule, max_attempts, rate_limit_per_second, max_concurrency, batch_max,
-         deleted_at, version, created_at, updated_at"
+         audience, data_source, deleted_at, version, created_at, updated_at"
     };
 }
 
@@ -248,8 +254,9 @@ impl Store {
             "INSERT INTO endpoints (public_id, workspace_id, secret, name, description, url, spec, events,
                                     campaign_ids, active, enabled, auth_connector_id, strict_order,
                                     retry_schedule, max_attempts, rate_limit_per_second, max_concurrency,
-                                    batch_max, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)
+                                    batch_max, created_at, updated_at, audience, data_source)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18,
+                     $19, $20)
              RETURNING ",
             endpoint_columns!()
         );
@@ -274,6 +281,8 @@ impl Store {
                 .bind(s.max_concurrency.map(i64::from))
                 .bind(i64::from(s.batch_max))
                 .bind(now)
+                .bind(s.audience)
+                .bind(s.data_source)
                 .fetch_one(pool)
                 .await?
         });
@@ -300,7 +309,7 @@ impl Store {
                  n_consecutive_failures = CASE WHEN $15 THEN 0 ELSE n_consecutive_failures END,
                  failing_since = CASE WHEN $15 THEN NULL ELSE failing_since END,
                  enabled = ($7 AND (CASE WHEN $15 THEN NULL ELSE disabled_reason END) IS NULL),
-                 version = version + 1, updated_at = $16
+                 version = version + 1, updated_at = $16, audience = $18, data_source = $19
              WHERE id = $17 AND deleted_at IS NULL
              RETURNING ",
             endpoint_columns!()
@@ -325,6 +334,8 @@ impl Store {
                 .bind(reenable)
                 .bind(now)
                 .bind(id)
+                .bind(s.audience)
+                .bind(s.data_source)
                 .fetch_optional(pool)
                 .await?
         });
@@ -506,6 +517,8 @@ struct EndpointRow {
     rate_limit_per_second: Option<i64>,
     max_concurrency: Option<i64>,
     batch_max: i64,
+    audience: Option<String>,
+    data_source: Option<String>,
     deleted_at: Option<i64>,
     version: i64,
     created_at: i64,
@@ -556,6 +569,8 @@ impl EndpointRow {
             )?,
             max_concurrency: optional_u32("max_concurrency", self.max_concurrency)?,
             batch_max: to_u32("batch_max", self.batch_max)?.max(1),
+            audience: self.audience,
+            data_source: self.data_source,
             deleted_at: self.deleted_at,
             version: self.version,
             created_at: self.created_at,

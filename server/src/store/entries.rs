@@ -206,6 +206,8 @@ pub struct NewDelivery<'a> {
     /// `Some(due)`: held until `due` for the entry's fraud verdict (see
     /// [`Store::release_held_deliveries`]); `None`: due at once.
     pub held_until: Option<i64>,
+    /// A data source's delivery, whose answer the entry's answer waits for.
+    pub shows_answer: bool,
     pub now: i64,
 }
 
@@ -713,12 +715,15 @@ impl EntryWrites for WriteTx<'_> {
         let mut rows = statement.query([])?;
         let mut endpoints = Vec::new();
         while let Some(row) = rows.next()? {
-            endpoints.push(SubscribedEndpoint::read(
-                row.get("id")?,
-                &row.get::<_, String>("events")?,
-                row.get("workspace_id")?,
-                row.get("campaign_ids")?,
-            )?);
+            endpoints.push(
+                SubscribedEndpoint::read(
+                    row.get("id")?,
+                    &row.get::<_, String>("events")?,
+                    row.get("workspace_id")?,
+                    row.get("campaign_ids")?,
+                )?
+                .with(row.get("audience")?, row.get("data_source")?),
+            );
         }
         Ok(endpoints)
     }
@@ -740,6 +745,7 @@ impl EntryWrites for WriteTx<'_> {
                 due,
                 lease,
                 new.now,
+                new.shows_answer,
             ])?;
         if lease.is_none() {
             return Ok(());
@@ -947,16 +953,17 @@ pub(super) mod sql {
         LazyLock::new(|| format!("{INSERT_ENTRY} RETURNING id"));
 
     pub const ENABLED_ENDPOINTS: &str =
-        "SELECT id, events, workspace_id, campaign_ids FROM endpoints WHERE enabled ORDER BY id";
+        "SELECT id, events, workspace_id, campaign_ids, audience, data_source
+         FROM endpoints WHERE enabled ORDER BY id";
 
     /// A new delivery, leased until `$8` for this process's dispatcher (or not, when NULL),
     /// except to an endpoint that keeps strict order: only a claim may take its queue's head.
     pub const INSERT_DELIVERY: &str =
         "INSERT INTO deliveries (webhook_id, endpoint_id, entry_id, event_type, body, status,
-                                 n_attempts, next_attempt_at, lease_until, created_at)
+                                 n_attempts, next_attempt_at, lease_until, created_at, shows_answer)
          VALUES ($1, $2, $3, $4, $5, $6, 0, $7,
                  CASE WHEN (SELECT ep.strict_order FROM endpoints ep WHERE ep.id = $2) THEN NULL ELSE $8 END,
-                 $9)";
+                 $9, $10)";
 
     /// [`INSERT_DELIVERY`] with what the dispatcher needs of the new row (PostgreSQL).
     pub static INSERT_DELIVERY_RETURNING: LazyLock<String> = LazyLock::new(|| {
@@ -1078,9 +1085,22 @@ pub struct SubscribedEndpoint {
     pub workspace_id: Option<i64>,
     /// `None`: every campaign (of its workspace).
     pub campaign_ids: Option<Vec<i64>>,
+    /// Its audience filter's JSON (`audience::Filter`); `None`: every event.
+    pub audience: Option<String>,
+    /// Its data-source settings' JSON; `None`: not a data source.
+    pub data_source: Option<String>,
 }
 
 impl SubscribedEndpoint {
+    /// With the endpoint's `audience` and `data_source` columns.
+    pub(super) fn with(self, audience: Option<String>, data_source: Option<String>) -> Self {
+        Self {
+            audience,
+            data_source,
+            ..self
+        }
+    }
+
     /// Reads an `endpoints` row's `events` (a JSON array of names; unknown names, which no
     /// version writes, are skipped) and `campaign_ids` (a JSON array of row ids, or NULL).
     pub(super) fn read(
@@ -1104,6 +1124,8 @@ impl SubscribedEndpoint {
                 .collect(),
             workspace_id,
             campaign_ids,
+            audience: None,
+            data_source: None,
         })
     }
 

@@ -9,6 +9,8 @@ pub struct DeliveryFilter {
     pub endpoint_id: Option<i64>,
     pub event_type: Option<String>,
     pub entry_id: Option<i64>,
+    /// Made by this job (row id).
+    pub job_id: Option<i64>,
     /// `delivered`, `failed` (given up or cancelled) or `pending` (pending or held).
     pub outcome: Option<String>,
     /// Created at or after (unix ms).
@@ -34,6 +36,8 @@ pub struct DeliveryRecord {
     pub delivered_at: Option<i64>,
     pub last_status_code: Option<i64>,
     pub last_error_kind: Option<String>,
+    /// `job_…` of the job that made it, if one did.
+    pub job_public_id: Option<String>,
 }
 
 /// One attempt, with the request it sent (found on the batch's first delivery for a batch).
@@ -49,13 +53,24 @@ pub struct AttemptRecord {
     pub batch_size: u32,
 }
 
+/// A receiver's latest answer to one delivery of an entry, for the entry's page.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EntryAnswerRow {
+    pub entry_id: i64,
+    pub endpoint_name: String,
+    pub event_type: String,
+    pub n_attempts: i64,
+    pub last_status_code: Option<i64>,
+}
+
 macro_rules! delivery_columns {
     () => {
         "d.id, d.webhook_id, ep.public_id AS endpoint_public_id, d.event_type, d.entry_id, d.status,
          d.n_attempts, d.next_attempt_at, d.created_at, d.delivered_at,
          (SELECT a.status_code FROM attempts a WHERE a.delivery_id = d.id ORDER BY a.id DESC LIMIT 1) AS last_status_code,
-         (SELECT a.error_kind FROM attempts a WHERE a.delivery_id = d.id ORDER BY a.id DESC LIMIT 1) AS last_error_kind
-         FROM deliveries d JOIN endpoints ep ON ep.id = d.endpoint_id "
+         (SELECT a.error_kind FROM attempts a WHERE a.delivery_id = d.id ORDER BY a.id DESC LIMIT 1) AS last_error_kind,
+         j.public_id AS job_public_id
+         FROM deliveries d JOIN endpoints ep ON ep.id = d.endpoint_id LEFT JOIN jobs j ON j.id = d.job_id "
     };
 }
 
@@ -80,6 +95,7 @@ impl Store {
                         OR ($6 = 'pending' AND d.status IN ('pending', 'held')))
                    AND ($7 IS NULL OR d.created_at >= $7)
                    AND ($8 IS NULL OR d.created_at < $8)
+                   AND ($10 IS NULL OR d.job_id = $10)
                  ORDER BY d.id DESC LIMIT $9"
             ))
             .bind(workspace_id)
@@ -91,6 +107,7 @@ impl Store {
             .bind(filter.since)
             .bind(filter.until)
             .bind(i64::from(limit))
+            .bind(filter.job_id)
             .fetch_all(pool)
             .await?
         }))
@@ -119,6 +136,27 @@ impl Store {
                 .await?
         });
         Ok(Some((delivery, body)))
+    }
+
+    /// The latest answer to every delivery of contestant `contestant_id`'s entries, oldest
+    /// delivery first.
+    pub async fn contestant_receiver_answers(
+        &self,
+        contestant_id: i64,
+    ) -> Result<Vec<EntryAnswerRow>, StoreError> {
+        Ok(with_pool!(&self.pool, pool => {
+            sqlx::query_as(
+                "SELECT d.entry_id, ep.name AS endpoint_name, d.event_type, d.n_attempts,
+                        (SELECT a.status_code FROM attempts a WHERE a.delivery_id = d.id
+                         ORDER BY a.id DESC LIMIT 1) AS last_status_code
+                 FROM deliveries d JOIN entries e ON e.id = d.entry_id
+                 JOIN endpoints ep ON ep.id = d.endpoint_id
+                 WHERE e.contestant_id = $1 ORDER BY d.id",
+            )
+            .bind(contestant_id)
+            .fetch_all(pool)
+            .await?
+        }))
     }
 
     /// Delivery `id`'s attempts, oldest first.

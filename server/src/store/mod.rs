@@ -10,6 +10,7 @@
 //! wire format: bodies arrive here already serialised, and rows leave as plain structs that
 //! other modules turn into `protocol` types.
 
+mod answers;
 mod campaigns;
 mod connectors;
 mod contestants;
@@ -18,6 +19,7 @@ mod endpoints;
 mod entries;
 mod health;
 mod history;
+mod jobs;
 mod postgres;
 mod streams;
 mod uploads;
@@ -34,6 +36,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use answers::AnswerDelivery;
 use campaigns::CampaignCache;
 pub use campaigns::{CampaignRecord, EntryMethodRecord, KeyTaken, NewCampaign, NewEntryMethod};
 pub use connectors::{AuthConnectorRecord, ConnectorWrite, DeleteConnector};
@@ -49,7 +52,10 @@ pub use entries::{
     SubscribedEndpoint, token_hash,
 };
 pub use health::ReadinessError;
-pub use history::{AttemptRecord, DeliveryFilter, DeliveryRecord};
+pub use history::{AttemptRecord, DeliveryFilter, DeliveryRecord, EntryAnswerRow};
+pub use jobs::{
+    EntryBodyQuery, EntryBodyRow, JobCounts, JobDelivery, JobPage, JobRecord, NewJob, PageWritten,
+};
 pub use postgres::{PgEntries, PgWriteTx};
 pub use streams::{ConversionRow, NewConversion, NewStream, RecentEntry, Stored, StreamRecord};
 pub use uploads::{CouponCounts, UploadRow};

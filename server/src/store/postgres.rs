@@ -309,14 +309,26 @@ impl EntryWrites for PgWriteTx {
     }
 
     async fn enabled_endpoints(&mut self) -> Result<Vec<SubscribedEndpoint>, StoreError> {
-        let rows: Vec<(i64, String, Option<i64>, Option<String>)> =
-            sqlx::query_as(sql::ENABLED_ENDPOINTS)
-                .fetch_all(&mut *self.tx)
-                .await?;
+        type Row = (
+            i64,
+            String,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = sqlx::query_as(sql::ENABLED_ENDPOINTS)
+            .fetch_all(&mut *self.tx)
+            .await?;
         rows.into_iter()
-            .map(|(id, events, workspace_id, campaign_ids)| {
-                SubscribedEndpoint::read(id, &events, workspace_id, campaign_ids)
-            })
+            .map(
+                |(id, events, workspace_id, campaign_ids, audience, data_source)| {
+                    Ok(
+                        SubscribedEndpoint::read(id, &events, workspace_id, campaign_ids)?
+                            .with(audience, data_source),
+                    )
+                },
+            )
             .collect()
     }
 
@@ -333,6 +345,7 @@ impl EntryWrites for PgWriteTx {
                 .bind(due)
                 .bind(new.lease_until(&self.leases))
                 .bind(new.now)
+                .bind(new.shows_answer)
                 .fetch_one(&mut *self.tx)
                 .await?;
         if let Some(lease_until) = lease_until {

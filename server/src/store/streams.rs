@@ -6,6 +6,7 @@ use protocol::payload::EventType;
 use super::campaigns::parse_json;
 use super::entries::SubscribedEndpoint;
 use super::{BeginWrite, Store, StoreError, with_pool};
+use crate::audience::Filter;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamRecord {
@@ -297,19 +298,29 @@ impl Store {
                 .await?;
                 return Ok(Stored::Existing(existing));
             };
-            let endpoints: Vec<(i64, String, Option<i64>, Option<String>)> = sqlx::query_as(
-                "SELECT id, events, workspace_id, campaign_ids FROM endpoints
+            // id, events, workspace, campaigns, audience.
+            type Row = (i64, String, Option<i64>, Option<String>, Option<String>);
+            let endpoints: Vec<Row> = sqlx::query_as(
+                "SELECT id, events, workspace_id, campaign_ids, audience FROM endpoints
                  WHERE enabled AND (workspace_id = $1 OR workspace_id IS NULL) ORDER BY id",
             )
             .bind(new.workspace_id)
             .fetch_all(&mut *tx)
             .await?;
             let body = body(id);
-            for (endpoint_id, events, workspace_id, campaign_ids) in endpoints {
+            let body_value: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+            for (endpoint_id, events, workspace_id, campaign_ids, audience) in endpoints {
                 // Conversions belong to no campaign: an endpoint's campaign list does not
                 // apply to them, its event types do.
                 let endpoint = SubscribedEndpoint::read(endpoint_id, &events, workspace_id, campaign_ids)?;
                 if !endpoint.events.contains(&EventType::ConversionReceived) {
+                    continue;
+                }
+                // Its audience (stored checked): a filter that does not read sends nothing.
+                if let Some(audience) = audience
+                    && !serde_json::from_str::<Filter>(&audience)
+                        .is_ok_and(|filter| filter.matches(&body_value))
+                {
                     continue;
                 }
                 sqlx::query(

@@ -38,7 +38,7 @@ fn refused_addresses() -> Vec<IpAddr> {
 
 /// A resolver answering from a table; names not in it have no addresses.
 #[derive(Debug)]
-struct FakeLookup(HashMap<String, Vec<IpAddr>>);
+pub struct FakeLookup(pub HashMap<String, Vec<IpAddr>>);
 
 impl HostLookup for FakeLookup {
     fn lookup<'a>(&'a self, host: &'a str) -> Lookup<'a> {

@@ -975,6 +975,11 @@ async fn the_openapi_document_describes_every_admin_route() {
         ("get", "/api/v1/deliveries"),
         ("get", "/api/v1/deliveries/{id}"),
         ("post", "/api/v1/deliveries/{id}/retry"),
+        ("post", "/api/v1/endpoints/audience-preview"),
+        ("get", "/api/v1/jobs"),
+        ("post", "/api/v1/jobs"),
+        ("get", "/api/v1/jobs/{id}"),
+        ("post", "/api/v1/jobs/{id}/cancel"),
         ("get", "/api/v1/public/campaigns/{key}"),
         ("post", "/api/v1/public/campaigns/{key}/entries"),
     ] {

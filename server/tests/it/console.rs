@@ -19,7 +19,7 @@ fn client() -> reqwest::Client {
 }
 
 /// Signs in with `key` as the sign-in form does; the session cookie.
-async fn sign_in(app: &TestApp, key: &str) -> String {
+pub(crate) async fn sign_in(app: &TestApp, key: &str) -> String {
     let response = client()
         .post(app.url("/admin/sign-in"))
         .header("content-type", "application/x-www-form-urlencoded")
@@ -42,7 +42,7 @@ async fn sign_in(app: &TestApp, key: &str) -> String {
 }
 
 /// `GET path` with the session `cookie`: the status, the `location` and the page.
-async fn page(app: &TestApp, cookie: Option<&str>, path: &str) -> (u16, String, String) {
+pub(crate) async fn page(app: &TestApp, cookie: Option<&str>, path: &str) -> (u16, String, String) {
     let mut request = client().get(app.url(path));
     if let Some(cookie) = cookie {
         request = request.header("cookie", cookie);

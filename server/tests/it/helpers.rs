@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use server::address::AllowList;
 use server::config::WebhookSetting;
 use server::delivery::{DeliveryWorker, Step};
+use server::jobs::JobRunner;
 use server::store::Store;
 use server::{Application, Config};
 use tempfile::TempDir;
@@ -31,6 +32,7 @@ pub const PATIENCE: Duration = Duration::from_secs(10);
 pub struct TestApp {
     pub base_url: String,
     pub worker: DeliveryWorker,
+    pub jobs: JobRunner,
     pub store: Store,
     pub receiver: TestReceiver,
     pub secret: SigningSecret,
@@ -91,6 +93,7 @@ pub async fn build_app_with(customise: impl FnOnce(&mut Config)) -> (Application
     let test_app = TestApp {
         base_url: app.base_url(),
         worker: app.delivery_worker(),
+        jobs: app.job_runner(),
         store: app.store().clone(),
         receiver,
         secret,

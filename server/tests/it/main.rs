@@ -5,19 +5,24 @@
 
 mod address;
 mod admin;
+mod answers;
 mod assets;
+mod audience;
 mod campaign;
 mod console;
+mod console_sends;
 mod crash;
 mod delivery;
 mod delivery_health;
 mod demo;
+mod egress;
 mod endpoints;
 mod entries;
 mod errors;
 mod fraud;
 mod helpers;
 mod inbound;
+mod jobs;
 mod limits;
 mod ops;
 mod processes;

@@ -432,11 +432,12 @@ impl Ctx {
                     idempotency_key: key,
                     actions_completed: answer.response.actions_completed,
                     total_entries: answer.response.total_entries,
+                    answer: answer.answer.clone(),
                 };
                 let reward = answer.reward.clone();
                 self.act(Action::Confirmed {
                     method,
-                    answer,
+                    answer: *answer,
                     now: now_ms(),
                 });
                 self.host.set_state(HostState::Done);

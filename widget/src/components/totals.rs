@@ -25,6 +25,12 @@ pub fn totals(ctx: &Ctx, state: &WidgetState, session: &Session) -> Html {
     } else if !state.posting.is_empty() {
         live = live.e(el("p", "hl-pending").t(ctx.text(Text::Sending)));
     }
+    for (name, value) in &state.answer {
+        live = live.e(el("p", "hl-answer")
+            .t_s(name.clone())
+            .t(": ")
+            .e(el("strong", "").t_s(value.clone())));
+    }
     let progress = rules::reward_progress(campaign, &session.completed, session.actions_completed);
     if let (Some(reward), Some(progress)) = (campaign.reward.as_ref(), progress) {
         let said = lang.progress(progress.done, progress.needed);

@@ -5,10 +5,11 @@ use axum::Json;
 use axum::extract::{Path, State};
 use protocol::admin::Page;
 use protocol::admin::webhooks::{Attempt, Delivery, DeliveryDetail, RequestRecord};
-use protocol::ids::{AttemptId, DeliveryId, EndpointId, EntryId};
+use protocol::ids::{AttemptId, DeliveryId, EndpointId, EntryId, JobId};
 use serde::Deserialize;
 
 use super::{AdminState, Caller, PageRequest, Params};
+use crate::answers::ReceiverAnswer;
 use crate::api::ApiError;
 use crate::clock;
 use crate::delivery::SAME_BODY;
@@ -25,6 +26,8 @@ pub struct ListQuery {
     outcome: Option<String>,
     since: Option<String>,
     until: Option<String>,
+    /// `job_…`: the deliveries that job made.
+    job_id: Option<String>,
 }
 
 fn time_param(name: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
@@ -55,8 +58,13 @@ pub async fn list(
             "outcome must be delivered, failed or pending, not {outcome:?}"
         )));
     }
+    let job_id = match &query.job_id {
+        Some(id) => Some(super::jobs::find(&state, &caller, id).await?.id),
+        None => None,
+    };
     let filter = DeliveryFilter {
         endpoint_id,
+        job_id,
         event_type: query.event.clone(),
         entry_id: query.entry_id,
         outcome: query.outcome.clone(),
@@ -154,7 +162,14 @@ fn wire(delivery: DeliveryRecord) -> Delivery {
         last_status_code: delivery
             .last_status_code
             .and_then(|code| u16::try_from(code).ok()),
+        receiver_answer: (delivery.n_attempts > 0).then(|| {
+            let status = delivery
+                .last_status_code
+                .and_then(|code| u16::try_from(code).ok());
+            ReceiverAnswer::of(status).as_str().to_owned()
+        }),
         last_error_kind: delivery.last_error_kind,
+        job_id: delivery.job_public_id.as_deref().and_then(JobId::parse),
     }
 }
 

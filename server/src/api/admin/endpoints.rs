@@ -500,6 +500,8 @@ fn to_store<'a>(settings: &'a Settings, checked: &'a Checked) -> EndpointSetting
         rate_limit_per_second: settings.rate_limit_per_second,
         max_concurrency: settings.max_concurrency,
         batch_max: checked.batch_max,
+        audience: checked.audience_json.as_deref(),
+        data_source: checked.data_source_json.as_deref(),
     }
 }
 

@@ -11,6 +11,7 @@ mod connectors;
 mod deliveries;
 mod endpoints;
 mod entries;
+mod jobs;
 mod streams;
 mod workspaces;
 
@@ -53,6 +54,8 @@ pub struct AdminState {
     pub delivery: DeliveryWorker,
     /// Wakes the delivery loop when a retry makes deliveries due.
     pub deliveries_queued: Arc<Notify>,
+    /// Wakes the job runner when a job is made.
+    pub jobs_queued: Arc<Notify>,
 }
 
 pub fn routes(state: AdminState) -> Router {
@@ -116,6 +119,7 @@ pub fn routes(state: AdminState) -> Router {
             "/api/v1/endpoints",
             get(endpoints::list).post(endpoints::create),
         )
+        .route("/api/v1/endpoints/audience-preview", post(jobs::preview))
         .route(
             "/api/v1/endpoints/{id}",
             get(endpoints::get)
@@ -144,6 +148,9 @@ pub fn routes(state: AdminState) -> Router {
                 .patch(connectors::change)
                 .delete(connectors::delete),
         )
+        .route("/api/v1/jobs", get(jobs::list).post(jobs::create))
+        .route("/api/v1/jobs/{id}", get(jobs::get))
+        .route("/api/v1/jobs/{id}/cancel", post(jobs::cancel))
         .route("/api/v1/deliveries", get(deliveries::list))
         .route("/api/v1/deliveries/{id}", get(deliveries::get))
         .route("/api/v1/deliveries/{id}/retry", post(deliveries::retry))

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::layout::{self, Page, Rendered, Section, page, time};
 use super::{ConsoleState, PageError, Viewer};
+use crate::answers::ReceiverAnswer;
 use crate::clock;
 use crate::fraud::Decision;
 use crate::store::{EntryFilter, EntryRow};
@@ -211,6 +212,7 @@ pub async fn contestant(
         .await?
         .ok_or(PageError::NotFound)?;
     let entries = state.store.contestant_entries(id).await?;
+    let answers = state.store.contestant_receiver_answers(id).await?;
     Ok(page(
         Page::signed_in(&contestant.email, &viewer.workspace.name, Section::Entries),
         html! {
@@ -266,7 +268,16 @@ pub async fn contestant(
                                         p.field-error data-error-for="verdict" role="alert" hidden {}
                                     }
                                 }
-                                td { a href=(format!("/admin/deliveries?entry={}", entry.id)) aria-label=(format!("Webhook deliveries of entry {}", entry.id)) { "Deliveries of #" (entry.id) } }
+                                td data-receiver-answers {
+                                    @for answer in answers.iter().filter(|answer| answer.entry_id == entry.id.0) {
+                                        @let said = ReceiverAnswer::of(answer.last_status_code.and_then(|code| u16::try_from(code).ok()));
+                                        (answer.endpoint_name) " " span.muted.mono { (answer.event_type) } ": "
+                                        @if answer.n_attempts == 0 { span.muted { "waiting" } }
+                                        @else { span class=(if said == ReceiverAnswer::Error { "badge bad" } else { "badge good" }) data-receiver-answer=(said.as_str()) { (said.as_str()) } }
+                                        br;
+                                    }
+                                    a href=(format!("/admin/deliveries?entry={}", entry.id)) aria-label=(format!("Webhook deliveries of entry {}", entry.id)) { "Deliveries of #" (entry.id) }
+                                }
                             }
                         }
                     }

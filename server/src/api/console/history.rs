@@ -12,7 +12,9 @@ use serde::Deserialize;
 use super::layout::{Page, Rendered, Section, page, time};
 use super::webhooks::{self, ListTab, Tab, endpoint_view, list_tabs};
 use super::{ConsoleState, PageError, Viewer};
+use crate::answers::{self, ReceiverAnswer};
 use crate::delivery::SAME_BODY;
+use crate::endpoints::DataSourceSettings;
 use crate::store::{AttemptRecord, DeliveryFilter, DeliveryRecord, EndpointRecord};
 
 /// Rows per page.
@@ -36,6 +38,9 @@ pub struct Filters {
     /// A webhook's id (the all-deliveries page only).
     #[serde(default)]
     webhook: String,
+    /// A job's id: the deliveries it made.
+    #[serde(default)]
+    job: String,
     #[serde(default)]
     cursor: String,
 }
@@ -48,6 +53,7 @@ impl Filters {
             ("event", &self.event),
             ("entry", &self.entry),
             ("webhook", &self.webhook),
+            ("job", &self.job),
         ] {
             if !value.is_empty() {
                 pairs.append_pair(name, value);
@@ -59,7 +65,7 @@ impl Filters {
         pairs.finish()
     }
 
-    fn store_filter(&self, endpoint_id: Option<i64>) -> DeliveryFilter {
+    fn store_filter(&self, endpoint_id: Option<i64>, job_id: Option<i64>) -> DeliveryFilter {
         DeliveryFilter {
             endpoint_id,
             event_type: Some(self.event.clone()).filter(|event| !event.is_empty()),
@@ -71,6 +77,7 @@ impl Filters {
             }),
             since: None,
             until: None,
+            job_id,
             before: self.cursor.parse().ok(),
         }
     }
@@ -85,11 +92,12 @@ pub async fn endpoint_history(
 ) -> Result<Rendered, PageError> {
     let record = webhooks::find(&state, &viewer, &id).await?;
     let endpoint = endpoint_view(&state.store, viewer.workspace.id, &record).await?;
+    let job_id = job_row(&state, &viewer, &filters).await?;
     let deliveries = state
         .store
         .workspace_deliveries(
             viewer.workspace.id,
-            &filters.store_filter(Some(record.id)),
+            &filters.store_filter(Some(record.id), job_id),
             PAGE,
         )
         .await?;
@@ -128,11 +136,12 @@ pub async fn all(
         "" => None,
         id => Some(webhooks::find(&state, &viewer, id).await?.id),
     };
+    let job_id = job_row(&state, &viewer, &filters).await?;
     let deliveries = state
         .store
         .workspace_deliveries(
             viewer.workspace.id,
-            &filters.store_filter(endpoint_id),
+            &filters.store_filter(endpoint_id, job_id),
             PAGE,
         )
         .await?;
@@ -146,6 +155,24 @@ pub async fn all(
             (table("/admin/deliveries", &filters, &deliveries, true))
         },
     ))
+}
+
+/// The row id of the job the filters name, if they name one (another workspace's, or none,
+/// is the not-found page).
+async fn job_row(
+    state: &ConsoleState,
+    viewer: &Viewer,
+    filters: &Filters,
+) -> Result<Option<i64>, PageError> {
+    if filters.job.is_empty() {
+        return Ok(None);
+    }
+    let job = state
+        .store
+        .workspace_job(viewer.workspace.id, &filters.job)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    Ok(Some(job.id))
 }
 
 fn filter_form(path: &str, filters: &Filters, endpoints: Option<&[EndpointRecord]>) -> Markup {
@@ -184,6 +211,12 @@ fn filter_form(path: &str, filters: &Filters, endpoints: Option<&[EndpointRecord
                 label for="filter-entry" { "Entry number" }
                 input #filter-entry name="entry" type="text" inputmode="numeric" value=(filters.entry) placeholder="e.g. 1042";
             }
+            @if !filters.job.is_empty() {
+                div.field {
+                    label for="filter-job" { "Send" }
+                    input #filter-job name="job" type="text" value=(filters.job) readonly;
+                }
+            }
             div.actions { button.primary type="submit" { "Filter" } a href=(path) { "Clear" } }
         }
     }
@@ -203,6 +236,26 @@ fn status_badge(status: &str) -> Markup {
         other => other,
     };
     html! { span class=(class) data-status=(status) { (text) } }
+}
+
+/// What the receiver's latest answer says (Gleam's reading): new, existing, or an error.
+fn receiver_answer(delivery: &DeliveryRecord) -> Markup {
+    let status = delivery
+        .last_status_code
+        .and_then(|code| u16::try_from(code).ok());
+    let answer = ReceiverAnswer::of(status);
+    let class = match answer {
+        ReceiverAnswer::New => "badge good",
+        ReceiverAnswer::Existing => "badge",
+        ReceiverAnswer::Error => "badge bad",
+    };
+    html! {
+        @if delivery.n_attempts == 0 {
+            span.muted { "—" }
+        } @else {
+            span class=(class) data-receiver-answer=(answer.as_str()) { (answer.as_str()) }
+        }
+    }
 }
 
 /// The last try's answer in words: `500`, or the error kind.
@@ -241,7 +294,7 @@ fn table(
                         thead { tr {
                             th { "When" } th { "Event" } th { "Entry" }
                             @if with_endpoint { th { "Webhook" } }
-                            th { "Status" } th { "Tries" } th { "Last answer" } th { "Next try" } th { span.skip { "Actions" } }
+                            th { "Status" } th { "Tries" } th { "Last answer" } th { "Receiver says" } th { "Next try" } th { span.skip { "Actions" } }
                         } }
                         tbody {
                             @for delivery in deliveries {
@@ -256,6 +309,7 @@ fn table(
                                     td data-label="Status" { (status_badge(&delivery.status)) }
                                     td data-label="Tries" { (delivery.n_attempts) }
                                     td data-label="Last answer" { (last_answer(delivery)) }
+                                    td data-label="Receiver says" { (receiver_answer(delivery)) }
                                     td data-label="Next try" {
                                         @if matches!(delivery.status.as_str(), "pending" | "held") { (time(delivery.next_attempt_at)) }
                                         @else { span.muted { "—" } }
@@ -300,6 +354,20 @@ pub async fn detail(
     let endpoint = endpoint_view(&state.store, viewer.workspace.id, &record).await?;
     let attempts = state.store.delivery_attempts(row).await?;
     let waiting = matches!(delivery.status.as_str(), "pending" | "held");
+    // A data source's answer: the fields the contestant was shown, from its first 2xx answer.
+    let answer_fields = DataSourceSettings::of(&record).and_then(|settings| {
+        attempts
+            .iter()
+            .find(|attempt| {
+                attempt
+                    .status_code
+                    .is_some_and(|code| (200..300).contains(&code))
+            })
+            .map(|attempt| {
+                answers::chosen_fields(&attempt.response_snippet, &settings.fields)
+                    .unwrap_or_default()
+            })
+    });
     Ok(page(
         Page::signed_in(&endpoint.name, &viewer.workspace.name, Section::Webhooks),
         html! {
@@ -314,6 +382,16 @@ pub async fn detail(
                         div { dt { "webhook-id" } dd.mono { (delivery.webhook_id) } }
                         div { dt { "Made" } dd { (time(delivery.created_at)) } }
                         div { dt { "Tries" } dd { (delivery.n_attempts) } }
+                        div { dt { "Receiver says" } dd { (receiver_answer(&delivery)) } }
+                        @if let Some(job) = &delivery.job_public_id {
+                            div { dt { "Made by the send" } dd.mono { (job) } }
+                        }
+                        @if let Some(fields) = &answer_fields {
+                            div { dt { "Answer for the contestant" } dd data-answer-fields {
+                                @if fields.is_empty() { span.muted { "none of the fields" } }
+                                @for (name, value) in fields { span.mono { (name) } " = " strong { (value) } br; }
+                            } }
+                        }
                         @if let Some(at) = delivery.delivered_at { div { dt { "Delivered" } dd { (time(at)) } } }
                         @if waiting { div { dt { "Next try" } dd { (time(delivery.next_attempt_at)) } } }
                     }

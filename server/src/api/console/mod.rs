@@ -16,6 +16,7 @@ mod connectors;
 mod entries;
 mod history;
 mod layout;
+mod sends;
 mod streams;
 mod webhooks;
 mod workspace;
@@ -65,6 +66,7 @@ pub fn routes(state: ConsoleState) -> Router {
         .route("/admin/webhooks/new", get(webhooks::new_page))
         .route("/admin/webhooks/{id}", get(webhooks::edit))
         .route("/admin/webhooks/{id}/example", get(webhooks::example))
+        .route("/admin/webhooks/{id}/sends", get(sends::sends))
         .route(
             "/admin/webhooks/{id}/history",
             get(history::endpoint_history),

@@ -406,7 +406,7 @@ fn endpoint_form(endpoint: Option<&Endpoint>, choices: &Choices) -> Markup {
                     }
                     p.field-error data-error-for="events" role="alert" hidden {}
                 }
-                div.field role="group" aria-labelledby="campaigns-label" {
+                div.field #campaign-fields role="group" aria-labelledby="campaigns-label" {
                     p.label #campaigns-label { "Campaigns" }
                     @if choices.campaigns.is_empty() {
                         p.hint { "Every campaign (you have none yet)." }
@@ -422,6 +422,7 @@ fn endpoint_form(endpoint: Option<&Endpoint>, choices: &Choices) -> Markup {
                     p.field-error data-error-for="campaigns" role="alert" hidden {}
                 }
             }
+            (audience_fields(endpoint, deleted))
             fieldset disabled[deleted] {
                 legend { "The request" }
                 (field("URL", "url", Some("Where to send, https://… Variables such as {{user.email}} may go in the path and query."), html! {
@@ -488,6 +489,7 @@ fn endpoint_form(endpoint: Option<&Endpoint>, choices: &Choices) -> Markup {
                     }))
                 }
             }
+            (data_source_fields(endpoint, deleted))
             fieldset disabled[deleted] {
                 legend { "Status" }
                 (field("Status", "status", Some("Inactive: nothing is sent; waiting deliveries wait, and new events are not queued for it."), html! {
@@ -502,6 +504,74 @@ fn endpoint_form(endpoint: Option<&Endpoint>, choices: &Choices) -> Markup {
                 button.primary type="submit" disabled[deleted] { @if endpoint.is_some() { "Save" } @else { "Create webhook" } }
                 a href=(endpoint.map_or_else(|| "/admin/webhooks".to_owned(), |e| format!("/admin/webhooks/{}", e.id))) { "Cancel" }
             }
+        }
+    }
+}
+
+/// The audience: which events the webhook sends, by conditions on the contestant and the
+/// entry, with a preview against the workspace's latest entries.
+fn audience_fields(endpoint: Option<&Endpoint>, deleted: bool) -> Markup {
+    let audience = endpoint.and_then(|endpoint| endpoint.audience.as_ref());
+    let match_mode = audience.map_or("all", |audience| audience.match_mode.as_str());
+    let conditions: String = audience
+        .map(|audience| audience.conditions.join("\n"))
+        .unwrap_or_default();
+    html! {
+        fieldset #audience-fields data-scope disabled[deleted] {
+            legend { "Audience" }
+            p.hint { "Send only the events whose contestant and entry match; empty: every event. Jobs (the Sends tab) use the same audience." }
+            (layout::select("Send an event when", "audience.match", &[("all", "every condition holds"), ("any", "any condition holds")], match_mode))
+            (field("Conditions", "audience.conditions", Some("One a line: a field, an operator (== != < <= > >= contains, not contains, starts with, ends with, in, not in, exists, not exists) and a value. Text in double quotes; a name with spaces quoted too."), html! {
+                textarea #(layout::id("audience.conditions")) name="audience.conditions" data-type="lines" rows="4" spellcheck="false"
+                    placeholder="user.country_code == \"AU\"\nentry.type in [\"email_subscribe\", \"custom_question\"]\nuser.details.\"How are you?\" contains \"great\"\nentry.worth >= 2" {
+                    (conditions)
+                }
+            }))
+            p.form-error role="alert" data-form-error hidden {}
+            p.form-ok role="status" data-form-ok data-audience-preview hidden {}
+            div.actions {
+                button type="button" data-api="POST /api/v1/endpoints/audience-preview"
+                    data-body-from="#audience-fields, #campaign-fields"
+                    data-say="Would have sent {matched} of the last {total} entries." { "Preview on recent entries" }
+                span.muted { "Tries the conditions on the latest 50 entries of the campaigns ticked above." }
+            }
+        }
+    }
+}
+
+/// Whether the endpoint's answer is shown to the contestant, and which fields of it.
+fn data_source_fields(endpoint: Option<&Endpoint>, deleted: bool) -> Markup {
+    let data_source = endpoint.and_then(|endpoint| endpoint.data_source.as_ref());
+    let fields = data_source
+        .map(|source| source.fields.join("\n"))
+        .unwrap_or_default();
+    let timeout = data_source
+        .and_then(|source| source.timeout_ms)
+        .unwrap_or(crate::endpoints::DEFAULT_ANSWER_TIMEOUT_MS)
+        .to_string();
+    html! {
+        fieldset disabled[deleted] {
+            legend { "Answer" }
+            div.field.check data-skip {
+                input #data-source-on name="data_source_on" type="checkbox" checked[data_source.is_some()];
+                label for="data-source-on" { "Data source: show the contestant fields of this webhook's JSON answer (a personal promo code, say) after they enter" }
+            }
+            fieldset.plain data-show-when="data_source_on=false" {
+                input type="hidden" name="data_source" data-type="nullable" value="";
+            }
+            fieldset.plain data-show-when="data_source_on=true" {
+                div.grid {
+                    (field("Fields of the answer", "data_source.fields", Some("One a line, e.g. promocode, or a path such as data.code. The widget shows them and its entry event carries them."), html! {
+                        textarea #(layout::id("data_source.fields")) name="data_source.fields" data-type="lines" rows="2" spellcheck="false"
+                            placeholder="promocode" { (fields) }
+                    }))
+                    (field("Wait at most (ms)", "data_source.timeout_ms", Some("How long an entry's answer waits for this webhook's: 100 to 10000. Past it, the contestant sees the plain confirmation."), html! {
+                        input #(layout::id("data_source.timeout_ms")) name="data_source.timeout_ms" type="number" min="100" max="10000" data-type="number"
+                            value=(timeout);
+                    }))
+                }
+            }
+            p.hint { "Every answer is read as Gleam reads it: 201 a new contact, 200 one the receiver had, anything else an error; the History shows it for each delivery." }
         }
     }
 }
@@ -545,6 +615,7 @@ fn connector_dialog() -> Markup {
 pub(super) enum Tab {
     Settings,
     Example,
+    Sends,
     History,
 }
 
@@ -566,6 +637,7 @@ pub(super) fn header(endpoint: &Endpoint, current: Tab) -> Markup {
         nav.tabs aria-label="Webhook" {
             (tab(Tab::Settings, "", "Settings"))
             (tab(Tab::Example, "/example", "Example"))
+            (tab(Tab::Sends, "/sends", "Sends"))
             (tab(Tab::History, "/history", "History"))
         }
     }
