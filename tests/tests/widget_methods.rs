@@ -372,3 +372,142 @@ async fn each_entry_method_posts_its_own_value_and_a_friend_credits_the_share_li
     browser.close().await?;
     Ok(())
 }
+
+/// The smallest PNG: one transparent pixel.
+const ONE_PIXEL_PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
+    0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
+    0x42, 0x60, 0x82,
+];
+
+/// Chooses `path` in the open panel's file picker (as a person picking it in the dialog does,
+/// through ChromeDriver) and submits the panel.
+async fn pick_file(browser: &Browser, path: &std::path::Path) -> anyhow::Result<()> {
+    let input = browser
+        .find_in_shadow(HOST, ".hl-method[data-type=upload] input[type=file]")
+        .await?;
+    input
+        .send_keys(path.to_str().context("a UTF-8 temporary path")?)
+        .await?;
+    submit(browser, "upload").await
+}
+
+#[tokio::test]
+async fn a_picture_file_is_checked_uploaded_and_cited_by_its_entry() -> anyhow::Result<()> {
+    let server = spawn_server().await?;
+    let body = r#"<div class="hookline-campaign" data-campaign="photos"></div>"#;
+    let site = HostSite::start([(
+        "/photos",
+        Page::new(host_page(&server.base_url, RECORD_EVENTS, body)),
+    )])
+    .await;
+    use EntryMethodType::*;
+    add_campaign_configured(
+        &server.store,
+        "photos",
+        "Show us your cup",
+        CampaignType::Competition,
+        json!({}),
+        vec![
+            entry_method(EmailSubscribe, "Subscribe", 1, true, json!({})),
+            entry_method(
+                Upload,
+                "Upload a photo of your cup",
+                3,
+                false,
+                json!({"accept": "file", "max_bytes": 2_000}),
+            ),
+        ],
+    )
+    .await?;
+    let files = tempfile::tempdir()?;
+    let picture = files.path().join("cup.png");
+    std::fs::write(&picture, ONE_PIXEL_PNG)?;
+    let text = files.path().join("notes.png");
+    std::fs::write(&text, "not a picture at all")?;
+    let large = files.path().join("large.png");
+    let mut large_bytes = ONE_PIXEL_PNG.to_vec();
+    large_bytes.resize(2_001, 0);
+    std::fs::write(&large, large_bytes)?;
+
+    let browser = Browser::start().await?;
+    browser.goto(&site.url("/photos")).await?;
+    wait_for_state(&browser, HOST, "ready").await?;
+    enter_details(&browser, HOST, "joe@example.com", Some("Joe")).await?;
+    wait_for_events(&browser, "entry", None, 1).await?;
+    open_panel(&browser, "upload").await?;
+    let picker = wait_in_shadow(
+        &browser,
+        HOST,
+        ".hl-method[data-type=upload] label[for=hl-value]",
+        Some("Your picture"),
+    )
+    .await?;
+    assert_eq!(picker, "Your picture");
+
+    // Nothing chosen: said at once, nothing sent.
+    submit(&browser, "upload").await?;
+    wait_in_shadow(
+        &browser,
+        HOST,
+        ".hl-error[data-field=value]",
+        Some("Please choose a picture"),
+    )
+    .await?;
+    // Over the method's limit: refused before a byte is sent.
+    pick_file(&browser, &large).await?;
+    wait_in_shadow(
+        &browser,
+        HOST,
+        ".hl-error[data-field=value]",
+        Some("at most 1 KB"),
+    )
+    .await?;
+    assert_eq!(count_uploads(&server).await?, 0, "nothing was sent");
+    // Not a picture, whatever its name: the server says so, and the panel shows it.
+    pick_file(&browser, &text).await?;
+    wait_in_shadow(
+        &browser,
+        HOST,
+        ".hl-error[data-field=value]",
+        Some("Only pictures can be uploaded"),
+    )
+    .await?;
+    let errors = wait_for_events(&browser, "error", None, 1).await?;
+    assert_eq!(errors[0]["detail"]["code"], "unsupported_upload_type");
+    assert_eq!(count_uploads(&server).await?, 0, "nothing was stored");
+
+    pick_file(&browser, &picture).await?;
+    let entries = wait_for_events(&browser, "entry", None, 2).await?;
+    let value = entries[1]["detail"]["value"]
+        .as_str()
+        .context("the entry's value")?
+        .to_owned();
+    assert!(
+        value.starts_with(&format!("{}/uploads/upl_", server.base_url)),
+        "{value}"
+    );
+    assert_eq!(entries[1]["detail"]["entry"]["type"], "upload");
+    assert_eq!(stored_values(&server, "upload").await?, [value.clone()]);
+    assert_eq!(count_uploads(&server).await?, 1);
+    let served = reqwest::get(&value).await?;
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.headers()["content-type"], "image/png");
+    assert_eq!(served.bytes().await?.as_ref(), ONE_PIXEL_PNG);
+    let now = states(&browser).await?;
+    assert_eq!(now["upload"], "done", "{now}");
+    assert_eq!(count_entries(&server.store).await?, 2);
+    Ok(())
+}
+
+/// How many pictures the server keeps.
+async fn count_uploads(server: &common::Server) -> anyhow::Result<i64> {
+    Ok(server::with_pool!(server.store.pool(), pool => {
+        sqlx::query_scalar("SELECT COUNT(*) FROM uploads")
+            .fetch_one(pool)
+            .await
+            .context("failed to count uploads")?
+    }))
+}

@@ -21,7 +21,7 @@ use protocol::entry::{
     EntryResponse, EntrySummary, UnlockedReward,
 };
 use protocol::events::ContestantInfo;
-use protocol::ids::{CampaignKey, ContestantToken, EntryId, EntryMethodId, ReferralCode};
+use protocol::ids::{CampaignKey, ContestantToken, EntryId, EntryMethodId, ReferralCode, UploadId};
 use protocol::social::{
     Notification, NotificationKind, NotifiedProduct, PublicSocialProof, ToastPosition,
 };
@@ -230,6 +230,14 @@ pub fn contestant_status(value: &JsValue) -> Option<ContestantStatus> {
         total_entries: unsigned(value, "total_entries")?,
         reward: object(value, "reward").and_then(|reward| unlocked_reward(&reward)),
     })
+}
+
+/// The uploads route's 201: the upload's id and address.
+pub fn upload_answer(value: &JsValue) -> Option<(UploadId, String)> {
+    Some((
+        UploadId::parse(&string(value, "upload_id")?)?,
+        string(value, "url")?,
+    ))
 }
 
 /// Any 4xx or 5xx body.

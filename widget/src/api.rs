@@ -9,16 +9,17 @@
 
 use protocol::campaign::PublicCampaign;
 use protocol::entry::{ApiError, ContestantStatus, EntryAnswer};
+use protocol::ids::{EntryMethodId, UploadId};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{RequestCredentials, RequestInit, Response};
+use web_sys::{File, FormData, RequestCredentials, RequestInit, Response};
 use yew::platform::time::sleep;
 
 use crate::answers;
 use crate::bindings::is_online;
 use crate::form::{
     AnswerBody, PostOutcome, RETRY_DELAYS, campaign_url, contestant_url, entries_url,
-    read_post_answer,
+    read_post_answer, refusal, uploads_url,
 };
 
 /// A response body as the browser parsed it (`undefined` if it was not JSON).
@@ -34,15 +35,17 @@ impl AnswerBody for JsBody {
     }
 }
 
-/// One request without cookies: `GET`, or `POST` of `body`. The status and the parsed JSON
-/// body (`undefined` if not JSON); `None` if no answer came (offline, refused, CORS).
+/// One request without cookies: `GET`, or `POST` of `body` (a string, sent as `text/plain`,
+/// or a `FormData`, sent as `multipart/form-data`: both CORS-safelisted). The status and the
+/// parsed JSON body (`undefined` if not JSON); `None` if no answer came (offline, refused,
+/// CORS).
 #[inline(never)]
-async fn fetch(url: &str, body: Option<&str>) -> Option<(u16, JsBody)> {
+async fn fetch(url: &str, body: Option<&JsValue>) -> Option<(u16, JsBody)> {
     let init = RequestInit::new();
     init.set_credentials(RequestCredentials::Omit);
     if let Some(body) = body {
         init.set_method("POST");
-        init.set_body(&JsValue::from_str(body));
+        init.set_body(body);
     }
     let promise = web_sys::window()?.fetch_with_str_and_init(url, &init);
     let response: Response = JsFuture::from(promise).await.ok()?.dyn_into().ok()?;
@@ -70,7 +73,7 @@ fn tries() -> impl Iterator<Item = Option<std::time::Duration>> {
 /// answer, if any. One loop for every call that retries: each `async` loop costs the bundle
 /// its own state machine.
 #[inline(never)]
-async fn fetch_retrying(url: &str, body: Option<&str>) -> Option<(u16, JsBody)> {
+async fn fetch_retrying(url: &str, body: Option<&JsValue>) -> Option<(u16, JsBody)> {
     let mut answer = None;
     for delay in tries() {
         if !is_online() {
@@ -108,8 +111,30 @@ pub async fn fetch_status(api_base: &str, key: &str, token: &str) -> Option<Cont
 /// the server cannot be reached or answers 408, 429 or 5xx. A final `Retry` means every try
 /// failed; when the browser knows it is offline, no try is made.
 pub async fn post_entry(api_base: &str, key: &str, body: &str) -> PostOutcome {
-    match fetch_retrying(&entries_url(api_base, key), Some(body)).await {
+    let body = JsValue::from_str(body);
+    match fetch_retrying(&entries_url(api_base, key), Some(&body)).await {
         Some((status, answer)) => read_post_answer(status, &answer),
         None => PostOutcome::Retry,
+    }
+}
+
+/// Sends a picture chosen for a `file` upload method, retrying like the entry post. The
+/// upload's id and address; else the server's refusal, or `None` when no answer came (a
+/// picture cannot wait in the outbox: it would not survive a reload).
+pub async fn post_upload(
+    api_base: &str,
+    key: &str,
+    method: EntryMethodId,
+    file: &File,
+) -> Result<(UploadId, String), Option<ApiError>> {
+    let form = FormData::new().map_err(|_| None)?;
+    // The method first: the server reads its size limit before the file.
+    form.append_with_str("entry_method_id", &method.0.to_string())
+        .and_then(|()| form.append_with_blob("file", file))
+        .map_err(|_| None)?;
+    match fetch_retrying(&uploads_url(api_base, key), Some(&form)).await {
+        Some((200 | 201, body)) => answers::upload_answer(&body.0).ok_or(None),
+        Some((status @ 400..=499, body)) => Err(Some(refusal(status, &body))),
+        _ => Err(None),
     }
 }

@@ -57,7 +57,7 @@ impl Field {
             Some("email") => Self::Email,
             Some("name") => Self::Name,
             Some("consent") => Self::Consent,
-            Some("value" | "upload_id") => Self::Value,
+            Some("value" | "upload_id" | "file") => Self::Value,
             _ => Self::Form,
         }
     }
@@ -201,11 +201,51 @@ pub fn action_value(method: &PublicEntryMethod, raw: &str, lang: Lang) -> Result
             }
         }
         EntryMethodType::SecretCode if value.is_empty() => refuse(Text::AnswerRequired),
-        // Both kinds take an image's address: the widget has no file picker (the server's
-        // uploads route takes files, and a `file` method takes an address too).
+        // An image address (a `file` method's picture goes to the uploads route first, see
+        // [`picture_problem`], and the entry cites it with the address the server gave).
         EntryMethodType::Upload if !is_web_url(value) => refuse(Text::InvalidUrl),
         _ => Ok(value.to_owned()),
     }
+}
+
+/// Whether `method` takes a picture file (which the widget sends to the uploads route before
+/// the entry) rather than an image's address.
+pub fn takes_file(method: &PublicEntryMethod) -> bool {
+    method.method_type == EntryMethodType::Upload
+        && method
+            .upload
+            .as_ref()
+            .is_some_and(|upload| upload.accept == UploadKind::File)
+}
+
+/// The server's limit when a `file` method does not set one (`uploads::DEFAULT_MAX_BYTES`).
+const DEFAULT_MAX_PICTURE_BYTES: u64 = 5 * 1024 * 1024;
+
+/// Why a chosen file of `size` bytes cannot be sent for `method`, before any byte is: none
+/// chosen, or larger than the method takes (the message gives the limit, in MB from 1 MB up,
+/// else in KB). The server checks the type by the file's first bytes.
+pub fn picture_problem(
+    method: &PublicEntryMethod,
+    size: Option<f64>,
+    lang: Lang,
+) -> Option<String> {
+    let Some(size) = size else {
+        return Some(lang.get(Text::ChoosePicture).to_owned());
+    };
+    let limit = match method.upload.as_ref().map_or(0, |upload| upload.max_bytes) {
+        0 => DEFAULT_MAX_PICTURE_BYTES,
+        max => max,
+    };
+    #[expect(clippy::cast_precision_loss, reason = "limits are far below 2^52")]
+    let too_large = size > limit as f64;
+    too_large.then(|| {
+        let (unit, text) = if limit >= 1024 * 1024 {
+            (1024 * 1024, Text::PictureTooLargeMb)
+        } else {
+            (1024, Text::PictureTooLargeKb)
+        };
+        lang.with_n(text, u32::try_from(limit / unit).unwrap_or(u32::MAX).max(1))
+    })
 }
 
 /// `http://` or `https://` and something after.
@@ -319,6 +359,11 @@ pub fn entries_url(api_base: &str, key: &str) -> String {
     format!("{}/entries", campaign_url(api_base, key))
 }
 
+/// Where pictures for `file` upload methods are posted.
+pub fn uploads_url(api_base: &str, key: &str) -> String {
+    format!("{}/uploads", campaign_url(api_base, key))
+}
+
 /// The campaign's social proof feed (Server-Sent Events).
 pub fn activity_url(api_base: &str, key: &str) -> String {
     format!("{}/activity", campaign_url(api_base, key))
@@ -361,13 +406,19 @@ pub fn read_post_answer(status: u16, body: &impl AnswerBody) -> PostOutcome {
             None => PostOutcome::Retry,
         },
         408 | 429 => PostOutcome::Retry,
-        400..=499 => PostOutcome::Refused(body.api_error().unwrap_or_else(|| ApiError {
-            code: format!("http_{status}"),
-            detail: Lang::En.get(Text::Refused).to_owned(),
-            field: None,
-        })),
+        400..=499 => PostOutcome::Refused(refusal(status, body)),
         _ => PostOutcome::Retry,
     }
+}
+
+/// The server's error in a 4xx answer; one made up from the status when the body is not an
+/// error of the API (a proxy's page, say).
+pub fn refusal(status: u16, body: &impl AnswerBody) -> ApiError {
+    body.api_error().unwrap_or_else(|| ApiError {
+        code: format!("http_{status}"),
+        detail: Lang::En.get(Text::Refused).to_owned(),
+        field: None,
+    })
 }
 
 /// Where to show a refused entry's message, and in which words: the widget's own for the
@@ -648,6 +699,49 @@ mod tests {
             &question(AnswerKind::Text, false),
             &"x".repeat(MAX_VALUE_LEN + 1),
             Err("Sorry, your entry could not be accepted."),
+        );
+    }
+
+    #[test]
+    fn a_picture_is_checked_before_it_is_sent() {
+        let lang = Lang::En;
+        let image_url = method(7, EntryMethodType::Upload);
+        assert!(!takes_file(&image_url));
+        let mut file = method(7, EntryMethodType::Upload);
+        file.upload = Some(UploadSettings {
+            accept: UploadKind::File,
+            max_bytes: 0,
+        });
+        assert!(takes_file(&file));
+        assert_eq!(
+            picture_problem(&file, None, lang).as_deref(),
+            Some("Please choose a picture: JPEG, PNG, GIF or WebP.")
+        );
+        // Without a limit of its own, the server's 5 MB.
+        assert_eq!(
+            picture_problem(&file, Some(5.0 * 1024.0 * 1024.0), lang),
+            None
+        );
+        assert_eq!(
+            picture_problem(&file, Some(5.0 * 1024.0 * 1024.0 + 1.0), lang).as_deref(),
+            Some("That picture is too large: at most 5 MB.")
+        );
+        file.upload = Some(UploadSettings {
+            accept: UploadKind::File,
+            max_bytes: 2_000,
+        });
+        assert_eq!(picture_problem(&file, Some(2_000.0), lang), None);
+        assert_eq!(
+            picture_problem(&file, Some(2_001.0), Lang::Fr).as_deref(),
+            Some("Cette image est trop lourde : 1 Ko au plus.")
+        );
+    }
+
+    #[test]
+    fn the_uploads_route_is_the_campaigns() {
+        assert_eq!(
+            uploads_url("https://h.example/", "giveaway"),
+            "https://h.example/api/v1/public/campaigns/giveaway/uploads"
         );
     }
 

@@ -34,7 +34,7 @@ use crate::app::App;
 use crate::bindings::{format_date, now_ms, page_context, random_bytes};
 use crate::display::{self, AutoOpen, Display};
 use crate::feed::{self, Feed};
-use crate::form::{self, ActionInput, FieldError, PostOutcome};
+use crate::form::{self, ActionInput, Field, FieldError, PostOutcome};
 use crate::host::{Command, Commands, Host, HostState};
 use crate::i18n::{Lang, Text};
 use crate::outbox::Pending;
@@ -375,6 +375,40 @@ impl Ctx {
         );
         self.act(Action::Posting(method.id));
         spawn_local(self.clone().send(pending, session.contestant()));
+    }
+
+    /// Sends the picture chosen for a `file` upload method, then posts the action citing the
+    /// upload (through [`Self::submit`], so from then on like any other). A refusal or a
+    /// failure to reach the server shows in the method's panel.
+    pub fn upload(&self, session: &Rc<Session>, method: EntryMethodId, file: web_sys::File) {
+        self.act(Action::Posting(method));
+        let (ctx, session) = (self.clone(), session.clone());
+        spawn_local(async move {
+            let sent =
+                api::post_upload(&ctx.api_base, ctx.campaign.key.as_str(), method, &file).await;
+            if !ctx.alive.get() {
+                return;
+            }
+            match sent {
+                Ok((upload_id, url)) => {
+                    let input = ActionInput {
+                        value: url,
+                        upload_id: Some(upload_id),
+                        ..ActionInput::default()
+                    };
+                    ctx.submit(&session, method, &input);
+                }
+                Err(Some(refusal)) => {
+                    ctx.refused(method, form::refusal_error(&refusal, ctx.lang));
+                    ctx.error_event(&refusal.code, &refusal.detail, refusal.field);
+                }
+                Err(None) => {
+                    let detail = ctx.text(Text::UploadFailed);
+                    ctx.refused(method, FieldError::new(Field::Value, detail.to_owned()));
+                    ctx.error_event("upload_failed", detail, Some("file".to_owned()));
+                }
+            }
+        });
     }
 
     /// Sends every post of this campaign waiting in the outbox (at mount, and when the

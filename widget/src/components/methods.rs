@@ -1,6 +1,7 @@
 //! The ways to enter, mandatory ones first, each with its own UI: visiting a URL or following
 //! a profile counts on click (and opens a new tab, without `window.opener`); a question, a
-//! secret code or an upload opens a small form; a referral shows the contestant's share link.
+//! secret code or an upload (an image's address, or a picture file, sent before the entry)
+//! opens a small form; a referral shows the contestant's share link.
 //! Done, done-today and locked methods say so. One panel is open at a time, so one `NodeRef`
 //! serves its input.
 
@@ -251,6 +252,14 @@ fn control(
             }
             block.e(value("text").a("autocomplete", "off").a("required", ""))
         }
+        EntryMethodType::Upload if form::takes_file(method) => field(
+            "hl-field",
+            "hl-value",
+            label(ctx.text(Text::Picture).to_owned()),
+            value("file")
+                .a("accept", "image/jpeg,image/png,image/gif,image/webp")
+                .a("required", ""),
+        ),
         EntryMethodType::Upload => field(
             "hl-field",
             "hl-value",
@@ -291,6 +300,26 @@ fn panel(
             if posting {
                 return;
             }
+            let invalid = |message: String| {
+                ctx.act(Action::MethodInvalid(
+                    id,
+                    FieldError::new(Field::Value, message),
+                ));
+                focus(&value_ref);
+            };
+            if form::takes_file(method) {
+                let file = value_ref
+                    .cast::<HtmlInputElement>()
+                    .and_then(|input| input.files())
+                    .and_then(|files| files.get(0));
+                let size = file.as_ref().map(web_sys::Blob::size);
+                match (form::picture_problem(method, size, ctx.lang), file) {
+                    (Some(problem), _) => invalid(problem),
+                    (None, Some(file)) => ctx.upload(&session, id, file),
+                    (None, None) => {}
+                }
+                return;
+            }
             let raw = read_value(&value_ref);
             match form::action_value(method, &raw, ctx.lang) {
                 Ok(value) => {
@@ -300,13 +329,7 @@ fn panel(
                     };
                     ctx.submit(&session, id, &input);
                 }
-                Err(message) => {
-                    ctx.act(Action::MethodInvalid(
-                        id,
-                        FieldError::new(Field::Value, message),
-                    ));
-                    focus(&value_ref);
-                }
+                Err(message) => invalid(message),
             }
         })
     };
