@@ -475,6 +475,7 @@ async fn a_picture_file_is_checked_uploaded_and_cited_by_its_entry() -> anyhow::
         Some("Only pictures can be uploaded"),
     )
     .await?;
+    browser.screenshot("widget-upload-refused").await?;
     let errors = wait_for_events(&browser, "error", None, 1).await?;
     assert_eq!(errors[0]["detail"]["code"], "unsupported_upload_type");
     assert_eq!(count_uploads(&server).await?, 0, "nothing was stored");
@@ -490,7 +491,10 @@ async fn a_picture_file_is_checked_uploaded_and_cited_by_its_entry() -> anyhow::
         "{value}"
     );
     assert_eq!(entries[1]["detail"]["entry"]["type"], "upload");
-    assert_eq!(stored_values(&server, "upload").await?, [value.clone()]);
+    assert_eq!(
+        stored_values(&server, "upload").await?,
+        std::slice::from_ref(&value)
+    );
     assert_eq!(count_uploads(&server).await?, 1);
     let served = reqwest::get(&value).await?;
     assert_eq!(served.status(), 200);
@@ -498,6 +502,7 @@ async fn a_picture_file_is_checked_uploaded_and_cited_by_its_entry() -> anyhow::
     assert_eq!(served.bytes().await?.as_ref(), ONE_PIXEL_PNG);
     let now = states(&browser).await?;
     assert_eq!(now["upload"], "done", "{now}");
+    browser.screenshot("widget-upload-done").await?;
     assert_eq!(count_entries(&server.store).await?, 2);
     Ok(())
 }

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use protocol::campaign::{
-    AnswerKind, CampaignType, EntryMethodType, PublicCampaign, PublicEntryMethod,
+    AnswerKind, CampaignType, EntryMethodType, PublicCampaign, PublicEntryMethod, UploadKind,
 };
 use protocol::entry::{ApiError, EntryAnswer, MAX_IDEMPOTENCY_KEY_LEN};
 use protocol::events::CampaignInfo;
@@ -222,8 +222,8 @@ pub fn takes_file(method: &PublicEntryMethod) -> bool {
 const DEFAULT_MAX_PICTURE_BYTES: u64 = 5 * 1024 * 1024;
 
 /// Why a chosen file of `size` bytes cannot be sent for `method`, before any byte is: none
-/// chosen, or larger than the method takes (the message gives the limit, in MB from 1 MB up,
-/// else in KB). The server checks the type by the file's first bytes.
+/// chosen, or larger than the method takes (the message gives the limit in KB). The server
+/// checks the type by the file's first bytes.
 pub fn picture_problem(
     method: &PublicEntryMethod,
     size: Option<f64>,
@@ -239,12 +239,10 @@ pub fn picture_problem(
     #[expect(clippy::cast_precision_loss, reason = "limits are far below 2^52")]
     let too_large = size > limit as f64;
     too_large.then(|| {
-        let (unit, text) = if limit >= 1024 * 1024 {
-            (1024 * 1024, Text::PictureTooLargeMb)
-        } else {
-            (1024, Text::PictureTooLargeKb)
-        };
-        lang.with_n(text, u32::try_from(limit / unit).unwrap_or(u32::MAX).max(1))
+        lang.with_n(
+            Text::PictureTooLarge,
+            u32::try_from(limit / 1024).unwrap_or(u32::MAX).max(1),
+        )
     })
 }
 
@@ -724,7 +722,7 @@ mod tests {
         );
         assert_eq!(
             picture_problem(&file, Some(5.0 * 1024.0 * 1024.0 + 1.0), lang).as_deref(),
-            Some("That picture is too large: at most 5 MB.")
+            Some("That picture is too large: at most 5120 KB.")
         );
         file.upload = Some(UploadSettings {
             accept: UploadKind::File,

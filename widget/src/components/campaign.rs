@@ -13,11 +13,12 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use protocol::campaign::{CampaignType, CaptureDisplay, PublicCampaign, PublicEntryMethod};
+use protocol::entry::ApiError;
 use protocol::events::{
     self, CampaignInfo, CaptureDetail, CloseDetail, CloseTrigger, ContestantInfo, EntryDetail,
     ErrorDetail, LoginDetail, OpenDetail, OpenTrigger, RewardDetail,
 };
-use protocol::ids::EntryMethodId;
+use protocol::ids::{EntryMethodId, UploadId};
 use protocol::social::Notification;
 use wasm_bindgen::JsValue;
 use web_sys::{Element, HtmlElement, KeyboardEvent};
@@ -34,7 +35,7 @@ use crate::app::App;
 use crate::bindings::{format_date, now_ms, page_context, random_bytes};
 use crate::display::{self, AutoOpen, Display};
 use crate::feed::{self, Feed};
-use crate::form::{self, ActionInput, Field, FieldError, PostOutcome};
+use crate::form::{self, ActionInput, FieldError, PostOutcome};
 use crate::host::{Command, Commands, Host, HostState};
 use crate::i18n::{Lang, Text};
 use crate::outbox::Pending;
@@ -386,29 +387,46 @@ impl Ctx {
         spawn_local(async move {
             let sent =
                 api::post_upload(&ctx.api_base, ctx.campaign.key.as_str(), method, &file).await;
-            if !ctx.alive.get() {
-                return;
-            }
-            match sent {
-                Ok((upload_id, url)) => {
-                    let input = ActionInput {
-                        value: url,
-                        upload_id: Some(upload_id),
-                        ..ActionInput::default()
-                    };
-                    ctx.submit(&session, method, &input);
-                }
-                Err(Some(refusal)) => {
-                    ctx.refused(method, form::refusal_error(&refusal, ctx.lang));
-                    ctx.error_event(&refusal.code, &refusal.detail, refusal.field);
-                }
-                Err(None) => {
-                    let detail = ctx.text(Text::UploadFailed);
-                    ctx.refused(method, FieldError::new(Field::Value, detail.to_owned()));
-                    ctx.error_event("upload_failed", detail, Some("file".to_owned()));
-                }
+            if ctx.alive.get() {
+                ctx.uploaded(&session, method, sent);
             }
         });
+    }
+
+    /// What follows a picture's upload: the action's post, or the refusal shown (one made
+    /// up, `upload_failed`, when the server could not be reached).
+    #[inline(never)]
+    fn uploaded(
+        &self,
+        session: &Session,
+        method: EntryMethodId,
+        sent: Result<(UploadId, String), Option<ApiError>>,
+    ) {
+        match sent {
+            Ok((upload_id, url)) => {
+                let input = ActionInput {
+                    value: url,
+                    upload_id: Some(upload_id),
+                    ..ActionInput::default()
+                };
+                self.submit(session, method, &input);
+            }
+            Err(refusal) => self.refuse(
+                method,
+                &refusal.unwrap_or_else(|| ApiError {
+                    code: "upload_failed".to_owned(),
+                    detail: self.text(Text::UploadFailed).to_owned(),
+                    field: Some("file".to_owned()),
+                }),
+            ),
+        }
+    }
+
+    /// The server refused `method`'s action: its message in the form, and `error`.
+    #[inline(never)]
+    fn refuse(&self, method: EntryMethodId, refusal: &ApiError) {
+        self.refused(method, form::refusal_error(refusal, self.lang));
+        self.error_event(&refusal.code, &refusal.detail, refusal.field.clone());
     }
 
     /// Sends every post of this campaign waiting in the outbox (at mount, and when the
@@ -487,8 +505,7 @@ impl Ctx {
             }
             PostOutcome::Refused(refusal) => {
                 storage::update_outbox(|outbox| outbox.remove(&key));
-                self.refused(method, form::refusal_error(&refusal, self.lang));
-                self.error_event(&refusal.code, &refusal.detail, refusal.field);
+                self.refuse(method, &refusal);
             }
             PostOutcome::Retry => self.act(Action::Queued(method)),
         }

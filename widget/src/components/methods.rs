@@ -300,28 +300,20 @@ fn panel(
             if posting {
                 return;
             }
-            let invalid = |message: String| {
-                ctx.act(Action::MethodInvalid(
-                    id,
-                    FieldError::new(Field::Value, message),
-                ));
-                focus(&value_ref);
-            };
-            if form::takes_file(method) {
+            let checked = if form::takes_file(method) {
                 let file = value_ref
                     .cast::<HtmlInputElement>()
                     .and_then(|input| input.files())
                     .and_then(|files| files.get(0));
-                let size = file.as_ref().map(web_sys::Blob::size);
+                let size = file.as_ref().map(|file| file.size());
                 match (form::picture_problem(method, size, ctx.lang), file) {
-                    (Some(problem), _) => invalid(problem),
-                    (None, Some(file)) => ctx.upload(&session, id, file),
-                    (None, None) => {}
+                    (None, Some(file)) => return ctx.upload(&session, id, file),
+                    (problem, _) => Err(problem.unwrap_or_default()),
                 }
-                return;
-            }
-            let raw = read_value(&value_ref);
-            match form::action_value(method, &raw, ctx.lang) {
+            } else {
+                form::action_value(method, &read_value(&value_ref), ctx.lang)
+            };
+            match checked {
                 Ok(value) => {
                     let input = ActionInput {
                         value,
@@ -329,7 +321,13 @@ fn panel(
                     };
                     ctx.submit(&session, id, &input);
                 }
-                Err(message) => invalid(message),
+                Err(message) => {
+                    ctx.act(Action::MethodInvalid(
+                        id,
+                        FieldError::new(Field::Value, message),
+                    ));
+                    focus(&value_ref);
+                }
             }
         })
     };
