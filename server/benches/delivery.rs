@@ -17,8 +17,10 @@
 //! `HOOKLINE_BENCH_DELIVERIES` (default 20000, per throughput scenario),
 //! `HOOKLINE_BENCH_RATE` (entries/s, default 200), `HOOKLINE_BENCH_SECONDS` (default 10),
 //! `HOOKLINE_BENCH_PER_ENDPOINT` (sends in flight per endpoint, default the server's 8),
-//! `HOOKLINE_BENCH_SCENARIOS` (default `throughput,latency`) and `HOOKLINE_BENCH_DATABASES`
-//! (default `sqlite,postgres`; PostgreSQL only with a URL) to run a part alone.
+//! `HOOKLINE_BENCH_SCENARIOS` (default `throughput,latency`), `HOOKLINE_BENCH_DATABASES`
+//! (default `sqlite,postgres`; PostgreSQL only with a URL) and `HOOKLINE_BENCH_ENDPOINTS`
+//! (the latency runs' endpoint counts, default `1,10`) to run a part alone. A 10-minute run
+//! of memory: `HOOKLINE_BENCH_SCENARIOS=latency HOOKLINE_BENCH_SECONDS=600`.
 
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
@@ -491,6 +493,9 @@ async fn run() {
             continue;
         }
         for n_endpoints in [1, 10] {
+            if !chosen("HOOKLINE_BENCH_ENDPOINTS", "1,10", &n_endpoints.to_string()) {
+                continue;
+            }
             let run = latency(db, rate, seconds, n_endpoints).await;
             let latencies = &run.latencies;
             let label = format!("{rate}/s × {seconds} s → {n_endpoints}, entry POST → receiver");

@@ -9,151 +9,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
-
-use anyhow::{Context, bail};
-use fantoccini::Locator;
+use common::console::{Person, spawn_console_server};
 use serde_json::{Value, json};
-use server::address::AllowList;
-use server::config::Config;
-use server::startup::Application;
 use tests::{Browser, TestReceiver};
-
-/// How long any one thing may take to appear.
-const DEADLINE: Duration = Duration::from_secs(40);
-
-/// The real server on SQLite, not in demo mode, letting webhooks reach this machine over
-/// `http://`; delivery and jobs run in the background.
-async fn spawn_server() -> anyhow::Result<(String, tempfile::TempDir)> {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let widget_dir = std::env::var_os("HOOKLINE_WIDGET_DIR")
-        .map_or_else(|| workspace.join("target/widget-dist"), PathBuf::from);
-    let data = tempfile::tempdir().context("failed to make a database directory")?;
-    let config = Config {
-        bind: "127.0.0.1:0".parse()?,
-        database_url: format!("sqlite://{}", data.path().join("hookline.db").display()),
-        widget_dir,
-        www_dir: workspace.join("www"),
-        demo: false,
-        allow_networks: AllowList::parse("127.0.0.0/8").context("a valid network")?,
-        allow_http_webhooks: true,
-        ..Config::default()
-    };
-    let app = Application::build(config)
-        .await
-        .context("failed to build the server")?;
-    let base_url = app.base_url();
-    tokio::spawn(app.run_until_stopped());
-    Ok((base_url, data))
-}
-
-/// A person at the browser.
-struct Person {
-    browser: Browser,
-    base_url: String,
-}
-
-impl Person {
-    async fn open(&self, path: &str) -> anyhow::Result<()> {
-        self.browser.goto(&format!("{}{path}", self.base_url)).await
-    }
-
-    /// Waits until `condition` (a function body run in the page) returns something truthy.
-    async fn wait(&self, condition: &str, what: &str) -> anyhow::Result<Value> {
-        let script = format!(
-            r#"const done = arguments[arguments.length - 1];
-               const check = () => {{ try {{ return (function () {{ {condition} }})(); }} catch (e) {{ return null; }} }};
-               const started = Date.now();
-               const tick = () => {{
-                 const value = check();
-                 if (value) done(value);
-                 else if (Date.now() - started > 4000) done(null);
-                 else setTimeout(tick, 50);
-               }};
-               tick();"#
-        );
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            // An error is the page changing under the script (a navigation): check again.
-            if let Ok(value) = self.browser.eval_async(&script, vec![]).await
-                && !matches!(value, Value::Null | Value::Bool(false))
-            {
-                return Ok(value);
-            }
-            if Instant::now() > deadline {
-                let page = self
-                    .browser
-                    .eval(
-                        "return location.href + '\\n' + document.body.innerText.slice(0, 3000);",
-                        vec![],
-                    )
-                    .await
-                    .unwrap_or_default();
-                bail!("{what}: not seen within {DEADLINE:?}; the page: {page}");
-            }
-        }
-    }
-
-    async fn on_page(&self, path: &str) -> anyhow::Result<()> {
-        let condition = format!(
-            "return location.pathname + location.search === {} && document.readyState === 'complete';",
-            json!(path)
-        );
-        self.wait(&condition, &format!("the page {path}")).await?;
-        Ok(())
-    }
-
-    async fn find(&self, selector: &str) -> anyhow::Result<fantoccini::elements::Element> {
-        self.browser
-            .client()
-            .find(Locator::Css(selector))
-            .await
-            .with_context(|| format!("no {selector} on the page"))
-    }
-
-    async fn click(&self, selector: &str) -> anyhow::Result<()> {
-        self.find(selector)
-            .await?
-            .click()
-            .await
-            .with_context(|| format!("could not click {selector}"))
-    }
-
-    async fn fill(&self, selector: &str, text: &str) -> anyhow::Result<()> {
-        let field = self.find(selector).await?;
-        field.clear().await?;
-        field
-            .send_keys(text)
-            .await
-            .with_context(|| format!("could not type into {selector}"))
-    }
-
-    async fn choose(&self, selector: &str, value: &str) -> anyhow::Result<()> {
-        self.find(selector)
-            .await?
-            .select_by_value(value)
-            .await
-            .with_context(|| format!("could not choose {value} in {selector}"))
-    }
-
-    /// Saves the screen, after checking every visible control has a label.
-    async fn shot(&self, name: &str) -> anyhow::Result<()> {
-        let unlabelled = self
-            .browser
-            .eval(
-                r#"return Array.from(document.querySelectorAll("input, select, textarea"))
-                     .filter(el => el.type !== "hidden" && el.offsetParent !== null)
-                     .filter(el => !(el.labels && el.labels.length) && !el.getAttribute("aria-label"))
-                     .map(el => el.outerHTML.slice(0, 120));"#,
-                vec![],
-            )
-            .await?;
-        assert_eq!(unlabelled, json!([]), "{name}: controls without a label");
-        self.browser.screenshot(name).await?;
-        Ok(())
-    }
-}
 
 /// Posts an entry of the demo campaign from the page, as a widget would.
 async fn enter(person: &Person, email: &str, details: Value) -> anyhow::Result<()> {
@@ -180,7 +38,8 @@ async fn enter(person: &Person, email: &str, details: Value) -> anyhow::Result<(
 async fn a_site_owner_previews_an_audience_sends_entries_and_reads_the_answers()
 -> anyhow::Result<()> {
     let receiver = TestReceiver::start().await;
-    let (base_url, _data) = spawn_server().await?;
+    let server = spawn_console_server().await?;
+    let base_url = server.base_url.clone();
     let person = Person {
         browser: Browser::start().await?,
         base_url,

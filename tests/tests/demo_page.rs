@@ -2,16 +2,15 @@
 //! webhook receiver. The test acts as a person on the demo page: types an email and a name,
 //! ticks the consent box, clicks Enter, and checks what the host page and the receiver saw.
 
-use std::time::Duration;
+mod common;
 
-use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 use protocol::payload::EventType;
 use protocol::signature::{SigningSecret, verify};
 use serde_json::{Value, json};
-use server::config::{Config, WebhookSetting};
-use server::startup::Application;
+use server::config::WebhookSetting;
 use tests::{Browser, TestReceiver};
 
 const RECEIVER_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -48,46 +47,19 @@ fn top_level_shape(value: &Value) -> Vec<String> {
     paths
 }
 
-/// The real server, as `cargo xtask run` starts it (SQLite, demo mode, the built widget
-/// bundle), on a free port with a fresh database, plus one webhook endpoint: `receiver_url`.
-async fn spawn_server(
-    receiver_url: &str,
-    secret: &str,
-) -> anyhow::Result<(String, tempfile::TempDir)> {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let widget_dir = std::env::var_os("HOOKLINE_WIDGET_DIR")
-        .map_or_else(|| workspace.join("target/widget-dist"), PathBuf::from);
-    anyhow::ensure!(
-        widget_dir.join("hookline_widget_bg.wasm").is_file(),
-        "no widget bundle in {}: run the tests with `cargo xtask test`, which builds it",
-        widget_dir.display()
-    );
-    let data = tempfile::tempdir().context("failed to make a database directory")?;
-    let config = Config {
-        bind: "127.0.0.1:0".parse()?,
-        database_url: format!("sqlite://{}", data.path().join("hookline.db").display()),
-        widget_dir,
-        www_dir: workspace.join("www"),
-        demo: true,
-        webhook: Some(WebhookSetting {
-            url: receiver_url.to_owned(),
-            secret: Some(SigningSecret::parse(secret).expect("test secret is valid")),
-            events: vec![EventType::EntryCreated],
-        }),
-        ..Config::default()
-    };
-    let app = Application::build(config)
-        .await
-        .context("failed to build the server")?;
-    let base_url = app.base_url();
-    tokio::spawn(app.run_until_stopped());
-    Ok((base_url, data))
-}
-
 #[tokio::test]
 async fn a_person_enters_on_the_demo_page_and_a_signed_webhook_arrives() -> anyhow::Result<()> {
     let receiver = TestReceiver::start().await;
-    let (base_url, _data) = spawn_server(&receiver.url(), RECEIVER_SECRET).await?;
+    // The server as `cargo xtask run` starts it, plus one webhook endpoint: the receiver.
+    let server = common::spawn_server_with(|config| {
+        config.webhook = Some(WebhookSetting {
+            url: receiver.url(),
+            secret: Some(SigningSecret::parse(RECEIVER_SECRET).expect("test secret is valid")),
+            events: vec![EventType::EntryCreated],
+        });
+    })
+    .await?;
+    let base_url = server.base_url.clone();
     let browser = Browser::start().await?;
     browser.goto(&format!("{base_url}/")).await?;
 

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod console;
+
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -25,6 +27,11 @@ pub struct Server {
 
 /// The real server, as `cargo xtask run` starts it, on a free port with a fresh database.
 pub async fn spawn_server() -> anyhow::Result<Server> {
+    spawn_server_with(|_| {}).await
+}
+
+/// [`spawn_server`] with its settings changed by `change` first.
+pub async fn spawn_server_with(change: impl FnOnce(&mut Config)) -> anyhow::Result<Server> {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let widget_dir = std::env::var_os("HOOKLINE_WIDGET_DIR")
         .map_or_else(|| workspace.join("target/widget-dist"), PathBuf::from);
@@ -34,7 +41,7 @@ pub async fn spawn_server() -> anyhow::Result<Server> {
         widget_dir.display()
     );
     let data = tempfile::tempdir().context("failed to make a database directory")?;
-    let config = Config {
+    let mut config = Config {
         bind: "127.0.0.1:0".parse()?,
         database_url: format!("sqlite://{}", data.path().join("hookline.db").display()),
         widget_dir,
@@ -42,6 +49,7 @@ pub async fn spawn_server() -> anyhow::Result<Server> {
         demo: true,
         ..Config::default()
     };
+    change(&mut config);
     let app = Application::build(config)
         .await
         .context("failed to build the server")?;
