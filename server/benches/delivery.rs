@@ -177,23 +177,19 @@ impl Database {
         match self {
             Self::Sqlite => format!("sqlite://{}", dir.path().join(name).display()),
             Self::Postgres(server) => {
-                let database =
-                    format!("hl_bench_{}_{}", std::process::id(), name.replace('.', "_"));
-                let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(server)
+                common::fresh_postgres_database(server, &name.replace('.', "_"))
                     .await
-                    .unwrap();
-                for statement in [
-                    format!("DROP DATABASE IF EXISTS {database}"),
-                    format!("CREATE DATABASE {database}"),
-                ] {
-                    sqlx::query(sqlx::AssertSqlSafe(statement))
-                        .execute(&mut admin)
-                        .await
-                        .unwrap();
-                }
-                let (base, _) = server.rsplit_once('/').unwrap();
-                format!("{base}/{database}")
+                    .0
             }
+        }
+    }
+
+    /// Drops the PostgreSQL database [`Self::url`] made for `name` (SQLite's goes with its
+    /// temporary directory).
+    async fn clean_up(&self, name: &str) {
+        if let Self::Postgres(server) = self {
+            let database = common::postgres_database_name(&name.replace('.', "_"));
+            common::drop_postgres_database(server, &database).await;
         }
     }
 }
@@ -322,14 +318,8 @@ async fn throughput(db: &Database, n_endpoints: usize, n_entries: u64) -> (u64, 
     let dir = tempfile::tempdir().unwrap();
     let seen = Arc::new(Seen::default());
     let urls = start_receivers(&seen, n_endpoints).await;
-    let app = build(
-        db,
-        &dir,
-        &format!("throughput{n_endpoints}.db"),
-        urls[0].clone(),
-        false,
-    )
-    .await;
+    let name = format!("throughput{n_endpoints}.db");
+    let app = build(db, &dir, &name, urls[0].clone(), false).await;
     add_endpoints(&app, &urls[1..]).await;
     let worker = app.delivery_worker();
     let base_url = app.base_url();
@@ -355,6 +345,7 @@ async fn throughput(db: &Database, n_endpoints: usize, n_entries: u64) -> (u64, 
     }
     drop(stop);
     server.await.unwrap().unwrap();
+    db.clean_up(&name).await;
     (expected as u64, per_second)
 }
 
@@ -378,14 +369,8 @@ async fn latency(db: &Database, rate: u64, seconds: u64, n_endpoints: usize) -> 
     let dir = tempfile::tempdir().unwrap();
     let seen = Arc::new(Seen::default());
     let urls = start_receivers(&seen, n_endpoints).await;
-    let app = build(
-        db,
-        &dir,
-        &format!("latency{n_endpoints}.db"),
-        urls[0].clone(),
-        true,
-    )
-    .await;
+    let name = format!("latency{n_endpoints}.db");
+    let app = build(db, &dir, &name, urls[0].clone(), true).await;
     add_endpoints(&app, &urls[1..]).await;
     let mut rss = [rss_mib(), 0.0, 0.0];
     let base_url = app.base_url();
@@ -428,6 +413,7 @@ async fn latency(db: &Database, rate: u64, seconds: u64, n_endpoints: usize) -> 
     rss[2] = rss_mib();
     drop(stop);
     server.await.unwrap().unwrap();
+    db.clean_up(&name).await;
     let latencies = std::mem::take(&mut *seen.latencies.lock().unwrap());
     let answered = std::mem::take(&mut *answered.lock().unwrap());
     let unmatched = *seen.unmatched.lock().unwrap();

@@ -53,21 +53,7 @@ async fn database_url(postgres: Option<&str>, dir: &tempfile::TempDir, name: &st
             dir.path().join(format!("{name}.db")).display()
         );
     };
-    let database = format!("hl_bench_{}_{name}", std::process::id());
-    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(server)
-        .await
-        .unwrap();
-    for statement in [
-        format!("DROP DATABASE IF EXISTS {database}"),
-        format!("CREATE DATABASE {database}"),
-    ] {
-        sqlx::query(sqlx::AssertSqlSafe(statement))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-    }
-    let (base, _) = server.rsplit_once('/').unwrap();
-    format!("{base}/{database}")
+    common::fresh_postgres_database(server, name).await.0
 }
 
 /// `n` entries of the demo campaign, every other contestant on the "pro" plan.
@@ -180,6 +166,9 @@ async fn manual_job(postgres: Option<&str>, name: &str, n: u64, settings: Value)
     let received = *count.borrow();
     drop(stop);
     server.await.unwrap().unwrap();
+    if let Some(server) = postgres {
+        common::drop_postgres_database(server, &common::postgres_database_name(name)).await;
+    }
     (seconds, received)
 }
 

@@ -33,7 +33,7 @@ pub fn block_on(run: impl Future<Output = ()>) {
 /// there, e.g. `postgres://postgres@127.0.0.1:5432/test`) for one run: its URL and name.
 #[allow(dead_code)] // Not every benchmark runs on PostgreSQL.
 pub async fn fresh_postgres_database(server: &str, purpose: &str) -> (String, String) {
-    let name = format!("hl_bench_{purpose}_{}", std::process::id());
+    let name = postgres_database_name(purpose);
     let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(server)
         .await
         .unwrap_or_else(|error| panic!("cannot reach PostgreSQL at {server}: {error}"));
@@ -50,6 +50,12 @@ pub async fn fresh_postgres_database(server: &str, purpose: &str) -> (String, St
         .rsplit_once('/')
         .expect("a PostgreSQL URL with a database name");
     (format!("{base}/{name}"), name)
+}
+
+/// The name of the database [`fresh_postgres_database`] makes for `purpose` in this process.
+#[allow(dead_code)]
+pub fn postgres_database_name(purpose: &str) -> String {
+    format!("hl_bench_{purpose}_{}", std::process::id())
 }
 
 /// Drops the database [`fresh_postgres_database`] made.
