@@ -269,12 +269,9 @@ impl EntryWrites for PgWriteTx {
             return Ok(FraudCounts::default());
         };
         let text = sql::ip_counts(query.caps);
-        // Planned afresh each time (an unnamed statement): a prepared statement's plan is
-        // made for the first values it sees and kept for the connection's life, and made while
-        // the table was small it scanned `entries_by_campaign` for every entry, slower as the
-        // campaign grew (measured: 996 entries/s over 10 s, 609/s over 40 s).
+        // A prepared statement, planned for good once PostgreSQL has statistics of `entries`
+        // (see README, "Benchmarks": planning it for each entry instead was measured slower).
         let row = sqlx::query(sqlx::AssertSqlSafe(text))
-            .persistent(false)
             .bind(query.campaign_id)
             .bind(ip.to_string())
             .bind(query.contestant_id.0)
