@@ -44,15 +44,21 @@ async fn main() -> anyhow::Result<()> {
     // The loader's script tag comes right after this marker (see `host_page`).
     let body = r#"<div class="hookline-campaign" data-campaign="demo"></div>
                   <script>window.times.tag = performance.now();</script>"#;
-    let site = HostSite::start([(
-        "/bench",
-        Page::new(host_page(&server.base_url, TIMER, body)),
-    )])
+    let site = HostSite::start([
+        (
+            "/bench",
+            Page::new(host_page(&server.base_url, TIMER, body)),
+        ),
+        ("/blank", Page::new("<!doctype html><title>Blank</title>")),
+    ])
     .await;
     let browser = Browser::start().await?;
     let (mut ready, mut capture, mut entry) = (Vec::new(), Vec::new(), Vec::new());
     for run in 0..runs {
-        browser.goto(&site.url("/bench")).await?;
+        // A new visitor each run: storage is cleared on a page of the site without the
+        // widget, which would otherwise save the last run's session again when the server
+        // answers its status request.
+        browser.goto(&site.url("/blank")).await?;
         browser.eval("localStorage.clear();", vec![]).await?;
         browser.goto(&site.url("/bench")).await?;
         wait_for_state(&browser, ".hookline-campaign", "ready").await?;
