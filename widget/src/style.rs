@@ -24,7 +24,6 @@ color:var(--hookline-text,#1c1e21);font:16px/1.45 system-ui,-apple-system,"Segoe
 .hl-optional{font-weight:400;color:#5c636b}
 input[type=email],input[type=text],input[type=url],input[type=file],select{display:block;width:100%;font:inherit;color:inherit;
 padding:9px 11px;border:1px solid #8a9199;border-radius:8px;background:#fff}
-input[type=file]{font:inherit;max-width:100%}
 a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,[tabindex]:focus-visible{outline:3px solid var(--hookline-accent,#1a56db);outline-offset:2px}
 [aria-invalid=true]{border-color:#b3261e}
 .hl-consent{display:grid;grid-template-columns:auto 1fr;gap:3px 10px;align-items:start}
