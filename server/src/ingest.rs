@@ -532,13 +532,13 @@ async fn commit_and_answer(
             let mut made = Vec::new();
             for ((reply, outcome), announced) in replies.into_iter().zip(outcomes).zip(announced) {
                 if let (Ok(Written::Created(answer)), true) = (&outcome, announced) {
-                    made.push(answer.response.entry.id);
+                    made.push(answer.response.entry.id.0);
                 }
                 // The request may have gone away (client hung up); its entry is stored.
                 let _ = reply.send(outcome);
             }
-            for entry_id in made {
-                activity.entry_made(entry_id.0).await;
+            if !made.is_empty() {
+                activity.entries_made(&made).await;
             }
         }
         Err(cause) => {
@@ -619,6 +619,16 @@ async fn write_entries(
     order.sort_by_key(|&index| (entries[index].campaign.id, entries[index].email.as_str()));
     let mut subscribers = Subscribers::default();
     let mut outcomes: Vec<Option<Outcome>> = entries.iter().map(|_| None).collect();
+    if undo == Undo::Group {
+        let contestants: Vec<(i64, &str)> = order
+            .iter()
+            .map(|&index| (entries[index].campaign.id, entries[index].email.as_str()))
+            .collect();
+        if tx.read_contestants(&contestants).await.is_err() {
+            // Written again entry by entry, where the cause shows.
+            return Err(StoreError::GroupUndone);
+        }
+    }
     for index in order {
         let entry = &entries[index];
         let outcome = match undo {
@@ -881,26 +891,25 @@ async fn insert(
         },
         _ => None,
     };
-    let counts = match campaign.fraud_level.count_caps() {
-        Some(caps) => {
-            tx.fraud_counts(&FraudCountsQuery {
-                campaign_id: campaign.id,
-                contestant_id: contestant.id,
-                client_ip,
-                now,
-                caps,
-            })
-            .await?
-        }
-        // The level looks at no counts.
-        None => FraudCounts::default(),
-    };
     // A once method done before was refused, and a daily one done on another day is what it
     // is for: a duplicate email is the same mailbox entering as another contestant.
-    let another_contestant_same_mailbox = campaign.fraud_level.count_caps().is_some()
-        && tx
-            .another_with_mailbox(campaign.id, contestant.id, &mailbox)
-            .await?;
+    let (counts, another_contestant_same_mailbox) = match campaign.fraud_level.count_caps() {
+        Some(caps) => {
+            tx.fraud_reads(
+                &FraudCountsQuery {
+                    campaign_id: campaign.id,
+                    contestant_id: contestant.id,
+                    client_ip,
+                    now,
+                    caps,
+                },
+                &mailbox,
+            )
+            .await?
+        }
+        // The level looks at neither.
+        None => (FraudCounts::default(), false),
+    };
     let verdict = fraud::score(
         &signals(
             &entry.email,

@@ -175,8 +175,13 @@ enum Happened {
 struct Told {
     /// The process that told, which needs no telling.
     from: String,
-    happened: Happened,
+    /// A group of entries is told in one message (each message is a statement, a round trip).
+    happened: Vec<Happened>,
 }
+
+/// Most happenings one message tells: a `NOTIFY` payload must stay under 8,000 bytes, and
+/// each is at most about 40.
+const TOLD_AT_ONCE: usize = 150;
 
 /// The live feed. Cloning shares it.
 #[derive(Debug, Clone)]
@@ -264,13 +269,18 @@ impl Activity {
     /// Tells open widgets (here and in the other processes) about conversion `id`.
     pub async fn conversion_received(&self, id: i64) {
         self.publish(Happened::Conversion { id }).await;
-        self.tell(Happened::Conversion { id }).await;
+        self.tell(&[Happened::Conversion { id }]).await;
     }
 
-    /// Tells open widgets (here and in the other processes) about entry `id`.
-    pub async fn entry_made(&self, id: i64) {
-        self.publish(Happened::Entry { id }).await;
-        self.tell(Happened::Entry { id }).await;
+    /// Tells open widgets (here and in the other processes) about entries `ids`.
+    pub async fn entries_made(&self, ids: &[i64]) {
+        let happened: Vec<Happened> = ids.iter().map(|&id| Happened::Entry { id }).collect();
+        for &happening in &happened {
+            self.publish(happening).await;
+        }
+        for told in happened.chunks(TOLD_AT_ONCE) {
+            self.tell(told).await;
+        }
     }
 
     fn channels(&self) -> MutexGuard<'_, HashMap<i64, broadcast::Sender<Arc<Notification>>>> {
@@ -291,13 +301,13 @@ impl Activity {
             .collect()
     }
 
-    async fn tell(&self, happened: Happened) {
+    async fn tell(&self, happened: &[Happened]) {
         let Pool::Postgres(pool) = self.inner.store.pool() else {
             return;
         };
         let told = Told {
             from: self.inner.process.clone(),
-            happened,
+            happened: happened.to_vec(),
         };
         let payload = serde_json::to_string(&told).unwrap_or_default();
         if let Err(error) = sqlx::query("SELECT pg_notify($1, $2)")
@@ -312,7 +322,11 @@ impl Activity {
 
     async fn heard(&self, payload: &str) {
         match serde_json::from_str::<Told>(payload) {
-            Ok(told) if told.from != self.inner.process => self.publish(told.happened).await,
+            Ok(told) if told.from != self.inner.process => {
+                for happening in told.happened {
+                    self.publish(happening).await;
+                }
+            }
             Ok(_) => {}
             Err(error) => debug!(%error, payload, "ignored an activity message"),
         }

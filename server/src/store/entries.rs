@@ -369,6 +369,13 @@ impl CompletionRow {
 // Not `dyn`, and no `Send` bound wanted: the SQLite transaction never leaves its thread.
 #[allow(async_fn_in_trait)]
 pub trait EntryWrites {
+    /// Reads the contestants of a group's entries (`(campaign_id, email)`, in the order they
+    /// are written) at once, before the first is checked; [`Self::find_contestant`] then
+    /// answers each once from what was read. On PostgreSQL this takes their row locks (one
+    /// round trip for the group); on SQLite, where each read is a call, it does nothing.
+    async fn read_contestants(&mut self, _keys: &[(i64, &str)]) -> Result<(), StoreError> {
+        Ok(())
+    }
     /// Marks the start of one entry's writes, so they can be undone alone.
     async fn savepoint(&mut self) -> Result<(), StoreError>;
     /// Keeps the writes since [`Self::savepoint`] (they still need the commit).
@@ -441,6 +448,19 @@ pub trait EntryWrites {
     async fn give_reward(&mut self, reward: &NewReward<'_>) -> Result<(), StoreError>;
     /// Counts what the fraud filter needs. Called after [`Self::upsert_contestant`].
     async fn fraud_counts(&mut self, query: &FraudCountsQuery) -> Result<FraudCounts, StoreError>;
+    /// [`Self::fraud_counts`], and [`Self::another_with_mailbox`] for `mailbox` (PostgreSQL
+    /// reads both with one statement).
+    async fn fraud_reads(
+        &mut self,
+        query: &FraudCountsQuery,
+        mailbox: &str,
+    ) -> Result<(FraudCounts, bool), StoreError> {
+        let counts = self.fraud_counts(query).await?;
+        let another = self
+            .another_with_mailbox(query.campaign_id, query.contestant_id, mailbox)
+            .await?;
+        Ok((counts, another))
+    }
     /// Inserts the entry. `None` if an entry with the same idempotency key exists (a
     /// concurrent retry); the caller then rolls back and answers with that one.
     async fn insert_entry(&mut self, new: &NewEntry<'_>) -> Result<Option<EntryId>, StoreError>;
@@ -921,6 +941,33 @@ pub(super) mod sql {
         }
     }
 
+    /// [`ip_counts`] and [`ANOTHER_WITH_MAILBOX`] (the mailbox bound as `$5`) in one
+    /// statement, for PostgreSQL (where each statement is a round trip).
+    pub fn fraud_reads(caps: CountCaps) -> Cow<'static, str> {
+        static BY_LEVEL: LazyLock<Vec<(CountCaps, String)>> = LazyLock::new(|| {
+            FraudLevel::ALL
+                .into_iter()
+                .filter_map(FraudLevel::count_caps)
+                .map(|caps| (caps, fraud_reads_text(caps)))
+                .collect()
+        });
+        match BY_LEVEL.iter().find(|(known, _)| *known == caps) {
+            Some((_, text)) => Cow::Borrowed(text),
+            None => Cow::Owned(fraud_reads_text(caps)),
+        }
+    }
+
+    fn fraud_reads_text(caps: CountCaps) -> String {
+        format!(
+            "{},
+               (EXISTS (SELECT 1 FROM contestants WHERE campaign_id = $1 AND email = $5 AND id <> $3)
+                OR EXISTS (SELECT 1 FROM contestants
+                           WHERE campaign_id = $1 AND mailbox = $5 AND mailbox IS NOT NULL
+                             AND id <> $3)) AS same_mailbox",
+            ip_counts_text(caps)
+        )
+    }
+
     fn ip_counts_text(caps: CountCaps) -> String {
         let CountCaps {
             other_contestants,
@@ -1013,6 +1060,15 @@ pub(super) mod sql {
             LEASED_DELIVERY,
         ];
         all.extend(ip_counts);
+        all.extend(
+            FraudLevel::ALL
+                .into_iter()
+                .filter_map(FraudLevel::count_caps)
+                .map(|caps| match fraud_reads(caps) {
+                    Cow::Borrowed(text) => text,
+                    Cow::Owned(_) => panic!("every level's text is made once"),
+                }),
+        );
         all
     }
 }

@@ -163,6 +163,8 @@ pub struct Store {
     campaigns: Arc<CampaignCache>,
     /// This process's delivery dispatcher, if one runs: new due deliveries go to it leased.
     handoff: Arc<deliveries::Handoff>,
+    /// PostgreSQL only: when this process last analysed the tables entries are written to.
+    statistics: Arc<postgres::Statistics>,
 }
 
 /// Where the entry write path runs, for [`crate::ingest`].
@@ -210,6 +212,7 @@ impl Store {
             writer: Some(writer),
             campaigns: Arc::default(),
             handoff,
+            statistics: Arc::default(),
         })
     }
 
@@ -226,13 +229,16 @@ impl Store {
             writer: None,
             campaigns: Arc::default(),
             handoff: Arc::default(),
+            statistics: Arc::default(),
         })
     }
 
     /// Where entries are written.
     pub fn entry_path(&self) -> EntryPath<'_> {
         match (&self.pool, &self.writer) {
-            (Pool::Postgres(pool), _) => EntryPath::Postgres(PgEntries::new(pool, &self.handoff)),
+            (Pool::Postgres(pool), _) => {
+                EntryPath::Postgres(PgEntries::new(pool, &self.handoff, &self.statistics))
+            }
             (Pool::Sqlite(_), Some(writer)) => EntryPath::Sqlite(writer),
             (Pool::Sqlite(_), None) => unreachable!("a SQLite store always has its writer"),
         }

@@ -294,6 +294,38 @@ async fn many_entries_from_one_ip_within_a_minute_are_too_many() {
     check(&app, "p6@example.com", 30, r#"["duplicate_ip"]"#, "flagged").await;
 }
 
+/// Entries that arrive together are written in one group (one transaction); each is still
+/// counted after the others before it, whatever the grouping: of twelve contestants from one
+/// address, the first three are alone enough (`duplicate_ip` from the fourth on, at `strict`)
+/// and the first five few enough (`velocity_ip` from the sixth on).
+#[tokio::test]
+async fn entries_arriving_together_are_each_counted_after_those_before() {
+    let app = spawn_app().await;
+    set_level(&app, FraudLevel::Strict, WINDOW_MS).await;
+    let bodies: Vec<Value> = (0..12)
+        .map(|n| body(&format!("k{n}"), &format!("t{n}@example.com"), 30_000))
+        .collect();
+    let answers =
+        futures_util::future::join_all(bodies.iter().map(|body| app.post_entry("demo", body)))
+            .await;
+    assert!(
+        answers.iter().all(|(status, _)| *status == 201),
+        "{answers:?}"
+    );
+    let reasons: Vec<String> = server::with_pool!(app.store.pool(), pool => sqlx::query_scalar(
+        "SELECT fraud_reasons FROM entries ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap());
+    let with = |reason: &str| reasons.iter().filter(|r| r.contains(reason)).count();
+    assert_eq!(
+        (reasons.len(), with("duplicate_ip"), with("velocity_ip")),
+        (12, 9, 7),
+        "{reasons:?}"
+    );
+}
+
 #[tokio::test]
 async fn at_level_off_nothing_is_scored() {
     let app = spawn_app().await;
