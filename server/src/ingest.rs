@@ -63,10 +63,10 @@ use crate::limits::{Limited, RateLimits};
 use crate::rules::{self, Captured, Completion, RuleError};
 use crate::social::{self, Activity};
 use crate::store::{
-    CampaignRecord, ContestantRecord, EntryMethodRecord, EntryPath, EntryWrites, FraudCounts,
-    FraudCountsQuery, GivenReward, NewContestant, NewCredit, NewDelivery, NewEntry, NewReward,
-    PgWriteTx, ReferrerRecord, Store, StoreError, StoredEntry, SubscribedEndpoint, run_ready,
-    token_hash,
+    CampaignRecord, ContestantRecord, EntryMethodRecord, EntryPath, EntryWrites, FraudAsk,
+    FraudCounts, FraudRead, GivenReward, NewContestant, NewCredit, NewDelivery, NewEntry,
+    NewReward, PgWriteTx, ReferrerRecord, Store, StoreError, StoredEntry, SubscribedEndpoint,
+    run_ready, token_hash,
 };
 
 /// Why an entry was refused. Nothing was stored.
@@ -845,21 +845,31 @@ async fn insert(
     };
     let fresh = Fresh::new();
     let mailbox = fraud::mailbox(&entry.email);
-    let contestant = tx
-        .upsert_contestant(&NewContestant {
-            stored: before.as_ref(),
-            mailbox: (mailbox != entry.email).then_some(mailbox.as_str()),
-            campaign_id: campaign.id,
-            email: &entry.email,
-            name: &entry.name,
-            first_name: &entry.first_name,
-            last_name: &entry.last_name,
-            details: &details,
-            worth: method.worth,
-            token_hash: &fresh.secret_hash,
-            referral_code: &fresh.code_part,
-            now,
-        })
+    // A once method done before was refused, and a daily one done on another day is what it
+    // is for: a duplicate email is the same mailbox entering as another contestant.
+    let fraud_ask = campaign.fraud_level.count_caps().map(|caps| FraudAsk {
+        client_ip,
+        caps,
+        mailbox: &mailbox,
+    });
+    let (contestant, fraud_read) = tx
+        .upsert_and_read(
+            &NewContestant {
+                stored: before.as_ref(),
+                mailbox: (mailbox != entry.email).then_some(mailbox.as_str()),
+                campaign_id: campaign.id,
+                email: &entry.email,
+                name: &entry.name,
+                first_name: &entry.first_name,
+                last_name: &entry.last_name,
+                details: &details,
+                worth: method.worth,
+                token_hash: &fresh.secret_hash,
+                referral_code: &fresh.code_part,
+                now,
+            },
+            fraud_ask.as_ref(),
+        )
         .await?;
     // Every entry adds one action: anything else means another transaction made or changed
     // the contestant since they were read (on PostgreSQL a new one has no row to lock).
@@ -891,25 +901,11 @@ async fn insert(
         },
         _ => None,
     };
-    // A once method done before was refused, and a daily one done on another day is what it
-    // is for: a duplicate email is the same mailbox entering as another contestant.
-    let (counts, another_contestant_same_mailbox) = match campaign.fraud_level.count_caps() {
-        Some(caps) => {
-            tx.fraud_reads(
-                &FraudCountsQuery {
-                    campaign_id: campaign.id,
-                    contestant_id: contestant.id,
-                    client_ip,
-                    now,
-                    caps,
-                },
-                &mailbox,
-            )
-            .await?
-        }
-        // The level looks at neither.
-        None => (FraudCounts::default(), false),
-    };
+    // A level that looks at neither read nothing.
+    let FraudRead {
+        counts,
+        another_with_mailbox: another_contestant_same_mailbox,
+    } = fraud_read.unwrap_or_default();
     let verdict = fraud::score(
         &signals(
             &entry.email,

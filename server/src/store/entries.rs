@@ -21,7 +21,7 @@ use super::{ClaimedDelivery, Store, StoreError, WriteTx, to_u32, with_pool};
 use crate::fraud::{CountCaps, Decision, Reason};
 
 /// Details (question → answer) as stored in `contestants.details`.
-type Details = BTreeMap<String, serde_json::Value>;
+pub(super) type Details = BTreeMap<String, serde_json::Value>;
 
 /// An entry as stored, with what is needed to answer its request again.
 #[derive(Debug, Clone, PartialEq)]
@@ -182,6 +182,25 @@ pub struct FraudCounts {
     pub other_contestants_from_ip: u32,
     pub entries_from_ip_last_minute: u32,
     pub entries_from_ip_last_hour: u32,
+}
+
+/// What the fraud filter asks of the database about a new entry, besides its contestant's
+/// id and the time ([`EntryWrites::upsert_and_read`]).
+#[derive(Debug, Clone, Copy)]
+pub struct FraudAsk<'a> {
+    pub client_ip: Option<IpAddr>,
+    /// Where each count may stop: the campaign's fraud level decides alike above.
+    pub caps: CountCaps,
+    /// The entry's mailbox ([`crate::fraud::mailbox`]).
+    pub mailbox: &'a str,
+}
+
+/// What the database said for the fraud filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FraudRead {
+    pub counts: FraudCounts,
+    /// Whether another contestant has the same mailbox.
+    pub another_with_mailbox: bool,
 }
 
 /// Where [`FraudCounts`] are counted.
@@ -448,18 +467,37 @@ pub trait EntryWrites {
     async fn give_reward(&mut self, reward: &NewReward<'_>) -> Result<(), StoreError>;
     /// Counts what the fraud filter needs. Called after [`Self::upsert_contestant`].
     async fn fraud_counts(&mut self, query: &FraudCountsQuery) -> Result<FraudCounts, StoreError>;
-    /// [`Self::fraud_counts`], and [`Self::another_with_mailbox`] for `mailbox` (PostgreSQL
-    /// reads both with one statement).
-    async fn fraud_reads(
+    /// [`Self::upsert_contestant`], then, when `fraud` is given, what the fraud filter reads
+    /// for the entry: [`Self::fraud_counts`] and [`Self::another_with_mailbox`] (PostgreSQL
+    /// does all of it with one statement: each is a round trip there).
+    async fn upsert_and_read(
         &mut self,
-        query: &FraudCountsQuery,
-        mailbox: &str,
-    ) -> Result<(FraudCounts, bool), StoreError> {
-        let counts = self.fraud_counts(query).await?;
-        let another = self
-            .another_with_mailbox(query.campaign_id, query.contestant_id, mailbox)
+        new: &NewContestant<'_>,
+        fraud: Option<&FraudAsk<'_>>,
+    ) -> Result<(ContestantRecord, Option<FraudRead>), StoreError> {
+        let contestant = self.upsert_contestant(new).await?;
+        let Some(ask) = fraud else {
+            return Ok((contestant, None));
+        };
+        let counts = self
+            .fraud_counts(&FraudCountsQuery {
+                campaign_id: new.campaign_id,
+                contestant_id: contestant.id,
+                client_ip: ask.client_ip,
+                now: new.now,
+                caps: ask.caps,
+            })
             .await?;
-        Ok((counts, another))
+        let another_with_mailbox = self
+            .another_with_mailbox(new.campaign_id, contestant.id, ask.mailbox)
+            .await?;
+        Ok((
+            contestant,
+            Some(FraudRead {
+                counts,
+                another_with_mailbox,
+            }),
+        ))
     }
     /// Inserts the entry. `None` if an entry with the same idempotency key exists (a
     /// concurrent retry); the caller then rolls back and answers with that one.
@@ -941,30 +979,50 @@ pub(super) mod sql {
         }
     }
 
-    /// [`ip_counts`] and [`ANOTHER_WITH_MAILBOX`] (the mailbox bound as `$5`) in one
-    /// statement, for PostgreSQL (where each statement is a round trip).
-    pub fn fraud_reads(caps: CountCaps) -> Cow<'static, str> {
+    /// [`UPSERT_CONTESTANT`], then the fraud filter's reads for the contestant it returns:
+    /// [`ip_counts`] (the address bound as `$11`) and [`ANOTHER_WITH_MAILBOX`] (the mailbox as
+    /// `$12`), in one statement for PostgreSQL (where each statement is a round trip). The
+    /// reads see the tables as they were before the upsert, as they would after it: it writes
+    /// no entry, and they leave the contestant out.
+    pub fn upsert_and_read(caps: CountCaps) -> Cow<'static, str> {
         static BY_LEVEL: LazyLock<Vec<(CountCaps, String)>> = LazyLock::new(|| {
             FraudLevel::ALL
                 .into_iter()
                 .filter_map(FraudLevel::count_caps)
-                .map(|caps| (caps, fraud_reads_text(caps)))
+                .map(|caps| (caps, upsert_and_read_text(caps)))
                 .collect()
         });
         match BY_LEVEL.iter().find(|(known, _)| *known == caps) {
             Some((_, text)) => Cow::Borrowed(text),
-            None => Cow::Owned(fraud_reads_text(caps)),
+            None => Cow::Owned(upsert_and_read_text(caps)),
         }
     }
 
-    fn fraud_reads_text(caps: CountCaps) -> String {
+    fn upsert_and_read_text(caps: CountCaps) -> String {
+        let CountCaps {
+            other_contestants,
+            entries_last_minute,
+            entries_last_hour,
+        } = caps;
         format!(
-            "{},
-               (EXISTS (SELECT 1 FROM contestants WHERE campaign_id = $1 AND email = $5 AND id <> $3)
-                OR EXISTS (SELECT 1 FROM contestants
-                           WHERE campaign_id = $1 AND mailbox = $5 AND mailbox IS NOT NULL
-                             AND id <> $3)) AS same_mailbox",
-            ip_counts_text(caps)
+            "WITH c AS ({upsert})
+             SELECT c.*,
+               (SELECT COUNT(*) FROM (SELECT DISTINCT contestant_id FROM entries
+                  WHERE campaign_id = $1 AND client_ip = $11 AND contestant_id <> c.id
+                  LIMIT {other_contestants}) AS o) AS others,
+               (SELECT COUNT(*) FROM (SELECT 1 FROM entries
+                  WHERE campaign_id = $1 AND client_ip = $11 AND created_at > $7 - 60000
+                  LIMIT {entries_last_minute}) AS m) AS last_minute,
+               (SELECT COUNT(*) FROM (SELECT 1 FROM entries
+                  WHERE campaign_id = $1 AND client_ip = $11 AND created_at > $7 - 3600000
+                  LIMIT {entries_last_hour}) AS h) AS last_hour,
+               (EXISTS (SELECT 1 FROM contestants x
+                        WHERE x.campaign_id = $1 AND x.email = $12 AND x.id <> c.id)
+                OR EXISTS (SELECT 1 FROM contestants x
+                           WHERE x.campaign_id = $1 AND x.mailbox = $12 AND x.mailbox IS NOT NULL
+                             AND x.id <> c.id)) AS same_mailbox
+             FROM c",
+            upsert = UPSERT_CONTESTANT.as_str()
         )
     }
 
@@ -1064,7 +1122,7 @@ pub(super) mod sql {
             FraudLevel::ALL
                 .into_iter()
                 .filter_map(FraudLevel::count_caps)
-                .map(|caps| match fraud_reads(caps) {
+                .map(|caps| match upsert_and_read(caps) {
                     Cow::Borrowed(text) => text,
                     Cow::Owned(_) => panic!("every level's text is made once"),
                 }),

@@ -47,9 +47,9 @@ pub use deliveries::{
 };
 pub use endpoints::{AttemptStats, EndpointRecord, EndpointSettings, ManagedEndpoint};
 pub use entries::{
-    Completion, ContestantRecord, EntryWrites, FraudCounts, FraudCountsQuery, GivenReward,
-    NewContestant, NewCredit, NewDelivery, NewEntry, NewReward, ReferrerRecord, StoredEntry,
-    SubscribedEndpoint, token_hash,
+    Completion, ContestantRecord, EntryWrites, FraudAsk, FraudCounts, FraudCountsQuery, FraudRead,
+    GivenReward, NewContestant, NewCredit, NewDelivery, NewEntry, NewReward, ReferrerRecord,
+    StoredEntry, SubscribedEndpoint, token_hash,
 };
 pub use health::ReadinessError;
 pub use history::{AttemptRecord, DeliveryFilter, DeliveryRecord, EntryAnswerRow};

@@ -23,11 +23,11 @@ use tracing::{error, warn};
 
 use super::deliveries::{ClaimedDelivery, Handoff, Leases};
 use super::entries::{
-    CompletionRow, ContestantColumns, SubscribedEndpoint, merge_details, reasons_json, sql,
+    CompletionRow, ContestantColumns, Details, SubscribedEndpoint, merge_details, reasons_json, sql,
 };
 use super::{
-    Completion, ContestantRecord, EntryWrites, FraudCounts, FraudCountsQuery, NewContestant,
-    NewCredit, NewDelivery, NewEntry, NewReward, ReferrerRecord, StoreError, to_u32,
+    Completion, ContestantRecord, EntryWrites, FraudAsk, FraudCounts, FraudCountsQuery, FraudRead,
+    NewContestant, NewCredit, NewDelivery, NewEntry, NewReward, ReferrerRecord, StoreError, to_u32,
 };
 
 /// Where writes run on PostgreSQL: the pool, and where the deliveries they lease go.
@@ -214,6 +214,24 @@ impl PgWriteTx {
                 Err(StoreError::GroupUndone)
             }
         }
+    }
+
+    /// The upserted contestant with `details` merged over theirs (and stored, if they add
+    /// anything).
+    async fn with_details(
+        &mut self,
+        columns: ContestantColumns,
+        details: &Details,
+    ) -> Result<ContestantRecord, StoreError> {
+        let (details, merged) = merge_details(&columns.details, details)?;
+        if let Some(merged) = merged {
+            sqlx::query(sql::UPDATE_DETAILS)
+                .bind(merged)
+                .bind(columns.id)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        columns.into_record(details)
     }
 
     /// Writes what is held back if `sees` says a read would see any of it.
@@ -601,15 +619,7 @@ impl EntryWrites for PgWriteTx {
             .bind(new.mailbox)
             .fetch_one(&mut *self.tx)
             .await?;
-        let (details, merged) = merge_details(&columns.details, new.details)?;
-        if let Some(merged) = merged {
-            sqlx::query(sql::UPDATE_DETAILS)
-                .bind(merged)
-                .bind(columns.id)
-                .execute(&mut *self.tx)
-                .await?;
-        }
-        columns.into_record(details)
+        self.with_details(columns, new.details).await
     }
 
     async fn completions(
@@ -742,36 +752,46 @@ impl EntryWrites for PgWriteTx {
         })
     }
 
-    async fn fraud_reads(
+    async fn upsert_and_read(
         &mut self,
-        query: &FraudCountsQuery,
-        mailbox: &str,
-    ) -> Result<(FraudCounts, bool), StoreError> {
-        if let Some(ip) = query.client_ip {
-            let ip_text = ip.to_string();
-            self.write_held_if(|entries, index| {
-                same_address(entries, index, query.campaign_id, &ip_text)
-            })
-            .await?;
+        new: &NewContestant<'_>,
+        fraud: Option<&FraudAsk<'_>>,
+    ) -> Result<(ContestantRecord, Option<FraudRead>), StoreError> {
+        let Some(ask) = fraud else {
+            return Ok((self.upsert_contestant(new).await?, None));
+        };
+        let ip = ask.client_ip.map(|ip| ip.to_string());
+        if let Some(ip) = &ip {
+            self.write_held_if(|entries, index| same_address(entries, index, new.campaign_id, ip))
+                .await?;
         }
         // No address: the counts are of `client_ip = NULL`, which nothing is (0, as
         // `fraud_counts` says).
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql::fraud_reads(query.caps)))
-            .bind(query.campaign_id)
-            .bind(query.client_ip.map(|ip| ip.to_string()))
-            .bind(query.contestant_id.0)
-            .bind(query.now)
-            .bind(mailbox)
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql::upsert_and_read(ask.caps)))
+            .bind(new.campaign_id)
+            .bind(new.email)
+            .bind(new.name)
+            .bind(new.first_name)
+            .bind(new.last_name)
+            .bind(i64::from(new.worth))
+            .bind(new.now)
+            .bind(new.token_hash)
+            .bind(new.referral_code)
+            .bind(new.mailbox)
+            .bind(ip)
+            .bind(ask.mailbox)
             .fetch_one(&mut *self.tx)
             .await?;
-        Ok((
-            FraudCounts {
+        let read = FraudRead {
+            counts: FraudCounts {
                 other_contestants_from_ip: to_u32("entries", row.try_get("others")?)?,
                 entries_from_ip_last_minute: to_u32("entries", row.try_get("last_minute")?)?,
                 entries_from_ip_last_hour: to_u32("entries", row.try_get("last_hour")?)?,
             },
-            row.try_get("same_mailbox")?,
-        ))
+            another_with_mailbox: row.try_get("same_mailbox")?,
+        };
+        let columns = ContestantColumns::from_row(&row)?;
+        Ok((self.with_details(columns, new.details).await?, Some(read)))
     }
 
     async fn insert_entry(&mut self, new: &NewEntry<'_>) -> Result<Option<EntryId>, StoreError> {
