@@ -236,3 +236,65 @@ async fn a_contestants_actions_add_up() {
         "earlier answers are kept"
     );
 }
+
+/// A contestant's posts arriving together (one group, one transaction) add up as if they came
+/// one after the other: each sees the ones before (its completions, its idempotency key), and
+/// a retry among them gets the first answer.
+#[tokio::test]
+async fn posts_arriving_together_add_up_as_one_after_the_other() {
+    let app = spawn_app().await;
+    let mut visits = Vec::new();
+    for n in 0..3 {
+        visits.push(
+            app.store
+                .add_entry_method(
+                    1,
+                    &NewEntryMethod::new(EntryMethodType::VisitUrl, &format!("Visit shop {n}")),
+                    1,
+                    0,
+                )
+                .await
+                .unwrap(),
+        );
+    }
+    let (status, _) = app
+        .post_entry("demo", &entry_body("first", "joe@example.com"))
+        .await;
+    assert_eq!(status, 201);
+    let mut bodies: Vec<serde_json::Value> = visits
+        .iter()
+        .enumerate()
+        .map(|(n, method)| {
+            let mut body = entry_body(&format!("visit-{n}"), "joe@example.com");
+            body["entry_method_id"] = method.0.into();
+            body
+        })
+        .collect();
+    // The first visit's post, retried before its answer came.
+    bodies.push(bodies[0].clone());
+    let answers =
+        futures_util::future::join_all(bodies.iter().map(|body| app.post_entry("demo", body)))
+            .await;
+    let mut statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 201, 201, 201], "{answers:?}");
+    let mut counted: Vec<u64> = answers
+        .iter()
+        .filter(|(status, _)| *status == 201)
+        .map(|(_, answer)| answer["actions_completed"].as_u64().unwrap())
+        .collect();
+    counted.sort_unstable();
+    assert_eq!(counted, [2, 3, 4], "{answers:?}");
+    // The retry's answer is its first post's.
+    let (first, retry) = (&answers[0].1, &answers[3].1);
+    assert_eq!(first["entry"], retry["entry"]);
+    assert_eq!(
+        app.counts().await,
+        Counts {
+            contestants: 1,
+            entries: 4,
+            deliveries: 4,
+            attempts: 0
+        }
+    );
+}
