@@ -966,16 +966,29 @@ pub(super) mod sql {
     /// each time a parameter its `LIMIT` reads is bound again, and that recompiling was most
     /// of an entry's cost. One text per fraud level, made once.
     pub fn ip_counts(caps: CountCaps) -> Cow<'static, str> {
-        static BY_LEVEL: LazyLock<Vec<(CountCaps, String)>> = LazyLock::new(|| {
-            FraudLevel::ALL
-                .into_iter()
-                .filter_map(FraudLevel::count_caps)
-                .map(|caps| (caps, ip_counts_text(caps)))
-                .collect()
-        });
-        match BY_LEVEL.iter().find(|(known, _)| *known == caps) {
+        static BY_LEVEL: LazyLock<Vec<(CountCaps, String)>> =
+            LazyLock::new(|| every_level(ip_counts_text));
+        for_level(&BY_LEVEL, caps, ip_counts_text)
+    }
+
+    /// The text `make` writes for each fraud level that counts.
+    fn every_level(make: fn(CountCaps) -> String) -> Vec<(CountCaps, String)> {
+        FraudLevel::ALL
+            .into_iter()
+            .filter_map(FraudLevel::count_caps)
+            .map(|caps| (caps, make(caps)))
+            .collect()
+    }
+
+    /// The text for `caps` among those made for every level, else made now.
+    fn for_level(
+        made: &'static [(CountCaps, String)],
+        caps: CountCaps,
+        make: fn(CountCaps) -> String,
+    ) -> Cow<'static, str> {
+        match made.iter().find(|(known, _)| *known == caps) {
             Some((_, text)) => Cow::Borrowed(text),
-            None => Cow::Owned(ip_counts_text(caps)),
+            None => Cow::Owned(make(caps)),
         }
     }
 
@@ -985,63 +998,46 @@ pub(super) mod sql {
     /// reads see the tables as they were before the upsert, as they would after it: it writes
     /// no entry, and they leave the contestant out.
     pub fn upsert_and_read(caps: CountCaps) -> Cow<'static, str> {
-        static BY_LEVEL: LazyLock<Vec<(CountCaps, String)>> = LazyLock::new(|| {
-            FraudLevel::ALL
-                .into_iter()
-                .filter_map(FraudLevel::count_caps)
-                .map(|caps| (caps, upsert_and_read_text(caps)))
-                .collect()
-        });
-        match BY_LEVEL.iter().find(|(known, _)| *known == caps) {
-            Some((_, text)) => Cow::Borrowed(text),
-            None => Cow::Owned(upsert_and_read_text(caps)),
-        }
+        static BY_LEVEL: LazyLock<Vec<(CountCaps, String)>> =
+            LazyLock::new(|| every_level(upsert_and_read_text));
+        for_level(&BY_LEVEL, caps, upsert_and_read_text)
     }
 
     fn upsert_and_read_text(caps: CountCaps) -> String {
-        let CountCaps {
-            other_contestants,
-            entries_last_minute,
-            entries_last_hour,
-        } = caps;
         format!(
             "WITH c AS ({upsert})
-             SELECT c.*,
-               (SELECT COUNT(*) FROM (SELECT DISTINCT contestant_id FROM entries
-                  WHERE campaign_id = $1 AND client_ip = $11 AND contestant_id <> c.id
-                  LIMIT {other_contestants}) AS o) AS others,
-               (SELECT COUNT(*) FROM (SELECT 1 FROM entries
-                  WHERE campaign_id = $1 AND client_ip = $11 AND created_at > $7 - 60000
-                  LIMIT {entries_last_minute}) AS m) AS last_minute,
-               (SELECT COUNT(*) FROM (SELECT 1 FROM entries
-                  WHERE campaign_id = $1 AND client_ip = $11 AND created_at > $7 - 3600000
-                  LIMIT {entries_last_hour}) AS h) AS last_hour,
+             SELECT c.*, {counts},
                (EXISTS (SELECT 1 FROM contestants x
                         WHERE x.campaign_id = $1 AND x.email = $12 AND x.id <> c.id)
                 OR EXISTS (SELECT 1 FROM contestants x
                            WHERE x.campaign_id = $1 AND x.mailbox = $12 AND x.mailbox IS NOT NULL
                              AND x.id <> c.id)) AS same_mailbox
              FROM c",
-            upsert = UPSERT_CONTESTANT.as_str()
+            upsert = UPSERT_CONTESTANT.as_str(),
+            counts = ip_count_columns(caps, "$11", "c.id", "$7"),
         )
     }
 
     fn ip_counts_text(caps: CountCaps) -> String {
+        format!("SELECT {}", ip_count_columns(caps, "$2", "$3", "$4"))
+    }
+
+    /// The three counts of [`super::FraudCounts`] as columns, the campaign being `$1`.
+    fn ip_count_columns(caps: CountCaps, ip: &str, contestant: &str, now: &str) -> String {
         let CountCaps {
             other_contestants,
             entries_last_minute,
             entries_last_hour,
         } = caps;
         format!(
-            "SELECT
-               (SELECT COUNT(*) FROM (SELECT DISTINCT contestant_id FROM entries
-                  WHERE campaign_id = $1 AND client_ip = $2 AND contestant_id <> $3
+            "(SELECT COUNT(*) FROM (SELECT DISTINCT contestant_id FROM entries
+                  WHERE campaign_id = $1 AND client_ip = {ip} AND contestant_id <> {contestant}
                   LIMIT {other_contestants}) AS o) AS others,
                (SELECT COUNT(*) FROM (SELECT 1 FROM entries
-                  WHERE campaign_id = $1 AND client_ip = $2 AND created_at > $4 - 60000
+                  WHERE campaign_id = $1 AND client_ip = {ip} AND created_at > {now} - 60000
                   LIMIT {entries_last_minute}) AS m) AS last_minute,
                (SELECT COUNT(*) FROM (SELECT 1 FROM entries
-                  WHERE campaign_id = $1 AND client_ip = $2 AND created_at > $4 - 3600000
+                  WHERE campaign_id = $1 AND client_ip = {ip} AND created_at > {now} - 3600000
                   LIMIT {entries_last_hour}) AS h) AS last_hour"
         )
     }
@@ -1086,10 +1082,11 @@ pub(super) mod sql {
     /// Every statement above, for the test of their placeholders.
     #[cfg(test)]
     pub fn all() -> Vec<&'static str> {
-        let ip_counts = FraudLevel::ALL
+        let per_level = FraudLevel::ALL
             .into_iter()
             .filter_map(FraudLevel::count_caps)
-            .map(|caps| match ip_counts(caps) {
+            .flat_map(|caps| [ip_counts(caps), upsert_and_read(caps)])
+            .map(|text| match text {
                 Cow::Borrowed(text) => text,
                 Cow::Owned(_) => panic!("every level's text is made once"),
             });
@@ -1117,16 +1114,7 @@ pub(super) mod sql {
             INSERT_DELIVERY_RETURNING.as_str(),
             LEASED_DELIVERY,
         ];
-        all.extend(ip_counts);
-        all.extend(
-            FraudLevel::ALL
-                .into_iter()
-                .filter_map(FraudLevel::count_caps)
-                .map(|caps| match upsert_and_read(caps) {
-                    Cow::Borrowed(text) => text,
-                    Cow::Owned(_) => panic!("every level's text is made once"),
-                }),
-        );
+        all.extend(per_level);
         all
     }
 }

@@ -606,19 +606,10 @@ impl EntryWrites for PgWriteTx {
         &mut self,
         new: &NewContestant<'_>,
     ) -> Result<ContestantRecord, StoreError> {
-        let columns: ContestantColumns = sqlx::query_as(sql::UPSERT_CONTESTANT.as_str())
-            .bind(new.campaign_id)
-            .bind(new.email)
-            .bind(new.name)
-            .bind(new.first_name)
-            .bind(new.last_name)
-            .bind(i64::from(new.worth))
-            .bind(new.now)
-            .bind(new.token_hash)
-            .bind(new.referral_code)
-            .bind(new.mailbox)
+        let row = bind_upsert(sqlx::query(sql::UPSERT_CONTESTANT.as_str()), new)
             .fetch_one(&mut *self.tx)
             .await?;
+        let columns = ContestantColumns::from_row(&row)?;
         self.with_details(columns, new.details).await
     }
 
@@ -767,17 +758,8 @@ impl EntryWrites for PgWriteTx {
         }
         // No address: the counts are of `client_ip = NULL`, which nothing is (0, as
         // `fraud_counts` says).
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql::upsert_and_read(ask.caps)))
-            .bind(new.campaign_id)
-            .bind(new.email)
-            .bind(new.name)
-            .bind(new.first_name)
-            .bind(new.last_name)
-            .bind(i64::from(new.worth))
-            .bind(new.now)
-            .bind(new.token_hash)
-            .bind(new.referral_code)
-            .bind(new.mailbox)
+        let text = sql::upsert_and_read(ask.caps);
+        let row = bind_upsert(sqlx::query(sqlx::AssertSqlSafe(text)), new)
             .bind(ip)
             .bind(ask.mailbox)
             .fetch_one(&mut *self.tx)
@@ -886,4 +868,22 @@ impl EntryWrites for PgWriteTx {
 /// Whether held entry `index` is of the campaign from address `ip` (the fraud counts see it).
 fn same_address(entries: &HeldEntries, index: usize, campaign_id: i64, ip: &str) -> bool {
     entries.campaign_id[index] == campaign_id && entries.client_ip[index].as_deref() == Some(ip)
+}
+
+/// [`sql::UPSERT_CONTESTANT`]'s parameters, `$1` to `$10`.
+fn bind_upsert<'q>(
+    query: sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>,
+    new: &'q NewContestant<'_>,
+) -> sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments> {
+    query
+        .bind(new.campaign_id)
+        .bind(new.email)
+        .bind(new.name)
+        .bind(new.first_name)
+        .bind(new.last_name)
+        .bind(i64::from(new.worth))
+        .bind(new.now)
+        .bind(new.token_hash)
+        .bind(new.referral_code)
+        .bind(new.mailbox)
 }
