@@ -210,7 +210,9 @@ impl PgWriteTx {
                 Ok(())
             }
             Err(cause) => {
-                error!(error = %cause, "a group's held entries failed to insert: it is written again entry by entry");
+                // A concurrent retry of a new contestant's entry can cause it; the entry by
+                // entry writing finds out which.
+                warn!(error = %cause, "a group's held entries failed to insert: it is written again entry by entry");
                 Err(StoreError::GroupUndone)
             }
         }
