@@ -455,50 +455,18 @@ pub trait EntryWrites {
         contestant_id: ContestantId,
         now: i64,
     ) -> Result<Option<String>, StoreError>;
-    /// Whether another contestant of the campaign than `contestant_id` has `mailbox`, as their
-    /// email or as the mailbox their email is a spelling of.
-    async fn another_with_mailbox(
-        &mut self,
-        campaign_id: i64,
-        contestant_id: ContestantId,
-        mailbox: &str,
-    ) -> Result<bool, StoreError>;
     /// Records the reward the contestant was given.
     async fn give_reward(&mut self, reward: &NewReward<'_>) -> Result<(), StoreError>;
-    /// Counts what the fraud filter needs. Called after [`Self::upsert_contestant`].
-    async fn fraud_counts(&mut self, query: &FraudCountsQuery) -> Result<FraudCounts, StoreError>;
     /// [`Self::upsert_contestant`], then, when `fraud` is given, what the fraud filter reads
-    /// for the entry: [`Self::fraud_counts`] and [`Self::another_with_mailbox`] (PostgreSQL
-    /// does all of it with one statement: each is a round trip there).
+    /// for the entry ([`FraudRead`]): the per-address counts, and whether another contestant
+    /// of the campaign has the entry's mailbox, as their email or as the mailbox their email
+    /// is a spelling of. PostgreSQL does all of it with one statement (each is a round trip
+    /// there), SQLite with three.
     async fn upsert_and_read(
         &mut self,
         new: &NewContestant<'_>,
         fraud: Option<&FraudAsk<'_>>,
-    ) -> Result<(ContestantRecord, Option<FraudRead>), StoreError> {
-        let contestant = self.upsert_contestant(new).await?;
-        let Some(ask) = fraud else {
-            return Ok((contestant, None));
-        };
-        let counts = self
-            .fraud_counts(&FraudCountsQuery {
-                campaign_id: new.campaign_id,
-                contestant_id: contestant.id,
-                client_ip: ask.client_ip,
-                now: new.now,
-                caps: ask.caps,
-            })
-            .await?;
-        let another_with_mailbox = self
-            .another_with_mailbox(new.campaign_id, contestant.id, ask.mailbox)
-            .await?;
-        Ok((
-            contestant,
-            Some(FraudRead {
-                counts,
-                another_with_mailbox,
-            }),
-        ))
-    }
+    ) -> Result<(ContestantRecord, Option<FraudRead>), StoreError>;
     /// Inserts the entry. `None` if an entry with the same idempotency key exists (a
     /// concurrent retry); the caller then rolls back and answers with that one.
     async fn insert_entry(&mut self, new: &NewEntry<'_>) -> Result<Option<EntryId>, StoreError>;
@@ -508,6 +476,32 @@ pub trait EntryWrites {
     /// leased to this process's dispatcher when one runs (see [`Store::hand_off_deliveries`])
     /// and handed to it when the transaction commits.
     async fn insert_delivery(&mut self, new: &NewDelivery<'_>) -> Result<(), StoreError>;
+}
+
+impl WriteTx<'_> {
+    /// The per-address counts of the fraud filter (`sql::ip_counts`).
+    fn fraud_counts(&mut self, query: &FraudCountsQuery) -> Result<FraudCounts, StoreError> {
+        let Some(ip) = query.client_ip else {
+            return Ok(FraudCounts::default());
+        };
+        let (others, last_minute, last_hour): (i64, i64, i64) = self
+            .tx
+            .prepare_cached(&sql::ip_counts(query.caps))?
+            .query_row(
+                params![
+                    query.campaign_id,
+                    ip.to_string(),
+                    query.contestant_id.0,
+                    query.now,
+                ],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )?;
+        Ok(FraudCounts {
+            other_contestants_from_ip: to_u32("entries", others)?,
+            entries_from_ip_last_minute: to_u32("entries", last_minute)?,
+            entries_from_ip_last_hour: to_u32("entries", last_hour)?,
+        })
+    }
 }
 
 /// The entry write path on SQLite, run on the [`super::EntryWriter`]'s thread inside its
@@ -692,20 +686,6 @@ impl EntryWrites for WriteTx<'_> {
             .optional()?)
     }
 
-    async fn another_with_mailbox(
-        &mut self,
-        campaign_id: i64,
-        contestant_id: ContestantId,
-        mailbox: &str,
-    ) -> Result<bool, StoreError> {
-        Ok(self
-            .tx
-            .prepare_cached(sql::ANOTHER_WITH_MAILBOX)?
-            .query_row(params![campaign_id, mailbox, contestant_id.0], |row| {
-                row.get(0)
-            })?)
-    }
-
     async fn give_reward(&mut self, reward: &NewReward<'_>) -> Result<(), StoreError> {
         self.tx.prepare_cached(sql::GIVE_REWARD)?.execute(params![
             reward.now,
@@ -717,29 +697,38 @@ impl EntryWrites for WriteTx<'_> {
         Ok(())
     }
 
-    /// [`Self::upsert_contestant`] holds the database's write lock, so the counts cannot
-    /// change before the entry is inserted.
-    async fn fraud_counts(&mut self, query: &FraudCountsQuery) -> Result<FraudCounts, StoreError> {
-        let Some(ip) = query.client_ip else {
-            return Ok(FraudCounts::default());
+    /// The upsert holds the database's write lock, so what is read cannot change before the
+    /// entry is inserted.
+    async fn upsert_and_read(
+        &mut self,
+        new: &NewContestant<'_>,
+        fraud: Option<&FraudAsk<'_>>,
+    ) -> Result<(ContestantRecord, Option<FraudRead>), StoreError> {
+        let contestant = self.upsert_contestant(new).await?;
+        let Some(ask) = fraud else {
+            return Ok((contestant, None));
         };
-        let (others, last_minute, last_hour): (i64, i64, i64) = self
+        let counts = self.fraud_counts(&FraudCountsQuery {
+            campaign_id: new.campaign_id,
+            contestant_id: contestant.id,
+            client_ip: ask.client_ip,
+            now: new.now,
+            caps: ask.caps,
+        })?;
+        let another_with_mailbox = self
             .tx
-            .prepare_cached(&sql::ip_counts(query.caps))?
+            .prepare_cached(sql::ANOTHER_WITH_MAILBOX)?
             .query_row(
-                params![
-                    query.campaign_id,
-                    ip.to_string(),
-                    query.contestant_id.0,
-                    query.now,
-                ],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                params![new.campaign_id, ask.mailbox, contestant.id.0],
+                |row| row.get(0),
             )?;
-        Ok(FraudCounts {
-            other_contestants_from_ip: to_u32("entries", others)?,
-            entries_from_ip_last_minute: to_u32("entries", last_minute)?,
-            entries_from_ip_last_hour: to_u32("entries", last_hour)?,
-        })
+        Ok((
+            contestant,
+            Some(FraudRead {
+                counts,
+                another_with_mailbox,
+            }),
+        ))
     }
 
     /// Without `RETURNING` (see [`Self::upsert_contestant`]): the new row's id is the last

@@ -26,8 +26,8 @@ use super::entries::{
     CompletionRow, ContestantColumns, Details, SubscribedEndpoint, merge_details, reasons_json, sql,
 };
 use super::{
-    Completion, ContestantRecord, EntryWrites, FraudAsk, FraudCounts, FraudCountsQuery, FraudRead,
-    NewContestant, NewCredit, NewDelivery, NewEntry, NewReward, ReferrerRecord, StoreError, to_u32,
+    Completion, ContestantRecord, EntryWrites, FraudAsk, FraudCounts, FraudRead, NewContestant,
+    NewCredit, NewDelivery, NewEntry, NewReward, ReferrerRecord, StoreError, to_u32,
 };
 
 /// Where writes run on PostgreSQL: the pool, and where the deliveries they lease go.
@@ -705,46 +705,6 @@ impl EntryWrites for PgWriteTx {
         Ok(())
     }
 
-    async fn another_with_mailbox(
-        &mut self,
-        campaign_id: i64,
-        contestant_id: ContestantId,
-        mailbox: &str,
-    ) -> Result<bool, StoreError> {
-        Ok(sqlx::query_scalar(sql::ANOTHER_WITH_MAILBOX)
-            .bind(campaign_id)
-            .bind(mailbox)
-            .bind(contestant_id.0)
-            .fetch_one(&mut *self.tx)
-            .await?)
-    }
-
-    async fn fraud_counts(&mut self, query: &FraudCountsQuery) -> Result<FraudCounts, StoreError> {
-        let Some(ip) = query.client_ip else {
-            return Ok(FraudCounts::default());
-        };
-        let ip_text = ip.to_string();
-        self.write_held_if(|entries, index| {
-            same_address(entries, index, query.campaign_id, &ip_text)
-        })
-        .await?;
-        let text = sql::ip_counts(query.caps);
-        // A prepared statement, planned for good once PostgreSQL has statistics of `entries`
-        // (see README, "Benchmarks": planning it for each entry instead was measured slower).
-        let row = sqlx::query(sqlx::AssertSqlSafe(text))
-            .bind(query.campaign_id)
-            .bind(ip.to_string())
-            .bind(query.contestant_id.0)
-            .bind(query.now)
-            .fetch_one(&mut *self.tx)
-            .await?;
-        Ok(FraudCounts {
-            other_contestants_from_ip: to_u32("entries", row.try_get("others")?)?,
-            entries_from_ip_last_minute: to_u32("entries", row.try_get("last_minute")?)?,
-            entries_from_ip_last_hour: to_u32("entries", row.try_get("last_hour")?)?,
-        })
-    }
-
     async fn upsert_and_read(
         &mut self,
         new: &NewContestant<'_>,
@@ -758,8 +718,8 @@ impl EntryWrites for PgWriteTx {
             self.write_held_if(|entries, index| same_address(entries, index, new.campaign_id, ip))
                 .await?;
         }
-        // No address: the counts are of `client_ip = NULL`, which nothing is (0, as
-        // `fraud_counts` says).
+        // No address: the counts are of `client_ip = NULL`, which nothing is (0, as SQLite
+        // answers without asking).
         let text = sql::upsert_and_read(ask.caps);
         let row = bind_upsert(sqlx::query(sqlx::AssertSqlSafe(text)), new)
             .bind(ip)
