@@ -20,6 +20,7 @@ mod entries;
 mod health;
 mod history;
 mod jobs;
+mod page_cache;
 mod postgres;
 mod streams;
 mod uploads;
@@ -190,6 +191,7 @@ impl Store {
         if !url.starts_with("sqlite:") {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         }
+        page_cache::configure();
         let options = SqliteConnectOptions::from_str(url).map_err(StoreError::InvalidUrl)?;
         if in_memory(&options) {
             return Err(StoreError::InMemoryDatabase);
