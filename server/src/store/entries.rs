@@ -1018,10 +1018,14 @@ pub(super) mod sql {
             entries_last_minute,
             entries_last_hour,
         } = caps;
+        // The distinct count needs a temporary table, opened only where another contestant
+        // entered from the address: most entries come from one nobody else used.
         format!(
-            "(SELECT COUNT(*) FROM (SELECT DISTINCT contestant_id FROM entries
+            "CASE WHEN EXISTS (SELECT 1 FROM entries
+                  WHERE campaign_id = $1 AND client_ip = {ip} AND contestant_id <> {contestant})
+               THEN (SELECT COUNT(*) FROM (SELECT DISTINCT contestant_id FROM entries
                   WHERE campaign_id = $1 AND client_ip = {ip} AND contestant_id <> {contestant}
-                  LIMIT {other_contestants}) AS o) AS others,
+                  LIMIT {other_contestants}) AS o) ELSE 0 END AS others,
                (SELECT COUNT(*) FROM (SELECT 1 FROM entries
                   WHERE campaign_id = $1 AND client_ip = {ip} AND created_at > {now} - 60000
                   LIMIT {entries_last_minute}) AS m) AS last_minute,
