@@ -143,7 +143,7 @@ struct WriteJob {
 /// What the writer needs to store one entry.
 #[derive(Debug)]
 struct PendingEntry {
-    campaign: CampaignRecord,
+    campaign: Arc<CampaignRecord>,
     method_index: usize,
     email: String,
     name: String,
@@ -484,7 +484,8 @@ async fn write_groups(
         let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
             break;
         };
-        let mut group = Vec::with_capacity(MAX_GROUP);
+        // Grown to the group's size (a group is seldom near the most).
+        let mut group = Vec::new();
         if jobs.recv_many(&mut group, MAX_GROUP).await == 0 {
             break;
         }

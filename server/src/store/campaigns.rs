@@ -1,7 +1,7 @@
 //! Campaigns and their entry methods.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use protocol::campaign::{CampaignStatus, CampaignType, EntryMethodType};
 use protocol::ids::{CampaignKey, EntryMethodId};
@@ -133,10 +133,10 @@ const CAMPAIGN_CACHE_SIZE: usize = 1_024;
 /// Campaigns recently read, by key, with when they were read (unix ms). Cleared by every
 /// campaign write through [`Store`].
 #[derive(Debug, Default)]
-pub(super) struct CampaignCache(Mutex<HashMap<String, (i64, CampaignRecord)>>);
+pub(super) struct CampaignCache(Mutex<HashMap<String, (i64, Arc<CampaignRecord>)>>);
 
 impl CampaignCache {
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, (i64, CampaignRecord)>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, (i64, Arc<CampaignRecord>)>> {
         // A panic while holding the lock leaves the map whole (every change is one call).
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -152,25 +152,26 @@ fn fresh(read_at: i64, now: i64) -> bool {
 
 impl Store {
     /// [`Self::campaign_by_key`], answered from memory if read less than a second before `now`
-    /// (unix ms). For the entry path, which reads the campaign on every request: a change
-    /// made through this `Store` shows at once, one made by another process within a second.
+    /// (unix ms). For the entry path, which reads the campaign on every request (twice: its
+    /// CORS layer too), so it is shared, not copied: a change made through this `Store` shows
+    /// at once, one made by another process within a second.
     pub async fn recent_campaign_by_key(
         &self,
         key: &CampaignKey,
         now: i64,
-    ) -> Result<Option<CampaignRecord>, StoreError> {
+    ) -> Result<Option<Arc<CampaignRecord>>, StoreError> {
         if let Some((read_at, campaign)) = self.campaigns.lock().get(key.as_str())
             && fresh(*read_at, now)
         {
-            return Ok(Some(campaign.clone()));
+            return Ok(Some(Arc::clone(campaign)));
         }
-        let campaign = self.campaign_by_key(key).await?;
+        let campaign = self.campaign_by_key(key).await?.map(Arc::new);
         if let Some(campaign) = &campaign {
             let mut cached = self.campaigns.lock();
             if cached.len() >= CAMPAIGN_CACHE_SIZE {
                 cached.retain(|_, (read_at, _)| fresh(*read_at, now));
             }
-            cached.insert(key.as_str().to_owned(), (now, campaign.clone()));
+            cached.insert(key.as_str().to_owned(), (now, Arc::clone(campaign)));
         }
         Ok(campaign)
     }
