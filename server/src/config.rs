@@ -121,6 +121,10 @@ pub struct Config {
     /// `HOOKLINE_SHUTDOWN_DELAY`: how long `/readyz` answers 503 before the server stops
     /// accepting, once told to stop.
     pub shutdown_delay: Duration,
+    /// Groups of entries written at once on PostgreSQL, each in its own transaction on its
+    /// own connection (SQLite writes one at a time). Not an environment variable; a test sets
+    /// 1 to have groups follow one another as on SQLite.
+    pub postgres_groups_at_once: usize,
 }
 
 /// How log lines are written.
@@ -271,6 +275,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             metrics_token: None,
             shutdown_delay: Duration::ZERO,
+            postgres_groups_at_once: crate::ingest::POSTGRES_GROUPS_AT_ONCE,
         }
     }
 }

@@ -64,7 +64,7 @@ use crate::rules::{self, Captured, Completion, RuleError};
 use crate::social::{self, Activity};
 use crate::store::{
     CampaignRecord, ContestantRecord, EntryMethodRecord, EntryPath, EntryWrites, FraudAsk,
-    FraudCounts, FraudRead, GivenReward, NewContestant, NewCredit, NewDelivery, NewEntry,
+    FraudCounts, FraudRead, GivenReward, GroupKey, NewContestant, NewCredit, NewDelivery, NewEntry,
     NewReward, PgWriteTx, ReferrerRecord, Store, StoreError, StoredEntry, SubscribedEndpoint,
     run_ready, token_hash,
 };
@@ -123,8 +123,9 @@ const ANSWER_LOOK_EVERY: Duration = Duration::from_millis(20);
 pub const MAX_GROUP: usize = 512;
 /// Entries that may wait for the writer; a full queue makes requests wait (backpressure).
 const QUEUE_CAPACITY: usize = 8192;
-/// Groups written at once on PostgreSQL, each on its own connection.
-const POSTGRES_PARALLEL_GROUPS: usize = 4;
+/// Groups written at once on PostgreSQL, each on its own connection, unless configured
+/// otherwise (`Config::postgres_groups_at_once`).
+pub const POSTGRES_GROUPS_AT_ONCE: usize = 4;
 /// Records entries and tells the delivery worker when there is something to send.
 #[derive(Debug, Clone)]
 pub struct Ingest {
@@ -180,6 +181,7 @@ impl Ingest {
     /// `Ingest` clone is dropped, after writing what was queued.
     pub fn new(
         store: Store,
+        postgres_groups_at_once: usize,
         deliveries_queued: Arc<Notify>,
         limits: RateLimits,
         activity: Activity,
@@ -187,6 +189,7 @@ impl Ingest {
         let (writer, jobs) = mpsc::channel(QUEUE_CAPACITY);
         tokio::spawn(write_groups(
             store.clone(),
+            postgres_groups_at_once,
             jobs,
             deliveries_queued,
             activity,
@@ -466,16 +469,17 @@ impl Ingest {
 ///
 /// SQLite has one writer, so one group at a time: the next gathers while one commits.
 /// PostgreSQL takes several groups at once on separate connections
-/// ([`POSTGRES_PARALLEL_GROUPS`]); row locks keep them apart.
+/// (`postgres_groups_at_once`); row locks keep them apart.
 async fn write_groups(
     store: Store,
+    postgres_groups_at_once: usize,
     mut jobs: mpsc::Receiver<WriteJob>,
     deliveries_queued: Arc<Notify>,
     activity: Activity,
 ) {
     let parallel = match store.entry_path() {
         EntryPath::Sqlite(_) => 1,
-        EntryPath::Postgres(_) => POSTGRES_PARALLEL_GROUPS,
+        EntryPath::Postgres(_) => postgres_groups_at_once.max(1),
     };
     let slots = Arc::new(Semaphore::new(parallel));
     let mut under_way = JoinSet::new();
@@ -621,11 +625,24 @@ async fn write_entries(
     let mut subscribers = Subscribers::default();
     let mut outcomes: Vec<Option<Outcome>> = entries.iter().map(|_| None).collect();
     if undo == Undo::Group {
-        let contestants: Vec<(i64, &str)> = order
+        let mailboxes: Vec<String> = order
             .iter()
-            .map(|&index| (entries[index].campaign.id, entries[index].email.as_str()))
+            .map(|&index| fraud::mailbox(&entries[index].email))
             .collect();
-        if tx.read_contestants(&contestants).await.is_err() {
+        let keys: Vec<GroupKey<'_>> = order
+            .iter()
+            .zip(&mailboxes)
+            .map(|(&index, mailbox)| {
+                let entry = &entries[index];
+                GroupKey {
+                    campaign_id: entry.campaign.id,
+                    email: &entry.email,
+                    now: entry.now,
+                    fraud: fraud_ask(entry, mailbox),
+                }
+            })
+            .collect();
+        if tx.read_contestants(&keys).await.is_err() {
             // Written again entry by entry, where the cause shows.
             return Err(StoreError::GroupUndone);
         }
@@ -819,6 +836,20 @@ async fn check(tx: &mut impl EntryWrites, entry: &PendingEntry) -> Result<Checke
     })))
 }
 
+/// What the fraud filter asks the store about an entry whose email's mailbox is `mailbox`
+/// (nothing at a level that counts nothing).
+fn fraud_ask<'a>(entry: &PendingEntry, mailbox: &'a str) -> Option<FraudAsk<'a>> {
+    entry
+        .campaign
+        .fraud_level
+        .count_caps()
+        .map(|caps| FraudAsk {
+            client_ip: entry.client_ip.map(|ip| ip.to_canonical()),
+            caps,
+            mailbox,
+        })
+}
+
 /// One entry's writes, once [`check`] passed it.
 async fn insert(
     tx: &mut impl EntryWrites,
@@ -848,11 +879,7 @@ async fn insert(
     let mailbox = fraud::mailbox(&entry.email);
     // A once method done before was refused, and a daily one done on another day is what it
     // is for: a duplicate email is the same mailbox entering as another contestant.
-    let fraud_ask = campaign.fraud_level.count_caps().map(|caps| FraudAsk {
-        client_ip,
-        caps,
-        mailbox: &mailbox,
-    });
+    let fraud_ask = fraud_ask(entry, &mailbox);
     let (contestant, fraud_read) = tx
         .upsert_and_read(
             &NewContestant {

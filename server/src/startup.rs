@@ -237,6 +237,7 @@ impl Application {
                 store: store.clone(),
                 ingest: Ingest::new(
                     store.clone(),
+                    config.postgres_groups_at_once,
                     Arc::clone(&deliveries_queued),
                     RateLimits::new(config.rate_limits),
                     activity.clone(),

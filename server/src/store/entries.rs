@@ -98,6 +98,26 @@ pub struct NewContestant<'a> {
     pub now: i64,
 }
 
+impl NewContestant<'_> {
+    /// The contestant as inserted new with id `id` (and these details).
+    pub(super) fn created(&self, id: ContestantId, details: Details) -> ContestantRecord {
+        ContestantRecord {
+            id,
+            email: self.email.to_owned(),
+            name: self.name.to_owned(),
+            first_name: self.first_name.to_owned(),
+            last_name: self.last_name.to_owned(),
+            details,
+            actions_completed: 1,
+            total_entries: self.worth,
+            token_hash: Some(self.token_hash.to_owned()),
+            referral_code: Some(self.referral_code.to_owned()),
+            referrals: 0,
+            reward: None,
+        }
+    }
+}
+
 /// What a contestant has done of one entry method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Completion {
@@ -193,6 +213,17 @@ pub struct FraudAsk<'a> {
     pub caps: CountCaps,
     /// The entry's mailbox ([`crate::fraud::mailbox`]).
     pub mailbox: &'a str,
+}
+
+/// One entry of a group, as [`EntryWrites::read_contestants`] reads ahead for it.
+#[derive(Debug, Clone, Copy)]
+pub struct GroupKey<'a> {
+    pub campaign_id: i64,
+    /// Normalised.
+    pub email: &'a str,
+    pub now: i64,
+    /// What the fraud filter will ask ([`EntryWrites::upsert_and_read`]), if anything.
+    pub fraud: Option<FraudAsk<'a>>,
 }
 
 /// What the database said for the fraud filter.
@@ -388,11 +419,13 @@ impl CompletionRow {
 // Not `dyn`, and no `Send` bound wanted: the SQLite transaction never leaves its thread.
 #[allow(async_fn_in_trait)]
 pub trait EntryWrites {
-    /// Reads the contestants of a group's entries (`(campaign_id, email)`, in the order they
-    /// are written) at once, before the first is checked; [`Self::find_contestant`] then
-    /// answers each once from what was read. On PostgreSQL this takes their row locks (one
-    /// round trip for the group); on SQLite, where each read is a call, it does nothing.
-    async fn read_contestants(&mut self, _keys: &[(i64, &str)]) -> Result<(), StoreError> {
+    /// Reads the contestants of a group's entries (in the order they are written) at once,
+    /// before the first is checked; [`Self::find_contestant`] then answers each once from what
+    /// was read. On PostgreSQL this takes their row locks (one round trip for the group), and
+    /// reads ahead what the fraud filter asks about the new contestants' entries (one more),
+    /// so that [`Self::upsert_and_read`] need not ask for a new one; on SQLite, where each
+    /// read is a call, it does nothing.
+    async fn read_contestants(&mut self, _keys: &[GroupKey<'_>]) -> Result<(), StoreError> {
         Ok(())
     }
     /// Marks the start of one entry's writes, so they can be undone alone.
@@ -573,20 +606,7 @@ impl EntryWrites for WriteTx<'_> {
                     new.referral_code,
                     new.mailbox,
                 ])?;
-            return Ok(ContestantRecord {
-                id: ContestantId(self.tx.last_insert_rowid()),
-                email: new.email.to_owned(),
-                name: new.name.to_owned(),
-                first_name: new.first_name.to_owned(),
-                last_name: new.last_name.to_owned(),
-                details,
-                actions_completed: 1,
-                total_entries: new.worth,
-                token_hash: Some(new.token_hash.to_owned()),
-                referral_code: Some(new.referral_code.to_owned()),
-                referrals: 0,
-                reward: None,
-            });
+            return Ok(new.created(ContestantId(self.tx.last_insert_rowid()), details));
         };
         let columns = self.tx.prepare_cached(&sql::UPDATE_CONTESTANT)?.query_row(
             params![
@@ -1006,7 +1026,30 @@ pub(super) mod sql {
                              AND x.id <> c.id)) AS same_mailbox
              FROM c",
             upsert = UPSERT_CONTESTANT.as_str(),
-            counts = ip_count_columns(caps, "$11", "c.id", "$7"),
+            counts = ip_count_columns(caps, "$1", "$11", "c.id", "$7"),
+        )
+    }
+
+    /// What the fraud filter asks about the new contestants' entries of a group, read at its
+    /// start, one row per entry (`k.i`, from 1): campaign `$1`, address `$2`, time `$3` and
+    /// mailbox `$4`, one array element per entry. A new contestant has no entries, so no
+    /// contestant is left out of the counts (ids start at 1).
+    pub fn ahead_reads(caps: CountCaps) -> Cow<'static, str> {
+        static BY_LEVEL: LazyLock<Vec<(CountCaps, String)>> =
+            LazyLock::new(|| every_level(ahead_reads_text));
+        for_level(&BY_LEVEL, caps, ahead_reads_text)
+    }
+
+    fn ahead_reads_text(caps: CountCaps) -> String {
+        format!(
+            "SELECT k.i, {counts},
+               (EXISTS (SELECT 1 FROM contestants x WHERE x.campaign_id = k.c AND x.email = k.mb)
+                OR EXISTS (SELECT 1 FROM contestants x
+                           WHERE x.campaign_id = k.c AND x.mailbox = k.mb AND x.mailbox IS NOT NULL))
+                 AS same_mailbox
+             FROM UNNEST($1::int8[], $2::text[], $3::int8[], $4::text[]) WITH ORDINALITY
+                  AS k (c, ip, now, mb, i)",
+            counts = ip_count_columns(caps, "k.c", "k.ip", "0", "k.now"),
         )
     }
 
@@ -1015,12 +1058,18 @@ pub(super) mod sql {
     fn ip_counts_text(caps: CountCaps) -> String {
         format!(
             "SELECT {} WHERE EXISTS (SELECT 1 FROM entries WHERE campaign_id = $1 AND client_ip = $2)",
-            ip_count_columns(caps, "$2", "$3", "$4")
+            ip_count_columns(caps, "$1", "$2", "$3", "$4")
         )
     }
 
-    /// The three counts of [`super::FraudCounts`] as columns, the campaign being `$1`.
-    fn ip_count_columns(caps: CountCaps, ip: &str, contestant: &str, now: &str) -> String {
+    /// The three counts of [`super::FraudCounts`] as columns.
+    fn ip_count_columns(
+        caps: CountCaps,
+        campaign: &str,
+        ip: &str,
+        contestant: &str,
+        now: &str,
+    ) -> String {
         let CountCaps {
             other_contestants,
             entries_last_minute,
@@ -1030,15 +1079,15 @@ pub(super) mod sql {
         // entered from the address: most entries come from one nobody else used.
         format!(
             "CASE WHEN EXISTS (SELECT 1 FROM entries
-                  WHERE campaign_id = $1 AND client_ip = {ip} AND contestant_id <> {contestant})
+                  WHERE campaign_id = {campaign} AND client_ip = {ip} AND contestant_id <> {contestant})
                THEN (SELECT COUNT(*) FROM (SELECT DISTINCT contestant_id FROM entries
-                  WHERE campaign_id = $1 AND client_ip = {ip} AND contestant_id <> {contestant}
+                  WHERE campaign_id = {campaign} AND client_ip = {ip} AND contestant_id <> {contestant}
                   LIMIT {other_contestants}) AS o) ELSE 0 END AS others,
                (SELECT COUNT(*) FROM (SELECT 1 FROM entries
-                  WHERE campaign_id = $1 AND client_ip = {ip} AND created_at > {now} - 60000
+                  WHERE campaign_id = {campaign} AND client_ip = {ip} AND created_at > {now} - 60000
                   LIMIT {entries_last_minute}) AS m) AS last_minute,
                (SELECT COUNT(*) FROM (SELECT 1 FROM entries
-                  WHERE campaign_id = $1 AND client_ip = {ip} AND created_at > {now} - 3600000
+                  WHERE campaign_id = {campaign} AND client_ip = {ip} AND created_at > {now} - 3600000
                   LIMIT {entries_last_hour}) AS h) AS last_hour"
         )
     }
@@ -1086,7 +1135,7 @@ pub(super) mod sql {
         let per_level = FraudLevel::ALL
             .into_iter()
             .filter_map(FraudLevel::count_caps)
-            .flat_map(|caps| [ip_counts(caps), upsert_and_read(caps)])
+            .flat_map(|caps| [ip_counts(caps), upsert_and_read(caps), ahead_reads(caps)])
             .map(|text| match text {
                 Cow::Borrowed(text) => text,
                 Cow::Owned(_) => panic!("every level's text is made once"),

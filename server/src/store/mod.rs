@@ -49,8 +49,8 @@ pub use deliveries::{
 pub use endpoints::{AttemptStats, EndpointRecord, EndpointSettings, ManagedEndpoint};
 pub use entries::{
     Completion, ContestantRecord, EntryWrites, FraudAsk, FraudCounts, FraudCountsQuery, FraudRead,
-    GivenReward, NewContestant, NewCredit, NewDelivery, NewEntry, NewReward, ReferrerRecord,
-    StoredEntry, SubscribedEndpoint, token_hash,
+    GivenReward, GroupKey, NewContestant, NewCredit, NewDelivery, NewEntry, NewReward,
+    ReferrerRecord, StoredEntry, SubscribedEndpoint, token_hash,
 };
 pub use health::ReadinessError;
 pub use history::{AttemptRecord, DeliveryFilter, DeliveryRecord, EntryAnswerRow};

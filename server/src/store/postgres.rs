@@ -7,12 +7,16 @@
 //!
 //! Each statement is a round trip and costs PostgreSQL as much to take in as to run, so a
 //! group written without savepoints saves them: its contestants are read (and locked) with one
-//! statement at the start ([`EntryWrites::read_contestants`]), the fraud filter's reads are one
-//! statement, and its entries and deliveries are held back ([`Held`]) and inserted with one
-//! statement each, at the commit or before a read that could see them. Entry ids are taken
-//! from the sequence beforehand, so an entry's id (in its webhook's body) is known at once.
+//! statement at the start ([`EntryWrites::read_contestants`]), and so is what the fraud filter
+//! asks about its new contestants' entries (one statement for the group, before it writes:
+//! each entry's answer is that plus what the group wrote before it, counted here). New
+//! contestants, entries and deliveries are held back ([`Held`]) and inserted with one statement
+//! each, at the commit or before a read that could see them. Contestant and entry ids are taken
+//! from their sequences beforehand, so an id (in a token, a referral code, a webhook's body)
+//! is known at once. A group of new contestants is thus a fixed number of round trips, however
+//! many entries it holds.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 
@@ -26,8 +30,8 @@ use super::entries::{
     CompletionRow, ContestantColumns, Details, SubscribedEndpoint, merge_details, reasons_json, sql,
 };
 use super::{
-    Completion, ContestantRecord, EntryWrites, FraudAsk, FraudCounts, FraudRead, NewContestant,
-    NewCredit, NewDelivery, NewEntry, NewReward, ReferrerRecord, StoreError, to_u32,
+    Completion, ContestantRecord, EntryWrites, FraudAsk, FraudCounts, FraudRead, GroupKey,
+    NewContestant, NewCredit, NewDelivery, NewEntry, NewReward, ReferrerRecord, StoreError, to_u32,
 };
 
 /// Where writes run on PostgreSQL: the pool, and where the deliveries they lease go.
@@ -72,6 +76,17 @@ pub struct PgWriteTx {
     held: Option<Held>,
     /// Entry ids taken from the sequence, not used yet.
     entry_ids: Vec<i64>,
+    /// Contestant ids taken from the sequence, not used yet.
+    contestant_ids: Vec<i64>,
+    /// What the fraud filter asks about new contestants' entries, read at the group's start,
+    /// by (campaign, email); each given out once.
+    ahead: HashMap<(i64, String), FraudRead>,
+    /// Contestants this transaction created (held back or not), which the reads ahead did not
+    /// see.
+    created: Vec<Created>,
+    created_ids: HashSet<i64>,
+    /// Entries this transaction wrote (held back or not), which the reads ahead did not see.
+    group_entries: Vec<GroupEntry>,
     /// How many ids to take at once: the group's entries.
     ids_at_once: usize,
     /// Entries this transaction inserted, and where they are counted once it commits.
@@ -145,6 +160,11 @@ impl PgWriteTx {
             read: HashMap::new(),
             held: Some(Held::default()),
             entry_ids: Vec::new(),
+            contestant_ids: Vec::new(),
+            ahead: HashMap::new(),
+            created: Vec::new(),
+            created_ids: HashSet::new(),
+            group_entries: Vec::new(),
             ids_at_once: 1,
             inserted: 0,
             statistics: Arc::clone(entries.statistics),
@@ -198,7 +218,10 @@ impl PgWriteTx {
         let Some(held) = self.held.as_mut() else {
             return Ok(());
         };
-        if held.entries.is_empty() && held.deliveries.webhook_id.is_empty() {
+        if held.contestants.is_empty()
+            && held.entries.is_empty()
+            && held.deliveries.webhook_id.is_empty()
+        {
             return Ok(());
         }
         let held = std::mem::take(held);
@@ -266,26 +289,297 @@ impl PgWriteTx {
         }
         self.entry_ids.pop().ok_or(StoreError::NotCommitted)
     }
+
+    /// The next contestant id: from those taken with the group's, else one more now.
+    async fn next_contestant_id(&mut self) -> Result<i64, StoreError> {
+        if let Some(id) = self.contestant_ids.pop() {
+            return Ok(id);
+        }
+        Ok(
+            sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence('contestants', 'id'))")
+                .fetch_one(&mut *self.tx)
+                .await?,
+        )
+    }
+
+    /// Writes what is held back if contestant `id` is among it (a statement is about to read
+    /// or change their row, or refer to it).
+    async fn write_held_if_contestant(&mut self, id: ContestantId) -> Result<(), StoreError> {
+        let held = self
+            .held
+            .as_ref()
+            .is_some_and(|held| held.contestants.id.contains(&id.0));
+        if held {
+            self.write_held().await?;
+        }
+        Ok(())
+    }
+
+    /// Takes the group's entry ids, and as many contestant ids as it has new contestants,
+    /// from their sequences at once.
+    async fn take_ids(&mut self, entries: usize, contestants: usize) -> Result<(), StoreError> {
+        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        let rows: Vec<(i64, Option<i64>)> = sqlx::query_as(
+            "SELECT nextval(pg_get_serial_sequence('entries', 'id')),
+                    CASE WHEN g <= $2 THEN nextval(pg_get_serial_sequence('contestants', 'id')) END
+             FROM generate_series(1::int8, $1::int8) AS g",
+        )
+        .bind(count(entries.max(contestants)))
+        .bind(count(contestants))
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let (mut entry_ids, contestant_ids): (Vec<i64>, Vec<Option<i64>>) =
+            rows.into_iter().unzip();
+        let mut contestant_ids: Vec<i64> = contestant_ids.into_iter().flatten().collect();
+        // Given out from the end: the lowest first, so ids follow the order of writing.
+        entry_ids.sort_unstable_by(|a, b| b.cmp(a));
+        contestant_ids.sort_unstable_by(|a, b| b.cmp(a));
+        self.entry_ids = entry_ids;
+        self.contestant_ids = contestant_ids;
+        Ok(())
+    }
+
+    /// Reads ahead what the fraud filter asks about these entries of new contestants: one
+    /// statement per fraud level among them (a group is seldom of more than one campaign).
+    async fn read_ahead(&mut self, keys: &[GroupKey<'_>]) -> Result<(), StoreError> {
+        let mut levels = Vec::new();
+        for caps in keys.iter().filter_map(|key| key.fraud.map(|ask| ask.caps)) {
+            if !levels.contains(&caps) {
+                levels.push(caps);
+            }
+        }
+        for caps in levels {
+            let asked: Vec<(&GroupKey<'_>, &FraudAsk<'_>)> = keys
+                .iter()
+                .filter_map(|key| key.fraud.as_ref().map(|ask| (key, ask)))
+                .filter(|(_, ask)| ask.caps == caps)
+                .collect();
+            let campaigns: Vec<i64> = asked.iter().map(|(key, _)| key.campaign_id).collect();
+            let ips: Vec<Option<String>> = asked
+                .iter()
+                .map(|(_, ask)| ask.client_ip.map(|ip| ip.to_string()))
+                .collect();
+            let times: Vec<i64> = asked.iter().map(|(key, _)| key.now).collect();
+            let mailboxes: Vec<&str> = asked.iter().map(|(_, ask)| ask.mailbox).collect();
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql::ahead_reads(caps)))
+                .bind(&campaigns)
+                .bind(&ips)
+                .bind(&times)
+                .bind(&mailboxes)
+                .fetch_all(&mut *self.tx)
+                .await?;
+            for row in rows {
+                let ordinal: i64 = row.try_get("i")?;
+                let Some((key, _)) = usize::try_from(ordinal - 1)
+                    .ok()
+                    .and_then(|index| asked.get(index))
+                else {
+                    continue;
+                };
+                self.ahead
+                    .insert((key.campaign_id, key.email.to_owned()), fraud_read(&row)?);
+            }
+        }
+        Ok(())
+    }
+
+    /// What the fraud filter asks about the entry of new contestant `new`, from what was read
+    /// ahead and what this transaction wrote since; `None` when that cannot say it (nothing
+    /// was read ahead for them, or an entry the group wrote from the same address is of a
+    /// contestant who was there before, and may have been counted already).
+    fn answer_ahead(&mut self, new: &NewContestant<'_>, ask: &FraudAsk<'_>) -> Option<FraudRead> {
+        let ahead = self
+            .ahead
+            .remove(&(new.campaign_id, new.email.to_owned()))?;
+        let mut counts = ahead.counts;
+        if let Some(ip) = ask.client_ip.map(|ip| ip.to_string()) {
+            let same: Vec<&GroupEntry> = self
+                .group_entries
+                .iter()
+                .filter(|entry| {
+                    entry.campaign_id == new.campaign_id
+                        && entry.client_ip.as_deref() == Some(ip.as_str())
+                })
+                .collect();
+            if same
+                .iter()
+                .any(|entry| !self.created_ids.contains(&entry.contestant_id))
+            {
+                return None;
+            }
+            let mut contestants: Vec<i64> = same.iter().map(|entry| entry.contestant_id).collect();
+            contestants.sort_unstable();
+            contestants.dedup();
+            let within = |ms: i64| {
+                same.iter()
+                    .filter(|entry| entry.created_at > new.now - ms)
+                    .count()
+            };
+            let add = |count: u32, more: usize, cap: u32| {
+                u32::try_from(more)
+                    .map_or(cap, |more| count.saturating_add(more))
+                    .min(cap)
+            };
+            counts = FraudCounts {
+                other_contestants_from_ip: add(
+                    counts.other_contestants_from_ip,
+                    contestants.len(),
+                    ask.caps.other_contestants,
+                ),
+                entries_from_ip_last_minute: add(
+                    counts.entries_from_ip_last_minute,
+                    within(60_000),
+                    ask.caps.entries_last_minute,
+                ),
+                entries_from_ip_last_hour: add(
+                    counts.entries_from_ip_last_hour,
+                    within(3_600_000),
+                    ask.caps.entries_last_hour,
+                ),
+            };
+        }
+        let another_with_mailbox = ahead.another_with_mailbox
+            || self.created.iter().any(|created| {
+                created.campaign_id == new.campaign_id
+                    && (created.email == ask.mailbox
+                        || created.mailbox.as_deref() == Some(ask.mailbox))
+            });
+        Some(FraudRead {
+            counts,
+            another_with_mailbox,
+        })
+    }
+
+    /// [`EntryWrites::upsert_and_read`] with one statement, now.
+    async fn upsert_and_read_now(
+        &mut self,
+        new: &NewContestant<'_>,
+        fraud: Option<&FraudAsk<'_>>,
+    ) -> Result<(ContestantRecord, Option<FraudRead>), StoreError> {
+        let Some(ask) = fraud else {
+            return Ok((self.upsert_contestant(new).await?, None));
+        };
+
+        let ip = ask.client_ip.map(|ip| ip.to_string());
+        if let Some(ip) = &ip {
+            self.write_held_if(|entries, index| same_address(entries, index, new.campaign_id, ip))
+                .await?;
+        }
+        // No address: the counts are of `client_ip = NULL`, which nothing is (0, as SQLite
+        // answers without asking).
+        let text = sql::upsert_and_read(ask.caps);
+        let row = bind_upsert(sqlx::query(sqlx::AssertSqlSafe(text)), new)
+            .bind(ip)
+            .bind(ask.mailbox)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let read = fraud_read(&row)?;
+        let columns = ContestantColumns::from_row(&row)?;
+        Ok((self.with_details(columns, new.details).await?, Some(read)))
+    }
+
+    /// [`EntryWrites::insert_entry`]: held back, or written now after a savepoint.
+    async fn insert_entry_now(
+        &mut self,
+        new: &NewEntry<'_>,
+    ) -> Result<Option<EntryId>, StoreError> {
+        if self.held.is_some() {
+            let id = self.next_entry_id().await?;
+            if let Some(held) = self.held.as_mut() {
+                held.entries.push(id, new);
+            }
+            self.inserted += 1;
+            return Ok(Some(EntryId(id)));
+        }
+        let id: Option<i64> = sqlx::query_scalar(sql::INSERT_ENTRY_RETURNING.as_str())
+            .bind(new.campaign_id)
+            .bind(new.contestant_id.0)
+            .bind(new.entry_method_id.0)
+            .bind(new.idempotency_key)
+            .bind(new.value)
+            .bind(i64::from(new.worth))
+            .bind(new.consent_text)
+            .bind(new.landing_url)
+            .bind(new.referring_url)
+            .bind(new.honeypot)
+            .bind(i64::from(new.actions_completed))
+            .bind(i64::from(new.total_entries))
+            .bind(new.now)
+            .bind(new.client_ip.map(|ip| ip.to_string()))
+            .bind(i64::from(new.fraud_score))
+            .bind(reasons_json(new.fraud_reasons))
+            .bind(new.verdict.as_str())
+            .bind(new.upload)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        if id.is_some() {
+            self.inserted += 1;
+        }
+        Ok(id.map(EntryId))
+    }
+
+    /// Notes a contestant this transaction created (the reads ahead did not see them).
+    fn note_created(&mut self, id: ContestantId, new: &NewContestant<'_>) {
+        self.created_ids.insert(id.0);
+        self.created.push(Created {
+            campaign_id: new.campaign_id,
+            email: new.email.to_owned(),
+            mailbox: new.mailbox.map(str::to_owned),
+        });
+    }
+}
+
+/// A contestant a transaction created, as the mailbox rule looks at them.
+#[derive(Debug)]
+struct Created {
+    campaign_id: i64,
+    email: String,
+    /// Their mailbox when it is not their email.
+    mailbox: Option<String>,
+}
+
+/// An entry a transaction wrote, as the per-address counts look at it.
+#[derive(Debug)]
+struct GroupEntry {
+    campaign_id: i64,
+    contestant_id: i64,
+    client_ip: Option<String>,
+    created_at: i64,
+}
+
+/// The fraud filter's columns of a row (`others`, `last_minute`, `last_hour`, `same_mailbox`).
+fn fraud_read(row: &sqlx::postgres::PgRow) -> Result<FraudRead, StoreError> {
+    Ok(FraudRead {
+        counts: FraudCounts {
+            other_contestants_from_ip: to_u32("entries", row.try_get("others")?)?,
+            entries_from_ip_last_minute: to_u32("entries", row.try_get("last_minute")?)?,
+            entries_from_ip_last_hour: to_u32("entries", row.try_get("last_hour")?)?,
+        },
+        another_with_mailbox: row.try_get("same_mailbox")?,
+    })
 }
 
 /// Entries and deliveries a group wrote, held back to be inserted together.
 #[derive(Debug, Default)]
 struct Held {
+    contestants: HeldContestants,
     entries: HeldEntries,
     deliveries: HeldDeliveries,
 }
 
 impl Held {
-    /// Inserts them (entries first: deliveries refer to them); the deliveries leased to the
-    /// dispatcher as it gets them.
+    /// Inserts them (contestants first, then entries: each refers to the one before); the
+    /// deliveries leased to the dispatcher as it gets them.
     async fn insert(
         self,
         tx: &mut Transaction<'static, Postgres>,
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
         let Self {
+            contestants,
             entries,
             deliveries,
         } = self;
+        contestants.insert(tx).await?;
         let n = entries.id.len();
         if n > 0 {
             let inserted = sqlx::query(INSERT_HELD_ENTRIES)
@@ -318,6 +612,80 @@ impl Held {
             }
         }
         deliveries.insert(tx).await
+    }
+}
+
+/// Held new contestants, column by column as they are bound.
+#[derive(Debug, Default)]
+struct HeldContestants {
+    id: Vec<i64>,
+    campaign_id: Vec<i64>,
+    email: Vec<String>,
+    name: Vec<String>,
+    first_name: Vec<String>,
+    last_name: Vec<String>,
+    details: Vec<String>,
+    total_entries: Vec<i64>,
+    created_at: Vec<i64>,
+    token_hash: Vec<String>,
+    referral_code: Vec<String>,
+    mailbox: Vec<Option<String>>,
+}
+
+impl HeldContestants {
+    fn is_empty(&self) -> bool {
+        self.id.is_empty()
+    }
+
+    fn push(&mut self, id: i64, new: &NewContestant<'_>, details: String) {
+        self.id.push(id);
+        self.campaign_id.push(new.campaign_id);
+        self.email.push(new.email.to_owned());
+        self.name.push(new.name.to_owned());
+        self.first_name.push(new.first_name.to_owned());
+        self.last_name.push(new.last_name.to_owned());
+        self.details.push(details);
+        self.total_entries.push(i64::from(new.worth));
+        self.created_at.push(new.now);
+        self.token_hash.push(new.token_hash.to_owned());
+        self.referral_code.push(new.referral_code.to_owned());
+        self.mailbox.push(new.mailbox.map(str::to_owned));
+    }
+
+    fn holds(&self, campaign_id: i64, email: &str) -> bool {
+        self.campaign_id
+            .iter()
+            .zip(&self.email)
+            .any(|(campaign, held)| *campaign == campaign_id && held == email)
+    }
+
+    /// Inserts them. Only a concurrent group could have made one of them meanwhile (a
+    /// contestant's posts in two groups at once); then this group is written again.
+    async fn insert(self, tx: &mut Transaction<'static, Postgres>) -> Result<(), StoreError> {
+        let n = self.id.len();
+        if n == 0 {
+            return Ok(());
+        }
+        let inserted = sqlx::query(INSERT_HELD_CONTESTANTS)
+            .bind(self.id)
+            .bind(self.campaign_id)
+            .bind(self.email)
+            .bind(self.name)
+            .bind(self.first_name)
+            .bind(self.last_name)
+            .bind(self.details)
+            .bind(self.total_entries)
+            .bind(self.created_at)
+            .bind(self.token_hash)
+            .bind(self.referral_code)
+            .bind(self.mailbox)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+        if usize::try_from(inserted).ok() != Some(n) {
+            return Err(StoreError::Contended);
+        }
+        Ok(())
     }
 }
 
@@ -481,6 +849,22 @@ impl HeldDeliveries {
     }
 }
 
+/// The held new contestants, `UNNEST`ed ([`HeldContestants`]), in the order the group wrote
+/// them (its (campaign, email) order, the order row locks are taken in).
+const INSERT_HELD_CONTESTANTS: &str =
+    "INSERT INTO contestants (id, campaign_id, email, name, first_name, last_name, details,
+                             actions_completed, total_entries, created_at, updated_at,
+                             token_hash, referral_code, mailbox)
+     SELECT k.id, k.campaign_id, k.email, k.name, k.first_name, k.last_name, k.details, 1,
+            k.total_entries, k.created_at, k.created_at, k.token_hash, k.referral_code, k.mailbox
+     FROM UNNEST($1::int8[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[],
+                 $7::text[], $8::int8[], $9::int8[], $10::text[], $11::text[], $12::text[])
+          WITH ORDINALITY
+          AS k (id, campaign_id, email, name, first_name, last_name, details, total_entries,
+                created_at, token_hash, referral_code, mailbox, written)
+     ORDER BY k.written
+     ON CONFLICT (campaign_id, email) DO NOTHING";
+
 /// The held entries, `UNNEST`ed: one array per column ([`HeldEntries`]).
 const INSERT_HELD_ENTRIES: &str =
     "INSERT INTO entries (id, campaign_id, contestant_id, entry_method_id, idempotency_key,
@@ -542,8 +926,9 @@ impl EntryWrites for PgWriteTx {
         self.run("RELEASE SAVEPOINT entry").await
     }
 
-    async fn read_contestants(&mut self, keys: &[(i64, &str)]) -> Result<(), StoreError> {
-        let (campaigns, emails): (Vec<i64>, Vec<&str>) = keys.iter().copied().unzip();
+    async fn read_contestants(&mut self, keys: &[GroupKey<'_>]) -> Result<(), StoreError> {
+        let (campaigns, emails): (Vec<i64>, Vec<&str>) =
+            keys.iter().map(|key| (key.campaign_id, key.email)).unzip();
         let rows = sqlx::query(READ_CONTESTANTS.as_str())
             .bind(&campaigns)
             .bind(&emails)
@@ -551,7 +936,7 @@ impl EntryWrites for PgWriteTx {
             .await?;
         self.read = keys
             .iter()
-            .map(|&(campaign_id, email)| ((campaign_id, email.to_owned()), None))
+            .map(|key| ((key.campaign_id, key.email.to_owned()), None))
             .collect();
         for row in rows {
             let campaign_id: i64 = row.try_get("campaign_id")?;
@@ -560,7 +945,18 @@ impl EntryWrites for PgWriteTx {
             self.read.insert(key, Some(columns.into_stored_record()?));
         }
         self.ids_at_once = keys.len();
-        Ok(())
+        let new: Vec<GroupKey<'_>> = keys
+            .iter()
+            .filter(|key| {
+                matches!(
+                    self.read.get(&(key.campaign_id, key.email.to_owned())),
+                    Some(None)
+                )
+            })
+            .copied()
+            .collect();
+        self.take_ids(keys.len(), new.len()).await?;
+        self.read_ahead(&new).await
     }
 
     async fn find_contestant(
@@ -570,6 +966,14 @@ impl EntryWrites for PgWriteTx {
     ) -> Result<Option<ContestantRecord>, StoreError> {
         if let Some(read) = self.read.remove(&(campaign_id, email.to_owned())) {
             return Ok(read);
+        }
+        // Their second entry in the group: the first made them.
+        if self
+            .held
+            .as_ref()
+            .is_some_and(|held| held.contestants.holds(campaign_id, email))
+        {
+            self.write_held().await?;
         }
         let columns: Option<ContestantColumns> =
             sqlx::query_as(sql::FIND_CONTESTANT_FOR_UPDATE.as_str())
@@ -635,6 +1039,7 @@ impl EntryWrites for PgWriteTx {
         contestant_id: ContestantId,
         token_hash: &str,
     ) -> Result<(), StoreError> {
+        self.write_held_if_contestant(contestant_id).await?;
         sqlx::query(sql::SET_TOKEN_HASH)
             .bind(token_hash)
             .bind(contestant_id.0)
@@ -650,6 +1055,7 @@ impl EntryWrites for PgWriteTx {
         code_part: &str,
     ) -> Result<Option<ReferrerRecord>, StoreError> {
         // Their first entry's address is read.
+        self.write_held_if_contestant(contestant_id).await?;
         self.write_held_if(|entries, index| entries.of_contestant(index, contestant_id))
             .await?;
         let found: Option<(i64, String, Option<String>)> = sqlx::query_as(sql::REFERRER)
@@ -665,6 +1071,8 @@ impl EntryWrites for PgWriteTx {
         &mut self,
         credit: &NewCredit,
     ) -> Result<ContestantRecord, StoreError> {
+        self.write_held_if_contestant(credit.friend_id).await?;
+        self.write_held_if_contestant(credit.referrer_id).await?;
         sqlx::query(sql::SET_REFERRED_BY)
             .bind(credit.referrer_id.0)
             .bind(credit.friend_id.0)
@@ -685,6 +1093,7 @@ impl EntryWrites for PgWriteTx {
         contestant_id: ContestantId,
         now: i64,
     ) -> Result<Option<String>, StoreError> {
+        self.write_held_if_contestant(contestant_id).await?;
         Ok(sqlx::query_scalar(sql::TAKE_COUPON_POSTGRES)
             .bind(contestant_id.0)
             .bind(now)
@@ -694,6 +1103,7 @@ impl EntryWrites for PgWriteTx {
     }
 
     async fn give_reward(&mut self, reward: &NewReward<'_>) -> Result<(), StoreError> {
+        self.write_held_if_contestant(reward.contestant_id).await?;
         sqlx::query(sql::GIVE_REWARD)
             .bind(reward.now)
             .bind(reward.kind.as_str())
@@ -710,68 +1120,43 @@ impl EntryWrites for PgWriteTx {
         new: &NewContestant<'_>,
         fraud: Option<&FraudAsk<'_>>,
     ) -> Result<(ContestantRecord, Option<FraudRead>), StoreError> {
-        let Some(ask) = fraud else {
-            return Ok((self.upsert_contestant(new).await?, None));
-        };
-        let ip = ask.client_ip.map(|ip| ip.to_string());
-        if let Some(ip) = &ip {
-            self.write_held_if(|entries, index| same_address(entries, index, new.campaign_id, ip))
-                .await?;
+        if new.stored.is_none() && self.held.is_some() {
+            // A new contestant, held back, with what was read ahead for them.
+            let read = match fraud {
+                None => Some(None),
+                Some(ask) => self.answer_ahead(new, ask).map(Some),
+            };
+            if let Some(read) = read {
+                let id = ContestantId(self.next_contestant_id().await?);
+                let (details, text) = merge_details("{}", new.details)?;
+                if let Some(held) = self.held.as_mut() {
+                    held.contestants
+                        .push(id.0, new, text.unwrap_or_else(|| "{}".to_owned()));
+                }
+                self.note_created(id, new);
+                return Ok((new.created(id, details), read));
+            }
+            // The statement below reads the contestants the group made.
+            self.write_held().await?;
         }
-        // No address: the counts are of `client_ip = NULL`, which nothing is (0, as SQLite
-        // answers without asking).
-        let text = sql::upsert_and_read(ask.caps);
-        let row = bind_upsert(sqlx::query(sqlx::AssertSqlSafe(text)), new)
-            .bind(ip)
-            .bind(ask.mailbox)
-            .fetch_one(&mut *self.tx)
-            .await?;
-        let read = FraudRead {
-            counts: FraudCounts {
-                other_contestants_from_ip: to_u32("entries", row.try_get("others")?)?,
-                entries_from_ip_last_minute: to_u32("entries", row.try_get("last_minute")?)?,
-                entries_from_ip_last_hour: to_u32("entries", row.try_get("last_hour")?)?,
-            },
-            another_with_mailbox: row.try_get("same_mailbox")?,
-        };
-        let columns = ContestantColumns::from_row(&row)?;
-        Ok((self.with_details(columns, new.details).await?, Some(read)))
+        let (contestant, read) = self.upsert_and_read_now(new, fraud).await?;
+        if new.stored.is_none() {
+            self.note_created(contestant.id, new);
+        }
+        Ok((contestant, read))
     }
 
     async fn insert_entry(&mut self, new: &NewEntry<'_>) -> Result<Option<EntryId>, StoreError> {
-        if self.held.is_some() {
-            let id = self.next_entry_id().await?;
-            if let Some(held) = self.held.as_mut() {
-                held.entries.push(id, new);
-            }
-            self.inserted += 1;
-            return Ok(Some(EntryId(id)));
-        }
-        let id: Option<i64> = sqlx::query_scalar(sql::INSERT_ENTRY_RETURNING.as_str())
-            .bind(new.campaign_id)
-            .bind(new.contestant_id.0)
-            .bind(new.entry_method_id.0)
-            .bind(new.idempotency_key)
-            .bind(new.value)
-            .bind(i64::from(new.worth))
-            .bind(new.consent_text)
-            .bind(new.landing_url)
-            .bind(new.referring_url)
-            .bind(new.honeypot)
-            .bind(i64::from(new.actions_completed))
-            .bind(i64::from(new.total_entries))
-            .bind(new.now)
-            .bind(new.client_ip.map(|ip| ip.to_string()))
-            .bind(i64::from(new.fraud_score))
-            .bind(reasons_json(new.fraud_reasons))
-            .bind(new.verdict.as_str())
-            .bind(new.upload)
-            .fetch_optional(&mut *self.tx)
-            .await?;
+        let id = self.insert_entry_now(new).await?;
         if id.is_some() {
-            self.inserted += 1;
+            self.group_entries.push(GroupEntry {
+                campaign_id: new.campaign_id,
+                contestant_id: new.contestant_id.0,
+                client_ip: new.client_ip.map(|ip| ip.to_string()),
+                created_at: new.now,
+            });
         }
-        Ok(id.map(EntryId))
+        Ok(id)
     }
 
     async fn enabled_endpoints(&mut self) -> Result<Vec<SubscribedEndpoint>, StoreError> {
