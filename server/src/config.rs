@@ -121,9 +121,10 @@ pub struct Config {
     /// `HOOKLINE_SHUTDOWN_DELAY`: how long `/readyz` answers 503 before the server stops
     /// accepting, once told to stop.
     pub shutdown_delay: Duration,
-    /// Groups of entries written at once on PostgreSQL, each in its own transaction on its
-    /// own connection (SQLite writes one at a time). Not an environment variable; a test sets
-    /// 1 to have groups follow one another as on SQLite.
+    /// Groups of entries this process writes at once on PostgreSQL, each in its own
+    /// transaction on its own connection (SQLite writes one at a time). Not an environment
+    /// variable: one is fastest; tests take more, to write groups at once as several
+    /// processes sharing the database do.
     pub postgres_groups_at_once: usize,
 }
 

@@ -1030,10 +1030,11 @@ pub(super) mod sql {
         )
     }
 
-    /// What the fraud filter asks about the new contestants' entries of a group, read at its
-    /// start, one row per entry (`k.i`, from 1): campaign `$1`, address `$2`, time `$3` and
-    /// mailbox `$4`, one array element per entry. A new contestant has no entries, so no
-    /// contestant is left out of the counts (ids start at 1).
+    /// One row per entry of a group (`k.i`, from 1): a new entry id, a new contestant id where
+    /// `$5` says the entry's contestant is new, and what the fraud filter asks about the entry
+    /// (campaign `$1`, address `$2`, time `$3`, mailbox `$4`; NULL address and mailbox where
+    /// it asks nothing: they match nothing). A new contestant has no entries, so no contestant
+    /// is left out of the counts (ids start at 1).
     pub fn ahead_reads(caps: CountCaps) -> Cow<'static, str> {
         static BY_LEVEL: LazyLock<Vec<(CountCaps, String)>> =
             LazyLock::new(|| every_level(ahead_reads_text));
@@ -1042,13 +1043,17 @@ pub(super) mod sql {
 
     fn ahead_reads_text(caps: CountCaps) -> String {
         format!(
-            "SELECT k.i, {counts},
+            "SELECT k.i, nextval(pg_get_serial_sequence('entries', 'id')) AS entry_id,
+               CASE WHEN k.new THEN nextval(pg_get_serial_sequence('contestants', 'id')) END
+                 AS contestant_id,
+               {counts},
                (EXISTS (SELECT 1 FROM contestants x WHERE x.campaign_id = k.c AND x.email = k.mb)
                 OR EXISTS (SELECT 1 FROM contestants x
                            WHERE x.campaign_id = k.c AND x.mailbox = k.mb AND x.mailbox IS NOT NULL))
                  AS same_mailbox
-             FROM UNNEST($1::int8[], $2::text[], $3::int8[], $4::text[]) WITH ORDINALITY
-                  AS k (c, ip, now, mb, i)",
+             FROM UNNEST($1::int8[], $2::text[], $3::int8[], $4::text[], $5::bool[])
+                  WITH ORDINALITY AS k (c, ip, now, mb, new, i)
+             ORDER BY k.i",
             counts = ip_count_columns(caps, "k.c", "k.ip", "0", "k.now"),
         )
     }

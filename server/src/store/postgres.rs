@@ -1,9 +1,10 @@
 //! The entry write path on PostgreSQL: [`EntryWrites`] on one pool transaction.
 //!
 //! The statements are the SQLite path's (`entries::sql`); only the way they are run differs.
-//! Several groups are written at once on separate connections (see [`crate::ingest`]), so row
-//! locks, not a single writer, keep contestants' totals right: the upsert takes the
-//! contestant's row lock and holds it to the commit.
+//! Several groups may be written at once on separate connections (by several processes
+//! sharing the database, or by one: see [`crate::ingest`]), so row locks, not a single writer,
+//! keep contestants' totals right: the upsert takes the contestant's row lock and holds it to
+//! the commit.
 //!
 //! Each statement is a round trip and costs PostgreSQL as much to take in as to run, so a
 //! group written without savepoints saves them: its contestants are read (and locked) with one
@@ -315,71 +316,63 @@ impl PgWriteTx {
         Ok(())
     }
 
-    /// Takes the group's entry ids, and as many contestant ids as it has new contestants,
-    /// from their sequences at once.
-    async fn take_ids(&mut self, entries: usize, contestants: usize) -> Result<(), StoreError> {
-        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
-        let rows: Vec<(i64, Option<i64>)> = sqlx::query_as(
-            "SELECT nextval(pg_get_serial_sequence('entries', 'id')),
-                    CASE WHEN g <= $2 THEN nextval(pg_get_serial_sequence('contestants', 'id')) END
-             FROM generate_series(1::int8, $1::int8) AS g",
-        )
-        .bind(count(entries.max(contestants)))
-        .bind(count(contestants))
-        .fetch_all(&mut *self.tx)
-        .await?;
-        let (mut entry_ids, contestant_ids): (Vec<i64>, Vec<Option<i64>>) =
-            rows.into_iter().unzip();
-        let mut contestant_ids: Vec<i64> = contestant_ids.into_iter().flatten().collect();
+    /// Takes the group's entry ids and its new contestants' ids from their sequences, and reads
+    /// ahead what the fraud filter asks about the new contestants' entries: one statement.
+    /// It counts for one fraud level (a group is seldom of campaigns at different levels):
+    /// an entry at another is asked about when it is written.
+    async fn read_ahead(&mut self, keys: &[GroupKey<'_>], new: &[bool]) -> Result<(), StoreError> {
+        let caps = keys
+            .iter()
+            .zip(new)
+            .find_map(|(key, new)| key.fraud.filter(|_| *new).map(|ask| ask.caps));
+        // Nothing asked for this entry: no address and no mailbox, which nothing matches.
+        let asked = |index: usize| {
+            let fraud = keys[index]
+                .fraud
+                .filter(|ask| new[index] && Some(ask.caps) == caps);
+            fraud.map(|ask| (ask.client_ip.map(|ip| ip.to_string()), ask.mailbox))
+        };
+        let asks: Vec<_> = (0..keys.len()).map(asked).collect();
+        let campaigns: Vec<i64> = keys.iter().map(|key| key.campaign_id).collect();
+        let ips: Vec<Option<String>> = asks
+            .iter()
+            .map(|ask| ask.as_ref().and_then(|(ip, _)| ip.clone()))
+            .collect();
+        let times: Vec<i64> = keys.iter().map(|key| key.now).collect();
+        let mailboxes: Vec<Option<&str>> = asks
+            .iter()
+            .map(|ask| ask.as_ref().map(|(_, mailbox)| *mailbox))
+            .collect();
+        let text = sql::ahead_reads(caps.unwrap_or(AHEAD_CAPS_UNUSED));
+        let rows = sqlx::query(sqlx::AssertSqlSafe(text))
+            .bind(&campaigns)
+            .bind(&ips)
+            .bind(&times)
+            .bind(&mailboxes)
+            .bind(new)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        let mut entry_ids = Vec::with_capacity(rows.len());
+        let mut contestant_ids = Vec::new();
+        for row in rows {
+            entry_ids.push(row.try_get::<i64, _>("entry_id")?);
+            if let Some(id) = row.try_get::<Option<i64>, _>("contestant_id")? {
+                contestant_ids.push(id);
+            }
+            let ordinal: i64 = row.try_get("i")?;
+            let index = usize::try_from(ordinal - 1).ok();
+            if let Some(index) = index.filter(|index| asks.get(*index).is_some_and(Option::is_some))
+            {
+                let key = &keys[index];
+                self.ahead
+                    .insert((key.campaign_id, key.email.to_owned()), fraud_read(&row)?);
+            }
+        }
         // Given out from the end: the lowest first, so ids follow the order of writing.
         entry_ids.sort_unstable_by(|a, b| b.cmp(a));
         contestant_ids.sort_unstable_by(|a, b| b.cmp(a));
         self.entry_ids = entry_ids;
         self.contestant_ids = contestant_ids;
-        Ok(())
-    }
-
-    /// Reads ahead what the fraud filter asks about these entries of new contestants: one
-    /// statement per fraud level among them (a group is seldom of more than one campaign).
-    async fn read_ahead(&mut self, keys: &[GroupKey<'_>]) -> Result<(), StoreError> {
-        let mut levels = Vec::new();
-        for caps in keys.iter().filter_map(|key| key.fraud.map(|ask| ask.caps)) {
-            if !levels.contains(&caps) {
-                levels.push(caps);
-            }
-        }
-        for caps in levels {
-            let asked: Vec<(&GroupKey<'_>, &FraudAsk<'_>)> = keys
-                .iter()
-                .filter_map(|key| key.fraud.as_ref().map(|ask| (key, ask)))
-                .filter(|(_, ask)| ask.caps == caps)
-                .collect();
-            let campaigns: Vec<i64> = asked.iter().map(|(key, _)| key.campaign_id).collect();
-            let ips: Vec<Option<String>> = asked
-                .iter()
-                .map(|(_, ask)| ask.client_ip.map(|ip| ip.to_string()))
-                .collect();
-            let times: Vec<i64> = asked.iter().map(|(key, _)| key.now).collect();
-            let mailboxes: Vec<&str> = asked.iter().map(|(_, ask)| ask.mailbox).collect();
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql::ahead_reads(caps)))
-                .bind(&campaigns)
-                .bind(&ips)
-                .bind(&times)
-                .bind(&mailboxes)
-                .fetch_all(&mut *self.tx)
-                .await?;
-            for row in rows {
-                let ordinal: i64 = row.try_get("i")?;
-                let Some((key, _)) = usize::try_from(ordinal - 1)
-                    .ok()
-                    .and_then(|index| asked.get(index))
-                else {
-                    continue;
-                };
-                self.ahead
-                    .insert((key.campaign_id, key.email.to_owned()), fraud_read(&row)?);
-            }
-        }
         Ok(())
     }
 
@@ -528,6 +521,14 @@ impl PgWriteTx {
         });
     }
 }
+
+/// The counts' caps of [`sql::ahead_reads`] for a group that asks for no counts (its text is
+/// then made for the group: no level counts to these).
+const AHEAD_CAPS_UNUSED: crate::fraud::CountCaps = crate::fraud::CountCaps {
+    other_contestants: 1,
+    entries_last_minute: 1,
+    entries_last_hour: 1,
+};
 
 /// A contestant a transaction created, as the mailbox rule looks at them.
 #[derive(Debug)]
@@ -945,18 +946,19 @@ impl EntryWrites for PgWriteTx {
             self.read.insert(key, Some(columns.into_stored_record()?));
         }
         self.ids_at_once = keys.len();
-        let new: Vec<GroupKey<'_>> = keys
+        // A contestant's second entry in the group is not new: the first made them.
+        let mut seen = HashSet::new();
+        let new: Vec<bool> = keys
             .iter()
-            .filter(|key| {
-                matches!(
+            .map(|key| {
+                let absent = matches!(
                     self.read.get(&(key.campaign_id, key.email.to_owned())),
                     Some(None)
-                )
+                );
+                absent && seen.insert((key.campaign_id, key.email))
             })
-            .copied()
             .collect();
-        self.take_ids(keys.len(), new.len()).await?;
-        self.read_ahead(&new).await
+        self.read_ahead(keys, &new).await
     }
 
     async fn find_contestant(

@@ -8,7 +8,7 @@ use server::clock;
 use server::delivery::Step;
 use server::store::NewEntryMethod;
 
-use crate::helpers::{Counts, entry_body, spawn_app};
+use crate::helpers::{Counts, entry_body, spawn_app, spawn_app_with};
 
 const GLEAM_EXAMPLE: &str = include_str!("../../../protocol/fixtures/gleam_example.json");
 
@@ -242,7 +242,8 @@ async fn a_contestants_actions_add_up() {
 /// a retry among them gets the first answer.
 #[tokio::test]
 async fn posts_arriving_together_add_up_as_one_after_the_other() {
-    let app = spawn_app().await;
+    // On PostgreSQL also in groups written at once, as by several processes.
+    let app = spawn_app_with(|config| config.postgres_groups_at_once = 4).await;
     let mut visits = Vec::new();
     for n in 0..3 {
         visits.push(

@@ -1056,6 +1056,8 @@ async fn a_download_reward_gives_its_link() {
 async fn contestants_unlocking_at_once_each_get_a_different_coupon_until_none_is_left() {
     let app = spawn_app_with(|config| {
         config.rate_limits.per_ip = None;
+        // On PostgreSQL groups taking coupons at once, as several processes would.
+        config.postgres_groups_at_once = 4;
     })
     .await;
     let ids = add_campaign(
