@@ -17,6 +17,17 @@ use crate::helpers::{TestApp, entry_body, spawn_app, spawn_app_with};
 
 const WINDOW_MS: i64 = 300_000;
 
+/// Posts every body at once (they arrive together) and expects 201 for each.
+async fn enter_together(app: &TestApp, bodies: &[Value]) {
+    let answers =
+        futures_util::future::join_all(bodies.iter().map(|body| app.post_entry("demo", body)))
+            .await;
+    assert!(
+        answers.iter().all(|(status, _)| *status == 201),
+        "{answers:?}"
+    );
+}
+
 /// What the filter stored for an entry.
 #[derive(Debug, PartialEq, Eq, sqlx::FromRow)]
 struct Stored {
@@ -322,13 +333,7 @@ async fn entries_written_together_are_each_counted_after_those_before() {
     let bodies: Vec<Value> = std::iter::once(again)
         .chain((0..12).map(|n| body(&format!("k{n}"), &format!("t{n}@example.com"), 30_000)))
         .collect();
-    let answers =
-        futures_util::future::join_all(bodies.iter().map(|body| app.post_entry("demo", body)))
-            .await;
-    assert!(
-        answers.iter().all(|(status, _)| *status == 201),
-        "{answers:?}"
-    );
+    enter_together(&app, &bodies).await;
     let rows: Vec<(i64, String)> = server::with_pool!(app.store.pool(), pool => sqlx::query_as(
         "SELECT contestant_id, fraud_reasons FROM entries ORDER BY id",
     )
@@ -372,13 +377,7 @@ async fn entries_arriving_together_are_each_counted_after_those_before() {
     let bodies: Vec<Value> = (0..12)
         .map(|n| body(&format!("k{n}"), &format!("t{n}@example.com"), 30_000))
         .collect();
-    let answers =
-        futures_util::future::join_all(bodies.iter().map(|body| app.post_entry("demo", body)))
-            .await;
-    assert!(
-        answers.iter().all(|(status, _)| *status == 201),
-        "{answers:?}"
-    );
+    enter_together(&app, &bodies).await;
     let reasons: Vec<String> = server::with_pool!(app.store.pool(), pool => sqlx::query_scalar(
         "SELECT fraud_reasons FROM entries ORDER BY id",
     )
