@@ -620,8 +620,8 @@ enum Undo {
 /// groups written at once (PostgreSQL) take their contestants' row locks in the same order.
 /// Crediting a referrer locks a second contestant out of that order: should two groups then
 /// deadlock, PostgreSQL undoes the entry, which is tried once more.
-async fn write_entries(
-    tx: &mut impl EntryWrites,
+async fn write_entries<T: EntryWrites>(
+    tx: &mut T,
     entries: &[PendingEntry],
     undo: Undo,
 ) -> Result<Vec<Outcome>, StoreError> {
@@ -630,9 +630,10 @@ async fn write_entries(
     let mut subscribers = Subscribers::default();
     let mut outcomes: Vec<Option<Outcome>> = entries.iter().map(|_| None).collect();
     if undo == Undo::Group {
-        let mailboxes: Vec<String> = order
+        // Only where the store reads ahead what the fraud filter asks.
+        let mailboxes: Vec<Option<String>> = order
             .iter()
-            .map(|&index| fraud::mailbox(&entries[index].email))
+            .map(|&index| T::READS_AHEAD.then(|| fraud::mailbox(&entries[index].email)))
             .collect();
         let keys: Vec<GroupKey<'_>> = order
             .iter()
@@ -643,7 +644,9 @@ async fn write_entries(
                     campaign_id: entry.campaign.id,
                     email: &entry.email,
                     now: entry.now,
-                    fraud: fraud_ask(entry, mailbox),
+                    fraud: mailbox
+                        .as_deref()
+                        .and_then(|mailbox| fraud_ask(entry, mailbox)),
                 }
             })
             .collect();

@@ -419,6 +419,10 @@ impl CompletionRow {
 // Not `dyn`, and no `Send` bound wanted: the SQLite transaction never leaves its thread.
 #[allow(async_fn_in_trait)]
 pub trait EntryWrites {
+    /// Whether [`Self::read_contestants`] reads ahead what the fraud filter asks (the keys'
+    /// `fraud`); where it does not, nobody need work that out before each entry is written.
+    const READS_AHEAD: bool = false;
+
     /// Reads the contestants of a group's entries (in the order they are written) at once,
     /// before the first is checked; [`Self::find_contestant`] then answers each once from what
     /// was read. On PostgreSQL this takes their row locks (one round trip for the group), and

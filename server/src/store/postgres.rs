@@ -908,6 +908,8 @@ static READ_CONTESTANTS: LazyLock<String> = LazyLock::new(|| {
 });
 
 impl EntryWrites for PgWriteTx {
+    const READS_AHEAD: bool = true;
+
     async fn savepoint(&mut self) -> Result<(), StoreError> {
         // From here on each entry is written at once, to be undone alone.
         self.write_held().await?;
