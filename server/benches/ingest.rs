@@ -42,7 +42,12 @@ fn main() {
     let postgres = std::env::var("HOOKLINE_BENCH_POSTGRES_URL")
         .ok()
         .filter(|url| !url.is_empty());
-    common::block_on(run(postgres));
+    // As many threads as the server binary gives its runtime for this database.
+    let workers = server::config::default_worker_threads(match postgres {
+        Some(_) => "postgres://",
+        None => "sqlite://",
+    });
+    common::block_on_with(workers, run(postgres));
 }
 
 /// What the clients saw.

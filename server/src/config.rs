@@ -41,6 +41,7 @@
 //! | `HOOKLINE_LOG_FORMAT` | `log.format` | `text` | `text` (one readable line per event) or `json` (one JSON object per line, for log collectors) |
 //! | `HOOKLINE_METRICS_TOKEN` | `metrics.token` | unset | if set, `GET /metrics` requires `Authorization: Bearer <token>` (visible ASCII, no spaces) |
 //! | `HOOKLINE_SHUTDOWN_DELAY` | `shutdown.delay` | `0s` | on SIGTERM or Ctrl-C, how long `/readyz` answers 503 while the server still serves, so a load balancer stops sending first (`s`, `m`, `h` or `d`); a second signal ends the wait |
+//! | `HOOKLINE_WORKER_THREADS` | `worker_threads` | the cores, less one on SQLite | threads that serve requests (at least 1). On SQLite the entry writer has a thread of its own, and every entry waits for it, so by default it keeps a core: on 2 cores, in four alternating pairs of runs, one worker took 12,017–15,115 entries/s against 11,306–13,307 with two (README, Benchmarks) |
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -121,6 +122,9 @@ pub struct Config {
     /// `HOOKLINE_SHUTDOWN_DELAY`: how long `/readyz` answers 503 before the server stops
     /// accepting, once told to stop.
     pub shutdown_delay: Duration,
+    /// `HOOKLINE_WORKER_THREADS`: threads of the async runtime that serves requests. `None`:
+    /// [`default_worker_threads`] for the database. Read by `main`, which builds the runtime.
+    pub worker_threads: Option<usize>,
     /// Groups of entries this process writes at once on PostgreSQL, each in its own
     /// transaction on its own connection (SQLite writes one at a time). Not an environment
     /// variable: one is fastest; tests take more, to write groups at once as several
@@ -276,6 +280,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             metrics_token: None,
             shutdown_delay: Duration::ZERO,
+            worker_threads: None,
             postgres_groups_at_once: crate::ingest::POSTGRES_GROUPS_AT_ONCE,
         }
     }
@@ -357,6 +362,7 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("HOOKLINE_LOG_FORMAT", "log.format"),
     ("HOOKLINE_METRICS_TOKEN", "metrics.token"),
     ("HOOKLINE_SHUTDOWN_DELAY", "shutdown.delay"),
+    ("HOOKLINE_WORKER_THREADS", "worker_threads"),
 ];
 
 /// The variable naming the settings file.
@@ -669,6 +675,15 @@ impl Config {
             Some(text) => parse_duration("HOOKLINE_SHUTDOWN_DELAY", &text)?,
             None => defaults.shutdown_delay,
         };
+        let worker_threads = read("HOOKLINE_WORKER_THREADS")
+            .map(|text| match text.parse::<usize>() {
+                Ok(n) if n > 0 => Ok(n),
+                _ => Err(invalid(
+                    "HOOKLINE_WORKER_THREADS",
+                    format!("expected a whole number above 0, got {text:?}"),
+                )),
+            })
+            .transpose()?;
         let allow_http_webhooks = match read("HOOKLINE_ALLOW_HTTP_WEBHOOKS") {
             Some(text) => parse_flag("HOOKLINE_ALLOW_HTTP_WEBHOOKS", &text)?,
             None => demo,
@@ -740,8 +755,28 @@ impl Config {
             log_format,
             metrics_token,
             shutdown_delay,
+            worker_threads,
             ..defaults
         })
+    }
+
+    /// Threads the async runtime serves requests on: the setting, else
+    /// [`default_worker_threads`].
+    pub fn runtime_workers(&self) -> usize {
+        self.worker_threads
+            .unwrap_or_else(|| default_worker_threads(&self.database_url))
+    }
+}
+
+/// The runtime's threads when `HOOKLINE_WORKER_THREADS` is unset: the cores, less one on
+/// SQLite (at least one), whose entry writer runs on a thread of its own that every entry
+/// waits for. With PostgreSQL the database does that work, in its own processes.
+pub fn default_worker_threads(database_url: &str) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        cores
+    } else {
+        cores.saturating_sub(1).max(1)
     }
 }
 
@@ -1072,6 +1107,7 @@ mod tests {
         www_dir = "/srv/www"
         demo = false
         operator_key = "operator-key-from-the-file-0123456789"
+        worker_threads = 3
 
         [webhook]
         url = "https://example.com/hooks"
@@ -1156,6 +1192,7 @@ mod tests {
             Some("s3cret-token")
         );
         assert_eq!(config.shutdown_delay, Duration::from_secs(10));
+        assert_eq!(config.worker_threads, Some(3));
         assert_eq!(
             config
                 .rate_limits
@@ -1182,6 +1219,28 @@ mod tests {
             !format!("{:?}", config.metrics_token).contains("s3cret"),
             "the token is not printed"
         );
+    }
+
+    #[test]
+    fn the_runtime_keeps_a_core_for_the_sqlite_writer_unless_told() {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let sqlite = Config {
+            database_url: "sqlite://hookline.db".to_owned(),
+            ..Config::default()
+        };
+        assert_eq!(sqlite.runtime_workers(), cores.saturating_sub(1).max(1));
+        let postgres = Config {
+            database_url: "postgres://hookline@db.internal/hookline".to_owned(),
+            ..Config::default()
+        };
+        assert_eq!(postgres.runtime_workers(), cores);
+        let told = Config {
+            worker_threads: Some(5),
+            ..sqlite
+        };
+        assert_eq!(told.runtime_workers(), 5);
+        let error = from_file("", &[("HOOKLINE_WORKER_THREADS", "0")]).expect_err("0 threads");
+        assert_eq!(error.variable, "HOOKLINE_WORKER_THREADS");
     }
 
     #[test]
@@ -1257,7 +1316,7 @@ mod tests {
              webhook.events, delivery.concurrency, delivery.concurrency_per_endpoint, \
              delivery.disable_after_failures, delivery.disable_after, delivery.allow_networks, \
              delivery.lease, delivery.allow_http, delivery.proxy, delivery.source_address, secrets.key, secrets.key_file, limits.per_ip, limits.per_campaign, limits.per_email, limits.trusted_proxies, \
-             operator_key, log.filter, log.format, metrics.token, shutdown.delay",
+             operator_key, log.filter, log.format, metrics.token, shutdown.delay, worker_threads",
         );
         let error = from_file("bind = \"127.0.0.1:8080\"\ndemo = \n", &[])
             .expect_err("a syntax error is refused");

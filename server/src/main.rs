@@ -16,8 +16,7 @@ the environment wins. See README.md, Configuration.";
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let Some(config_file) = config_file_argument(std::env::args().skip(1))? else {
         eprintln!("{USAGE}");
         return Ok(());
@@ -25,11 +24,19 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::load(config_file.as_deref()).context("failed to read the settings")?;
     server::logs::init(config.log_format, &config.log_filter)
         .context("failed to set up logging")?;
-    let application = Application::build(config)
-        .await
-        .context("failed to start")?;
-    tracing::info!(url = %application.base_url(), "Hookline is listening");
-    application.run_until_stopped().await
+    // Built once the settings say how many threads it gets (the database decides the default).
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.runtime_workers())
+        .enable_all()
+        .build()
+        .context("failed to start the async runtime")?
+        .block_on(async {
+            let application = Application::build(config)
+                .await
+                .context("failed to start")?;
+            tracing::info!(url = %application.base_url(), "Hookline is listening");
+            application.run_until_stopped().await
+        })
 }
 
 /// The settings file named on the command line (`--config PATH` or `--config=PATH`), or

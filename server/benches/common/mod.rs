@@ -20,9 +20,20 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[rank.min(sorted.len() - 1)]
 }
 
-/// Runs a benchmark's `run` on a multi-threaded tokio runtime.
+/// Runs a benchmark's `run` on a multi-threaded tokio runtime, a thread per core.
+#[allow(dead_code)] // Not every benchmark takes the default.
 pub fn block_on(run: impl Future<Output = ()>) {
+    block_on_with(
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        run,
+    );
+}
+
+/// [`block_on`] on a runtime of `workers` threads.
+#[allow(dead_code)] // Not every benchmark sets them.
+pub fn block_on_with(workers: usize, run: impl Future<Output = ()>) {
     tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
         .enable_all()
         .build()
         .expect("a tokio runtime starts")
