@@ -24,6 +24,7 @@ mod page_cache;
 mod postgres;
 mod streams;
 mod uploads;
+mod wal_writes;
 mod workspaces;
 mod writer;
 

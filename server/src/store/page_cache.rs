@@ -15,7 +15,7 @@
 //! Memory statistics make every allocation of every connection take one global mutex; nothing
 //! here reads them.
 //!
-//! The only unsafe code of the server: SQLite's C interfaces, called as documented at
+//! One of the server's two unsafe modules (with `wal_writes`): SQLite's C interfaces, called as documented at
 //! <https://sqlite.org/c3ref/pcache_methods2.html> and <https://sqlite.org/c3ref/config.html>.
 #![allow(unsafe_code)]
 

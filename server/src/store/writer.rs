@@ -68,8 +68,8 @@ impl EntryWriter {
     /// Opens `path` with the pool's settings (WAL, `synchronous=FULL`, busy timeout, foreign
     /// keys) and starts the thread. The schema must already be migrated.
     pub(super) fn start(path: &Path, handoff: Arc<Handoff>) -> Result<Self, StoreError> {
-        let connection = open(path)?;
-        let checkpoints = open(path)?;
+        let connection = open(path, WalWrites::Joined)?;
+        let checkpoints = open(path, WalWrites::Apart)?;
         let (messages, received) = mpsc::channel();
         let (keep_checkpointing, checkpointing) = mpsc::channel::<()>();
         thread::Builder::new()
@@ -167,13 +167,25 @@ impl WriteTx<'_> {
     }
 }
 
-fn open(path: &Path) -> Result<Connection, StoreError> {
-    let connection = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
+/// How a connection writes the WAL file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WalWrites {
+    /// SQLite's default VFS: a `pwrite` per frame header and per page.
+    Apart,
+    /// A commit's frames in one `pwrite` ([`super::wal_writes`]; the connection syncs every
+    /// commit, as it must for that).
+    Joined,
+}
+
+fn open(path: &Path, wal_writes: WalWrites) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection = if wal_writes == WalWrites::Joined && super::wal_writes::register() {
+        Connection::open_with_flags_and_vfs(path, flags, super::wal_writes::NAME)?
+    } else {
+        Connection::open_with_flags(path, flags)?
+    };
     connection.busy_timeout(BUSY_TIMEOUT)?;
     let journal_mode: String =
         connection.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
