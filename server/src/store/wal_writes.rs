@@ -219,6 +219,18 @@ macro_rules! pass_on {
     };
 }
 
+/// [`pass_on!`], once what the file holds back is written (its error, if that fails).
+macro_rules! after_writing {
+    ($file:expr, $method:ident, $missing:expr $(, $args:expr)*) => {{
+        // SAFETY: SQLite calls these on an open WAL file of this VFS.
+        let written = unsafe { write_held($file) };
+        if written != ffi::SQLITE_OK {
+            return written;
+        }
+        pass_on!($file, $method, $missing $(, $args)*)
+    }};
+}
+
 unsafe extern "C" fn close(file: *mut ffi::sqlite3_file) -> c_int {
     // SAFETY: SQLite closes an open file once; `held` was written by `open`.
     let written = unsafe { write_held(file) };
@@ -238,12 +250,7 @@ unsafe extern "C" fn read(
     amount: c_int,
     offset: i64,
 ) -> c_int {
-    // SAFETY: an open WAL file of this VFS.
-    let written = unsafe { write_held(file) };
-    if written != ffi::SQLITE_OK {
-        return written;
-    }
-    pass_on!(file, xRead, ffi::SQLITE_IOERR_READ, buffer, amount, offset)
+    after_writing!(file, xRead, ffi::SQLITE_IOERR_READ, buffer, amount, offset)
 }
 
 unsafe extern "C" fn write(
@@ -274,30 +281,15 @@ unsafe extern "C" fn write(
 }
 
 unsafe extern "C" fn truncate(file: *mut ffi::sqlite3_file, size: i64) -> c_int {
-    // SAFETY: an open WAL file of this VFS.
-    let written = unsafe { write_held(file) };
-    if written != ffi::SQLITE_OK {
-        return written;
-    }
-    pass_on!(file, xTruncate, ffi::SQLITE_IOERR_TRUNCATE, size)
+    after_writing!(file, xTruncate, ffi::SQLITE_IOERR_TRUNCATE, size)
 }
 
 unsafe extern "C" fn sync(file: *mut ffi::sqlite3_file, flags: c_int) -> c_int {
-    // SAFETY: an open WAL file of this VFS.
-    let written = unsafe { write_held(file) };
-    if written != ffi::SQLITE_OK {
-        return written;
-    }
-    pass_on!(file, xSync, ffi::SQLITE_IOERR_FSYNC, flags)
+    after_writing!(file, xSync, ffi::SQLITE_IOERR_FSYNC, flags)
 }
 
 unsafe extern "C" fn file_size(file: *mut ffi::sqlite3_file, size: *mut i64) -> c_int {
-    // SAFETY: an open WAL file of this VFS.
-    let written = unsafe { write_held(file) };
-    if written != ffi::SQLITE_OK {
-        return written;
-    }
-    pass_on!(file, xFileSize, ffi::SQLITE_IOERR_FSTAT, size)
+    after_writing!(file, xFileSize, ffi::SQLITE_IOERR_FSTAT, size)
 }
 
 unsafe extern "C" fn lock(file: *mut ffi::sqlite3_file, level: c_int) -> c_int {
@@ -323,12 +315,7 @@ unsafe extern "C" fn file_control(
     arg: *mut c_void,
 ) -> c_int {
     // What a file control does to the file is not known here: the held writes go first.
-    // SAFETY: an open WAL file of this VFS.
-    let written = unsafe { write_held(file) };
-    if written != ffi::SQLITE_OK {
-        return written;
-    }
-    pass_on!(file, xFileControl, ffi::SQLITE_NOTFOUND, op, arg)
+    after_writing!(file, xFileControl, ffi::SQLITE_NOTFOUND, op, arg)
 }
 
 unsafe extern "C" fn sector_size(file: *mut ffi::sqlite3_file) -> c_int {
@@ -380,12 +367,7 @@ unsafe extern "C" fn fetch(
     amount: c_int,
     out: *mut *mut c_void,
 ) -> c_int {
-    // SAFETY: an open WAL file of this VFS; a mapping reads the file.
-    let written = unsafe { write_held(file) };
-    if written != ffi::SQLITE_OK {
-        return written;
-    }
-    pass_on!(file, xFetch, ffi::SQLITE_OK, offset, amount, out)
+    after_writing!(file, xFetch, ffi::SQLITE_OK, offset, amount, out)
 }
 
 unsafe extern "C" fn unfetch(
