@@ -41,6 +41,8 @@ const MOST_AT_ONCE: usize = 64 << 10;
 /// should open with the default.
 pub(super) fn register() -> bool {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
+    // Finding the default VFS starts SQLite up, after which it takes no process-wide settings.
+    super::page_cache::configure();
     *REGISTERED.get_or_init(|| {
         // SAFETY: `sqlite3_vfs_find(NULL)` returns the default VFS, which SQLite keeps for the
         // life of the process; the copy made of it is leaked, so it lives as long, as
