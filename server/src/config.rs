@@ -773,7 +773,7 @@ impl Config {
 /// waits for. With PostgreSQL the database does that work, in its own processes.
 pub fn default_worker_threads(database_url: &str) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+    if crate::store::is_postgres_url(database_url) {
         cores
     } else {
         cores.saturating_sub(1).max(1)

@@ -1061,12 +1061,10 @@ pub(super) mod sql {
                           pg_get_serial_sequence('contestants', 'id')::regclass AS contestants) AS s
              CROSS JOIN UNNEST($1::int8[], $2::text[], $3::int8[], $4::text[], $5::bool[])
                   WITH ORDINALITY AS k (c, ip, now, mb, new, i)
-             LEFT JOIN LATERAL (
-                 SELECT {counts}
-                 WHERE EXISTS (SELECT 1 FROM entries WHERE campaign_id = k.c AND client_ip = k.ip)
-             ) AS n ON TRUE
+             LEFT JOIN LATERAL (SELECT {counts} WHERE {used}) AS n ON TRUE
              ORDER BY k.i",
             counts = ip_count_columns(caps, "k.c", "k.ip", "0", "k.now"),
+            used = address_used("k.c", "k.ip"),
         )
     }
 
@@ -1074,8 +1072,16 @@ pub(super) mod sql {
     /// look at the index instead of one per count, for most entries.
     fn ip_counts_text(caps: CountCaps) -> String {
         format!(
-            "SELECT {} WHERE EXISTS (SELECT 1 FROM entries WHERE campaign_id = $1 AND client_ip = $2)",
-            ip_count_columns(caps, "$1", "$2", "$3", "$4")
+            "SELECT {} WHERE {}",
+            ip_count_columns(caps, "$1", "$2", "$3", "$4"),
+            address_used("$1", "$2"),
+        )
+    }
+
+    /// Whether anyone entered the campaign from the address: one look at `entries_by_ip`.
+    fn address_used(campaign: &str, ip: &str) -> String {
+        format!(
+            "EXISTS (SELECT 1 FROM entries WHERE campaign_id = {campaign} AND client_ip = {ip})"
         )
     }
 

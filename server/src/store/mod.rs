@@ -178,6 +178,11 @@ pub enum EntryPath<'a> {
     Postgres(PgEntries<'a>),
 }
 
+/// Whether a database URL names PostgreSQL (else it should be SQLite's).
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
 impl Store {
     /// Opens the database at `url` (creating a SQLite file if missing) and brings its schema
     /// up to date.
@@ -186,7 +191,7 @@ impl Store {
     /// durable before the entry is acknowledged; the [`EntryWriter`] starts once the schema
     /// is current. PostgreSQL: its commits are durable by default (`synchronous_commit=on`).
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        if is_postgres_url(url) {
             return Self::connect_postgres(url).await;
         }
         if !url.starts_with("sqlite:") {

@@ -85,7 +85,6 @@ pub struct PgWriteTx {
     /// Contestants this transaction created (held back or not), which the reads ahead did not
     /// see.
     created: Vec<Created>,
-    created_ids: HashSet<i64>,
     /// Entries this transaction wrote (held back or not), which the reads ahead did not see.
     group_entries: Vec<GroupEntry>,
     /// How many ids to take at once: the group's entries.
@@ -164,7 +163,6 @@ impl PgWriteTx {
             contestant_ids: Vec::new(),
             ahead: HashMap::new(),
             created: Vec::new(),
-            created_ids: HashSet::new(),
             group_entries: Vec::new(),
             ids_at_once: 1,
             inserted: 0,
@@ -394,10 +392,12 @@ impl PgWriteTx {
                         && entry.client_ip.as_deref() == Some(ip.as_str())
                 })
                 .collect();
-            if same
-                .iter()
-                .any(|entry| !self.created_ids.contains(&entry.contestant_id))
-            {
+            if same.iter().any(|entry| {
+                !self
+                    .created
+                    .iter()
+                    .any(|created| created.id == entry.contestant_id)
+            }) {
                 return None;
             }
             let mut contestants: Vec<i64> = same.iter().map(|entry| entry.contestant_id).collect();
@@ -452,7 +452,6 @@ impl PgWriteTx {
         let Some(ask) = fraud else {
             return Ok((self.upsert_contestant(new).await?, None));
         };
-
         let ip = ask.client_ip.map(|ip| ip.to_string());
         if let Some(ip) = &ip {
             self.write_held_if(|entries, index| same_address(entries, index, new.campaign_id, ip))
@@ -472,7 +471,7 @@ impl PgWriteTx {
     }
 
     /// [`EntryWrites::insert_entry`]: held back, or written now after a savepoint.
-    async fn insert_entry_now(
+    async fn insert_or_hold_entry(
         &mut self,
         new: &NewEntry<'_>,
     ) -> Result<Option<EntryId>, StoreError> {
@@ -513,8 +512,8 @@ impl PgWriteTx {
 
     /// Notes a contestant this transaction created (the reads ahead did not see them).
     fn note_created(&mut self, id: ContestantId, new: &NewContestant<'_>) {
-        self.created_ids.insert(id.0);
         self.created.push(Created {
+            id: id.0,
             campaign_id: new.campaign_id,
             email: new.email.to_owned(),
             mailbox: new.mailbox.map(str::to_owned),
@@ -533,6 +532,7 @@ const AHEAD_CAPS_UNUSED: crate::fraud::CountCaps = crate::fraud::CountCaps {
 /// A contestant a transaction created, as the mailbox rule looks at them.
 #[derive(Debug)]
 struct Created {
+    id: i64,
     campaign_id: i64,
     email: String,
     /// Their mailbox when it is not their email.
@@ -1151,8 +1151,10 @@ impl EntryWrites for PgWriteTx {
     }
 
     async fn insert_entry(&mut self, new: &NewEntry<'_>) -> Result<Option<EntryId>, StoreError> {
-        let id = self.insert_entry_now(new).await?;
-        if id.is_some() {
+        let held = self.held.is_some();
+        let id = self.insert_or_hold_entry(new).await?;
+        // Only a group written without savepoints answers from its reads ahead.
+        if id.is_some() && held {
             self.group_entries.push(GroupEntry {
                 campaign_id: new.campaign_id,
                 contestant_id: new.contestant_id.0,
