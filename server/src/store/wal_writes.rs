@@ -5,19 +5,20 @@
 //! the page, each with its own `pwrite`. Profiled under the ingest benchmark, those calls were
 //! a quarter of the entry writer thread's time, most of it the cost of a call (and of each
 //! file page a call touches), not of the bytes. Here the WAL file's writes wait in memory
-//! while they follow one another, and go to the file before anything reads, syncs, sizes or
-//! truncates it, or closes it, in writes of 64 KiB: a commit's frames are a few `pwrite`s
-//! instead of two per page.
+//! while they follow one another, and go to the file in writes of 64 KiB: a commit's frames
+//! are a few `pwrite`s instead of two per page.
 //!
-//! That is safe because of when SQLite syncs: at `synchronous=FULL` a commit syncs the WAL
-//! before it publishes the commit in the wal-index (`walFrames`: `sqlite3OsSync`, then
-//! `walIndexAppend`), so every frame another connection may read was written first. Only a
-//! connection at `FULL` may use this VFS (the entry writer's, [`super::writer`]); at
-//! `NORMAL` a commit would be published while its frames wait here.
+//! They go to the file as soon as a commit's last frame (the one whose header gives the
+//! database's size) has come, and before anything reads, syncs, sizes, truncates or closes
+//! the file. That is what makes it safe at any `synchronous` setting: SQLite writes a
+//! commit's frames, then publishes the commit in the wal-index (`walFrames`: the frames,
+//! then `walIndexAppend` and `walIndexWriteHdr`), so every frame another connection may read
+//! is in the file first; and a failed write fails the commit before it is published.
 //!
 //! Every other file (the database, its shared memory) is SQLite's own default VFS's, as are
 //! all calls but those named above. SQLite's C interfaces, used as documented at
-//! <https://sqlite.org/vfs.html> and <https://sqlite.org/c3ref/io_methods.html>.
+//! <https://sqlite.org/vfs.html> and <https://sqlite.org/c3ref/io_methods.html>; the WAL's
+//! format at <https://sqlite.org/fileformat2.html#walformat>.
 #![allow(unsafe_code)]
 
 use std::ffi::{CStr, c_char, c_int, c_void};
@@ -65,11 +66,19 @@ pub(super) fn register() -> bool {
     })
 }
 
+/// The WAL file's own header, at its start.
+const WAL_HEADER: i64 = 32;
+
+/// Each frame's header, before its page.
+const FRAME_HEADER: usize = 24;
+
 /// Writes held back: `bytes` belong at `start` in the file, one after the other.
 #[derive(Debug, Default)]
 struct Held {
     start: i64,
     bytes: Vec<u8>,
+    /// The last write held was the header of a commit's last frame: its page comes next.
+    commit_page_next: bool,
 }
 
 impl Held {
@@ -79,12 +88,28 @@ impl Held {
             || i64::try_from(self.bytes.len()).is_ok_and(|len| self.start + len == offset)
     }
 
-    fn add(&mut self, offset: i64, data: &[u8]) {
+    /// Holds `data`, written at `offset`; `true` if what is held must be written now: it ends
+    /// a commit (its last frame's page), or it has grown to [`MOST_HELD`].
+    fn add(&mut self, offset: i64, data: &[u8]) -> bool {
         if self.bytes.is_empty() {
             self.start = offset;
         }
         self.bytes.extend_from_slice(data);
+        let commit_ends = std::mem::replace(
+            &mut self.commit_page_next,
+            is_commit_frame_header(offset, data),
+        );
+        commit_ends || self.bytes.len() >= MOST_HELD
     }
+}
+
+/// Whether `data`, written at `offset`, is the header of a commit's last frame: a frame
+/// header (24 bytes, past the WAL's header) whose second field, the database's size in pages
+/// after the commit, is not 0 (it is 0 in every other frame).
+fn is_commit_frame_header(offset: i64, data: &[u8]) -> bool {
+    offset >= WAL_HEADER
+        && data.len() == FRAME_HEADER
+        && data.get(4..8).is_some_and(|size| size != [0; 4])
 }
 
 /// A file of this VFS: SQLite's `sqlite3_file` first (its methods), then what is held back;
@@ -273,9 +298,7 @@ unsafe extern "C" fn write(
             }
         }
         let data = std::slice::from_raw_parts(data.cast::<u8>(), length);
-        let held = &mut (*file.cast::<File>()).held;
-        held.add(offset, data);
-        if held.bytes.len() >= MOST_HELD {
+        if (*file.cast::<File>()).held.add(offset, data) {
             return write_held(file);
         }
     }
@@ -384,13 +407,21 @@ unsafe extern "C" fn unfetch(
 mod tests {
     use super::*;
 
+    /// A frame header: the page number, then the database's size after a commit (0 if the
+    /// frame ends none), then salts and checksums.
+    fn frame_header(commit_size: u32) -> Vec<u8> {
+        let mut header = vec![7_u8; FRAME_HEADER];
+        header[4..8].copy_from_slice(&commit_size.to_be_bytes());
+        header
+    }
+
     #[test]
     fn writes_that_follow_one_another_are_held_together() {
         let mut held = Held::default();
         assert!(held.continues(32));
-        held.add(32, &[1; 24]);
+        assert!(!held.add(32, &frame_header(0)));
         assert!(held.continues(56));
-        held.add(56, &[2; 4096]);
+        assert!(!held.add(56, &[2; 4096]));
         assert_eq!((held.start, held.bytes.len()), (32, 4120));
         // Anywhere else (a frame written again, the header at 0) is not a continuation.
         assert!(!held.continues(32));
@@ -398,11 +429,37 @@ mod tests {
         assert!(held.continues(4152));
     }
 
+    #[test]
+    fn a_commits_last_page_asks_for_the_write() {
+        let mut held = Held::default();
+        // The WAL's own header (32 bytes at 0), a frame, then the commit's last frame.
+        assert!(!held.add(0, &[3; 32]));
+        assert!(!held.add(32, &frame_header(0)));
+        assert!(!held.add(56, &[2; 4096]));
+        assert!(!held.add(4152, &frame_header(12)));
+        assert!(held.add(4176, &[2; 4096]));
+        // What follows a commit is held again.
+        held.bytes.clear();
+        assert!(!held.add(8272, &frame_header(0)));
+        assert!(!held.add(8296, &[2; 4096]));
+    }
+
     /// Through the VFS: a commit at `synchronous=FULL` is read at once by another connection
     /// (its frames were written before it was published), and everything is there after the
     /// connection closes and the database is opened again.
     #[test]
     fn commits_are_read_by_others_at_once_and_kept() {
+        commits_read_at_once_and_kept("FULL");
+    }
+
+    /// The same at `synchronous=NORMAL`, where no sync comes between a commit's frames and
+    /// its publication: the frames go to the file as the commit's last one is written.
+    #[test]
+    fn commits_unsynced_are_read_by_others_at_once_and_kept() {
+        commits_read_at_once_and_kept("NORMAL");
+    }
+
+    fn commits_read_at_once_and_kept(synchronous: &str) {
         assert!(register());
         let dir = tempfile::tempdir().expect("a temporary directory");
         let path = dir.path().join("wal.db");
@@ -413,10 +470,10 @@ mod tests {
         )
         .expect("opens with the VFS");
         writer
-            .execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
-                 CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);",
-            )
+            .execute_batch(&format!(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous};
+                 CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);"
+            ))
             .expect("set up");
         let reader = rusqlite::Connection::open(&path).expect("opens with the default VFS");
         for round in 0..50_i64 {
@@ -430,10 +487,15 @@ mod tests {
                 .expect("inserts");
             }
             tx.commit().expect("commits");
-            let count: i64 = reader
-                .query_row("SELECT COUNT(*) FROM t", [], |row| row.get(0))
-                .expect("counts");
-            assert_eq!(count, (round + 1) * 400);
+            let (count, last): (i64, String) = reader
+                .query_row(
+                    "SELECT COUNT(*), MAX(v) FROM t WHERE v LIKE ?1",
+                    [format!("{round}-%")],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .expect("reads the commit");
+            assert_eq!(count, 400);
+            assert!(last.starts_with(&format!("{round}-99-")), "{last}");
         }
         drop(reader);
         drop(writer);

@@ -172,8 +172,7 @@ impl WriteTx<'_> {
 enum WalWrites {
     /// SQLite's default VFS: a `pwrite` per frame header and per page.
     Apart,
-    /// A commit's frames in a few writes of 64 KiB ([`super::wal_writes`]; the connection
-    /// syncs every commit, as it must for that).
+    /// A commit's frames in a few writes of 64 KiB ([`super::wal_writes`]).
     Joined,
 }
 
