@@ -487,13 +487,14 @@ mod tests {
                 .expect("inserts");
             }
             tx.commit().expect("commits");
-            let (count, last): (i64, String) = reader
+            let (total, count, last): (i64, i64, String) = reader
                 .query_row(
-                    "SELECT COUNT(*), MAX(v) FROM t WHERE v LIKE ?1",
+                    "SELECT (SELECT COUNT(*) FROM t), COUNT(*), MAX(v) FROM t WHERE v LIKE ?1",
                     [format!("{round}-%")],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
                 )
                 .expect("reads the commit");
+            assert_eq!(total, (round + 1) * 400);
             assert_eq!(count, 400);
             assert!(last.starts_with(&format!("{round}-99-")), "{last}");
         }
