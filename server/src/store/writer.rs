@@ -318,3 +318,19 @@ pub fn run_ready<F: Future>(future: F) -> F::Output {
         Poll::Pending => panic!("a SQLite write waited; the writer thread cannot wait"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The bundled SQLite is built to sync with `fdatasync` (`.cargo/config.toml`), not
+    /// `fsync`, which also writes the file's inode at every commit.
+    #[test]
+    fn sqlite_is_built_to_sync_with_fdatasync() {
+        assert!(
+            option_env!("LIBSQLITE3_FLAGS").is_some_and(|flags| flags
+                .split_whitespace()
+                .any(|flag| flag == "-DHAVE_FDATASYNC=1")),
+            "LIBSQLITE3_FLAGS = {:?}",
+            option_env!("LIBSQLITE3_FLAGS")
+        );
+    }
+}
