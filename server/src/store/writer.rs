@@ -333,4 +333,20 @@ mod tests {
             option_env!("LIBSQLITE3_FLAGS")
         );
     }
+
+    /// Each connection has a page cache of its own, not one shared by all behind one
+    /// process-wide mutex (`.cargo/config.toml` leaves out SQLite's memory management).
+    #[test]
+    fn sqlite_is_built_without_a_shared_page_cache() {
+        let connection = rusqlite::Connection::open_in_memory().expect("an in-memory database");
+        let options: Vec<String> = connection
+            .prepare("PRAGMA compile_options")
+            .and_then(|mut options| options.query_map([], |row| row.get(0))?.collect())
+            .expect("SQLite's compile options");
+        assert!(options.iter().any(|option| option == "THREADSAFE=1"), "{options:?}");
+        assert!(
+            !options.iter().any(|option| option == "ENABLE_MEMORY_MANAGEMENT"),
+            "{options:?}"
+        );
+    }
 }
