@@ -288,7 +288,10 @@ async fn read_answer(
                 .find(|header| header.name.eq_ignore_ascii_case("content-length"))
                 .and_then(|header| std::str::from_utf8(header.value).ok()?.parse().ok())
                 .ok_or_else(|| invalid("an answer without a content-length".to_owned()))?;
-            break (head.code.unwrap_or_default(), length..length + content_length);
+            break (
+                head.code.unwrap_or_default(),
+                length..length + content_length,
+            );
         }
     };
     while buffer.len() < body.end {
