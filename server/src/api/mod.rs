@@ -100,7 +100,9 @@ pub fn router(parts: RouterParts<'_>) -> Router {
         )
         .layer(public::cors(parts.state.store.clone()))
         .route("/uploads/{id}", get(uploads::serve))
-        .with_state(parts.state.clone());
+        // Shared, not cloned for each request: a clone takes and drops a dozen reference
+        // counts (the store's pool, writer and caches, the metrics), from both cores.
+        .with_state(Arc::new(parts.state.clone()));
     let mut app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(ops_routes(parts.ops.clone()))

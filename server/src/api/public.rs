@@ -2,6 +2,7 @@
 //! returning contestant's status.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::ConnectInfo;
@@ -34,7 +35,7 @@ use crate::store::{CampaignRecord, EntryMethodRecord, Store};
 
 /// `GET /api/v1/public/campaigns/{key}`.
 pub async fn get_campaign(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Path(key): Path<String>,
 ) -> Result<Json<PublicCampaign>, ApiError> {
     let key = CampaignKey::parse(&key).ok_or(ApiError::CampaignNotFound)?;
@@ -49,7 +50,7 @@ pub async fn get_campaign(
 /// `POST /api/v1/public/campaigns/{key}/entries`. The body is JSON whatever the content type
 /// says: the widget sends `text/plain` so that browsers skip the CORS preflight.
 pub async fn post_entry(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Path(key): Path<String>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
@@ -110,7 +111,7 @@ pub struct StatusQuery {
 /// 404 `contestant_not_found` for a token unknown in this campaign. Never cached: it is
 /// personal.
 pub async fn contestant_status(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Path(key): Path<String>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
@@ -264,7 +265,7 @@ fn public_entry_method(method: EntryMethodRecord) -> PublicEntryMethod {
 /// social proof. One connection per widget; nothing is polled. The first event sets the
 /// browser's reconnection delay (`retry`), spread at random so a restart is not a stampede.
 pub async fn activity(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Path(key): Path<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, axum::Error>>>, ApiError> {
     let key = CampaignKey::parse(&key).ok_or(ApiError::CampaignNotFound)?;

@@ -7,6 +7,7 @@
 //! trusted), up to the method's `max_bytes` (default [`DEFAULT_MAX_BYTES`]).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Extension;
 use axum::Json;
@@ -48,7 +49,7 @@ pub enum UploadError {
 /// `POST /api/v1/public/campaigns/{key}/uploads`: fields `entry_method_id` (optional) and
 /// `file`. 201 [`UploadAnswer`].
 pub async fn receive(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Path(key): Path<String>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
@@ -147,7 +148,7 @@ pub async fn receive(
 
 /// `GET /uploads/{id}`: the file, as an image that can do nothing but be shown.
 pub async fn serve(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let upload = state

@@ -343,9 +343,14 @@ mod tests {
             .prepare("PRAGMA compile_options")
             .and_then(|mut options| options.query_map([], |row| row.get(0))?.collect())
             .expect("SQLite's compile options");
-        assert!(options.iter().any(|option| option == "THREADSAFE=1"), "{options:?}");
         assert!(
-            !options.iter().any(|option| option == "ENABLE_MEMORY_MANAGEMENT"),
+            options.iter().any(|option| option == "THREADSAFE=1"),
+            "{options:?}"
+        );
+        assert!(
+            !options
+                .iter()
+                .any(|option| option == "ENABLE_MEMORY_MANAGEMENT"),
             "{options:?}"
         );
     }
