@@ -4,8 +4,8 @@
 //! process on its own thread (on these 2-core machines the figure includes it, as the targets
 //! ask): one keep-alive HTTP/1.1 connection per client, each posting the next entry as soon
 //! as the last was answered whole. Like `wrk`, it writes each request's bytes and reads the
-//! answer with nothing in between but `httparse`: hyper's client, used before, cost 12–16 µs
-//! of CPU per entry against 8–9 (mostly the kernel's loopback TCP, the same either way).
+//! answer with nothing in between but `httparse`: hyper's client, used before, cost 13–18 µs
+//! of CPU per entry against 10–12 (mostly the kernel's loopback TCP, the same either way).
 //!
 //! `cargo bench -p server --bench ingest` (or `cargo xtask bench`). Settings:
 //! `HOOKLINE_BENCH_SECONDS` (default 10), `HOOKLINE_BENCH_CONCURRENCY` (default 64),
