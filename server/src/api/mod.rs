@@ -102,7 +102,7 @@ pub fn router(parts: RouterParts<'_>) -> Router {
         .route("/uploads/{id}", get(uploads::serve))
         // Shared, not cloned for each request: a clone takes and drops a dozen reference
         // counts (the store's pool, writer and caches, the metrics), from both cores.
-        .with_state(Arc::new(parts.state.clone()));
+        .with_state(Arc::new(parts.state));
     let mut app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(ops_routes(parts.ops.clone()))
