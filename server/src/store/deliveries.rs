@@ -335,12 +335,12 @@ pub(super) const RELEASE_LEASE: &str =
 
 /// Releases the leases of `deliveries` on the SQLite writer's connection, in a transaction of
 /// its own (after the one that leased them has committed).
-pub(super) fn release_leases_on(
-    connection: &mut rusqlite::Connection,
-    deliveries: &[ClaimedDelivery],
-) {
+pub(super) fn release_leases_on(connection: &rusqlite::Connection, deliveries: &[ClaimedDelivery]) {
     let released = (|| -> Result<(), rusqlite::Error> {
-        let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = rusqlite::Transaction::new_unchecked(
+            connection,
+            rusqlite::TransactionBehavior::Immediate,
+        )?;
         {
             let mut statement = tx.prepare_cached(RELEASE_LEASE)?;
             for delivery in deliveries {
@@ -865,7 +865,7 @@ pub(super) mod attempt_sql {
     }
 }
 
-impl AttemptWrites for WriteTx<'_> {
+impl AttemptWrites for WriteTx<'_, '_> {
     async fn insert_attempts(&mut self, rows: &[AttemptRow]) -> Result<(), StoreError> {
         let mut statement = self.tx.prepare_cached(attempt_sql::INSERT)?;
         for row in rows {

@@ -6,6 +6,7 @@
 //! stored) and referral code, referral credits, and the reward (a coupon taken once from the
 //! campaign's pool).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -515,25 +516,26 @@ pub trait EntryWrites {
     async fn insert_delivery(&mut self, new: &NewDelivery<'_>) -> Result<(), StoreError>;
 }
 
-impl WriteTx<'_> {
+impl WriteTx<'_, '_> {
     /// The per-address counts of the fraud filter (`sql::ip_counts`).
     fn fraud_counts(&mut self, query: &FraudCountsQuery) -> Result<FraudCounts, StoreError> {
         let Some(ip) = query.client_ip else {
             return Ok(FraudCounts::default());
         };
-        let counted: Option<(i64, i64, i64)> = self
-            .tx
-            .prepare_cached(&sql::ip_counts(query.caps))?
-            .query_row(
-                params![
-                    query.campaign_id,
-                    ip.to_string(),
-                    query.contestant_id.0,
-                    query.now,
-                ],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-            )
-            .optional()?;
+        let counted: Option<(i64, i64, i64)> = match sql::ip_counts(query.caps) {
+            Cow::Borrowed(text) => self.statement(text)?,
+            Cow::Owned(text) => self.statement_once(&text)?,
+        }
+        .query_row(
+            params![
+                query.campaign_id,
+                ip.to_string(),
+                query.contestant_id.0,
+                query.now,
+            ],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .optional()?;
         // No row: nobody entered from the address yet.
         let (others, last_minute, last_hour) = counted.unwrap_or_default();
         Ok(FraudCounts {
@@ -546,7 +548,7 @@ impl WriteTx<'_> {
 
 /// The entry write path on SQLite, run on the [`super::EntryWriter`]'s thread inside its
 /// transaction. No call waits: each is a synchronous statement on the thread's connection.
-impl EntryWrites for WriteTx<'_> {
+impl EntryWrites for WriteTx<'_, '_> {
     async fn savepoint(&mut self) -> Result<(), StoreError> {
         WriteTx::savepoint(self)
     }
@@ -564,8 +566,7 @@ impl EntryWrites for WriteTx<'_> {
         campaign_id: i64,
         email: &str,
     ) -> Result<Option<ContestantRecord>, StoreError> {
-        self.tx
-            .prepare_cached(&sql::FIND_CONTESTANT)?
+        self.statement(&sql::FIND_CONTESTANT)?
             .query_row(params![campaign_id, email], ContestantColumns::read)
             .optional()?
             .map(ContestantColumns::into_stored_record)
@@ -578,8 +579,7 @@ impl EntryWrites for WriteTx<'_> {
         idempotency_key: &str,
     ) -> Result<bool, StoreError> {
         Ok(self
-            .tx
-            .prepare_cached(sql::KEY_TAKEN)?
+            .statement(sql::KEY_TAKEN)?
             .query_row(params![contestant_id.0, idempotency_key], |_| Ok(()))
             .optional()?
             .is_some())
@@ -595,24 +595,22 @@ impl EntryWrites for WriteTx<'_> {
         let Some(stored) = new.stored else {
             let (details, text) = merge_details("{}", new.details)?;
             let text = text.unwrap_or_else(|| "{}".to_owned());
-            self.tx
-                .prepare_cached(sql::INSERT_CONTESTANT)?
-                .execute(params![
-                    new.campaign_id,
-                    new.email,
-                    new.name,
-                    new.first_name,
-                    new.last_name,
-                    text,
-                    i64::from(new.worth),
-                    new.now,
-                    new.token_hash,
-                    new.referral_code,
-                    new.mailbox,
-                ])?;
+            self.statement(sql::INSERT_CONTESTANT)?.execute(params![
+                new.campaign_id,
+                new.email,
+                new.name,
+                new.first_name,
+                new.last_name,
+                text,
+                i64::from(new.worth),
+                new.now,
+                new.token_hash,
+                new.referral_code,
+                new.mailbox,
+            ])?;
             return Ok(new.created(ContestantId(self.tx.last_insert_rowid()), details));
         };
-        let columns = self.tx.prepare_cached(&sql::UPDATE_CONTESTANT)?.query_row(
+        let columns = self.statement(&sql::UPDATE_CONTESTANT)?.query_row(
             params![
                 new.name,
                 new.first_name,
@@ -627,8 +625,7 @@ impl EntryWrites for WriteTx<'_> {
         )?;
         let (details, merged) = merge_details(&columns.details, new.details)?;
         if let Some(merged) = merged {
-            self.tx
-                .prepare_cached(sql::UPDATE_DETAILS)?
+            self.statement(sql::UPDATE_DETAILS)?
                 .execute(params![merged, columns.id])?;
         }
         columns.into_record(details)
@@ -638,7 +635,7 @@ impl EntryWrites for WriteTx<'_> {
         &mut self,
         contestant_id: ContestantId,
     ) -> Result<Vec<Completion>, StoreError> {
-        let mut statement = self.tx.prepare_cached(sql::COMPLETIONS)?;
+        let mut statement = self.statement(sql::COMPLETIONS)?;
         let mut rows = statement.query(params![contestant_id.0])?;
         let mut completions = Vec::new();
         while let Some(row) = rows.next()? {
@@ -659,8 +656,7 @@ impl EntryWrites for WriteTx<'_> {
         contestant_id: ContestantId,
         token_hash: &str,
     ) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(sql::SET_TOKEN_HASH)?
+        self.statement(sql::SET_TOKEN_HASH)?
             .execute(params![token_hash, contestant_id.0])?;
         Ok(())
     }
@@ -672,8 +668,7 @@ impl EntryWrites for WriteTx<'_> {
         code_part: &str,
     ) -> Result<Option<ReferrerRecord>, StoreError> {
         let found = self
-            .tx
-            .prepare_cached(sql::REFERRER)?
+            .statement(sql::REFERRER)?
             .query_row(params![contestant_id.0, campaign_id, code_part], |row| {
                 Ok((
                     row.get::<_, i64>("id")?,
@@ -689,10 +684,9 @@ impl EntryWrites for WriteTx<'_> {
         &mut self,
         credit: &NewCredit,
     ) -> Result<ContestantRecord, StoreError> {
-        self.tx
-            .prepare_cached(sql::SET_REFERRED_BY)?
+        self.statement(sql::SET_REFERRED_BY)?
             .execute(params![credit.referrer_id.0, credit.friend_id.0])?;
-        let columns = self.tx.prepare_cached(&sql::CREDIT_REFERRAL)?.query_row(
+        let columns = self.statement(&sql::CREDIT_REFERRAL)?.query_row(
             params![i64::from(credit.worth), credit.now, credit.referrer_id.0],
             ContestantColumns::read,
         )?;
@@ -707,14 +701,13 @@ impl EntryWrites for WriteTx<'_> {
     ) -> Result<Option<String>, StoreError> {
         // One writer: nothing else can take the same coupon meanwhile.
         Ok(self
-            .tx
-            .prepare_cached(sql::TAKE_COUPON_SQLITE)?
+            .statement(sql::TAKE_COUPON_SQLITE)?
             .query_row(params![contestant_id.0, now, campaign_id], |row| row.get(0))
             .optional()?)
     }
 
     async fn give_reward(&mut self, reward: &NewReward<'_>) -> Result<(), StoreError> {
-        self.tx.prepare_cached(sql::GIVE_REWARD)?.execute(params![
+        self.statement(sql::GIVE_REWARD)?.execute(params![
             reward.now,
             reward.kind.as_str(),
             reward.value,
@@ -742,13 +735,10 @@ impl EntryWrites for WriteTx<'_> {
             now: new.now,
             caps: ask.caps,
         })?;
-        let another_with_mailbox = self
-            .tx
-            .prepare_cached(sql::ANOTHER_WITH_MAILBOX)?
-            .query_row(
-                params![new.campaign_id, ask.mailbox, contestant.id.0],
-                |row| row.get(0),
-            )?;
+        let another_with_mailbox = self.statement(sql::ANOTHER_WITH_MAILBOX)?.query_row(
+            params![new.campaign_id, ask.mailbox, contestant.id.0],
+            |row| row.get(0),
+        )?;
         Ok((
             contestant,
             Some(FraudRead {
@@ -761,7 +751,7 @@ impl EntryWrites for WriteTx<'_> {
     /// Without `RETURNING` (see [`Self::upsert_contestant`]): the new row's id is the last
     /// one inserted, and none changed when the key was taken.
     async fn insert_entry(&mut self, new: &NewEntry<'_>) -> Result<Option<EntryId>, StoreError> {
-        let inserted = self.tx.prepare_cached(sql::INSERT_ENTRY)?.execute(params![
+        let inserted = self.statement(sql::INSERT_ENTRY)?.execute(params![
             new.campaign_id,
             new.contestant_id.0,
             new.entry_method_id.0,
@@ -785,7 +775,7 @@ impl EntryWrites for WriteTx<'_> {
     }
 
     async fn enabled_endpoints(&mut self) -> Result<Vec<SubscribedEndpoint>, StoreError> {
-        let mut statement = self.tx.prepare_cached(sql::ENABLED_ENDPOINTS)?;
+        let mut statement = self.statement(sql::ENABLED_ENDPOINTS)?;
         let mut rows = statement.query([])?;
         let mut endpoints = Vec::new();
         while let Some(row) = rows.next()? {
@@ -807,27 +797,24 @@ impl EntryWrites for WriteTx<'_> {
         let lease = new.lease_until(&self.leases);
         // Without `RETURNING` (see [`Self::upsert_contestant`]); what the dispatcher needs
         // is read back only for a delivery leased to it.
-        self.tx
-            .prepare_cached(sql::INSERT_DELIVERY)?
-            .execute(params![
-                new.webhook_id.as_str(),
-                new.endpoint_id,
-                new.entry_id.0,
-                new.event_type.as_str(),
-                new.body,
-                status,
-                due,
-                lease,
-                new.now,
-                new.shows_answer,
-            ])?;
+        self.statement(sql::INSERT_DELIVERY)?.execute(params![
+            new.webhook_id.as_str(),
+            new.endpoint_id,
+            new.entry_id.0,
+            new.event_type.as_str(),
+            new.body,
+            status,
+            due,
+            lease,
+            new.now,
+            new.shows_answer,
+        ])?;
         if lease.is_none() {
             return Ok(());
         }
         let id = self.tx.last_insert_rowid();
         let (lease_until, endpoint_version): (Option<i64>, i64) = self
-            .tx
-            .prepare_cached(sql::LEASED_DELIVERY)?
+            .statement(sql::LEASED_DELIVERY)?
             .query_row(params![id], |row| Ok((row.get(0)?, row.get(1)?)))?;
         if let Some(lease_until) = lease_until {
             self.leases

@@ -11,7 +11,9 @@
 //! entry methods are in `entries.rs`). Must not run anything but short synchronous database
 //! work on its thread: every write waits behind the one before it.
 
+use std::cell::{OnceCell, RefCell, RefMut};
 use std::future::Future;
+use std::ops::{Deref, DerefMut};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::pin::pin;
@@ -20,15 +22,20 @@ use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, Statement, Transaction, TransactionBehavior};
 use tokio::sync::oneshot;
 use tracing::error;
 
 use super::deliveries::{Handoff, Leases, release_leases_on};
 use super::{BUSY_TIMEOUT, StoreError};
 
-/// Prepared statements kept per connection; more than the write path uses.
+/// Prepared statements kept per connection by rusqlite's cache (the writes off the entry path);
+/// more than they use.
 const STATEMENT_CACHE_CAPACITY: usize = 32;
+
+/// Statements [`Statements`] keeps; more than the entry path uses (any beyond are prepared
+/// at each use).
+const KEPT_STATEMENTS: usize = 32;
 
 /// The writer connection's page cache, in KiB (a negative `cache_size` counts KiB).
 const WRITER_CACHE_KIB: i64 = -32 * 1024;
@@ -52,8 +59,9 @@ const WRITER_AUTOCHECKPOINT_PAGES: i64 = 64_000;
 /// 16,149 and 17,254/s, p99 9.7 and 8.8 ms; the checkpointer 1 µs per entry against 8.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(2);
 
-/// A write for the thread: runs against its connection and sends its own answer.
-type Work = Box<dyn FnOnce(&mut Connection) + Send>;
+/// A write for the thread: runs against its connection (with the statements kept on it) and
+/// sends its own answer.
+type Work = Box<dyn for<'s, 'conn> FnOnce(&'conn Connection, &'s Statements<'conn>) + Send>;
 
 enum Message {
     Write(Work),
@@ -99,13 +107,13 @@ impl EntryWriter {
     /// Deliveries `work` leased are handed to the dispatcher right after the commit.
     pub async fn write<R: Send + 'static>(
         &self,
-        work: impl FnOnce(&mut WriteTx<'_>) -> Result<R, StoreError> + Send + 'static,
+        work: impl FnOnce(&mut WriteTx<'_, '_>) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<R, StoreError> {
         let (answer, answered) = oneshot::channel();
         let handoff = Arc::clone(&self.handoff);
-        let work: Work = Box::new(move |connection| {
+        let work: Work = Box::new(move |connection, statements| {
             // The caller may have gone away; what was written stays written.
-            let _ = answer.send(transaction(connection, &handoff, work));
+            let _ = answer.send(transaction(connection, statements, &handoff, work));
         });
         self.messages
             .send(Message::Write(work))
@@ -117,7 +125,7 @@ impl EntryWriter {
     /// writes queued before. [`StoreError::NotCommitted`] if the writer has stopped.
     pub async fn ping(&self) -> Result<(), StoreError> {
         let (answer, answered) = oneshot::channel();
-        let work: Work = Box::new(move |connection| {
+        let work: Work = Box::new(move |connection, _| {
             let answered = connection
                 .query_row("SELECT 1", [], |row| row.get::<_, i64>(0))
                 .map(|_| ())
@@ -144,13 +152,33 @@ impl EntryWriter {
 
 /// One write's transaction, on the writer thread. Only the writer creates it.
 #[derive(Debug)]
-pub struct WriteTx<'conn> {
-    pub(super) tx: rusqlite::Transaction<'conn>,
+pub struct WriteTx<'s, 'conn> {
+    pub(super) tx: Transaction<'conn>,
+    /// The statements kept on the writer's connection.
+    statements: &'s Statements<'conn>,
     /// Deliveries written leased to the dispatcher, handed off at the commit.
     pub(super) leases: Leases,
 }
 
-impl WriteTx<'_> {
+impl<'conn> WriteTx<'_, 'conn> {
+    /// The prepared statement for `sql`, kept on the writer's connection from its first use:
+    /// for the statements of the entry path, run for every entry. (rusqlite's own cache,
+    /// `prepare_cached`, hashes a statement's whole text twice at every use: 2% of the
+    /// writer's time under the ingest benchmark.)
+    pub(super) fn statement(
+        &self,
+        sql: &'static str,
+    ) -> Result<KeptStatement<'_, 'conn>, StoreError> {
+        Ok(self.statements.get(sql)?)
+    }
+
+    /// A statement made from text made at run time, prepared for this use only.
+    pub(super) fn statement_once(&self, sql: &str) -> Result<KeptStatement<'_, 'conn>, StoreError> {
+        Ok(KeptStatement::Once(
+            self.statements.connection.prepare(sql)?,
+        ))
+    }
+
     /// Marks the start of one entry's writes, so they can be undone alone.
     pub fn savepoint(&mut self) -> Result<(), StoreError> {
         self.tx.prepare_cached("SAVEPOINT entry")?.execute([])?;
@@ -170,6 +198,83 @@ impl WriteTx<'_> {
         self.tx.prepare_cached("RELEASE entry")?.execute([])?;
         self.leases.rollback_to_savepoint();
         Ok(())
+    }
+}
+
+/// The statements the writer thread keeps prepared on its connection, each found by where
+/// its text is: the entry path's texts are constants, so each is at one place for as long
+/// as the program runs. Dropped (finalized) before the connection closes.
+#[derive(Debug)]
+pub struct Statements<'conn> {
+    connection: &'conn Connection,
+    kept: [Kept<'conn>; KEPT_STATEMENTS],
+}
+
+#[derive(Debug, Default)]
+struct Kept<'conn> {
+    /// The text's address and length; `None` while the place is free.
+    text: OnceCell<(usize, usize)>,
+    statement: OnceCell<RefCell<Statement<'conn>>>,
+}
+
+/// A statement [`WriteTx::statement`] gives: kept, or prepared for one use.
+#[derive(Debug)]
+pub(super) enum KeptStatement<'s, 'conn> {
+    Kept(RefMut<'s, Statement<'conn>>),
+    Once(Statement<'conn>),
+}
+
+impl<'conn> Deref for KeptStatement<'_, 'conn> {
+    type Target = Statement<'conn>;
+
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Self::Kept(statement) => statement,
+            Self::Once(statement) => statement,
+        }
+    }
+}
+
+impl DerefMut for KeptStatement<'_, '_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        match self {
+            Self::Kept(statement) => statement,
+            Self::Once(statement) => statement,
+        }
+    }
+}
+
+impl<'conn> Statements<'conn> {
+    fn new(connection: &'conn Connection) -> Self {
+        Self {
+            connection,
+            kept: std::array::from_fn(|_| Kept::default()),
+        }
+    }
+
+    /// The kept statement for `sql`, prepared at its first use. Prepared for this use only
+    /// when every place is taken, or when it is in use already (run again while its rows are
+    /// read).
+    fn get(&self, sql: &'static str) -> rusqlite::Result<KeptStatement<'_, 'conn>> {
+        let key = (sql.as_ptr() as usize, sql.len());
+        for kept in &self.kept {
+            let text = *kept.text.get_or_init(|| key);
+            if text != key {
+                continue;
+            }
+            let statement = match kept.statement.get() {
+                Some(statement) => statement,
+                None => {
+                    let prepared = RefCell::new(self.connection.prepare(sql)?);
+                    kept.statement.get_or_init(|| prepared)
+                }
+            };
+            return Ok(match statement.try_borrow_mut() {
+                Ok(statement) => KeptStatement::Kept(statement),
+                Err(_) => KeptStatement::Once(self.connection.prepare(sql)?),
+            });
+        }
+        Ok(KeptStatement::Once(self.connection.prepare(sql)?))
     }
 }
 
@@ -246,15 +351,18 @@ fn checkpoint(connection: Connection, stopped: mpsc::Receiver<()>) {
 }
 
 /// The thread: runs each write in turn until stopped or every handle is gone.
-fn run(mut connection: Connection, messages: mpsc::Receiver<Message>) {
+fn run(connection: Connection, messages: mpsc::Receiver<Message>) {
     let mut stopped = None;
+    let mut statements = Statements::new(&connection);
     while let Ok(message) = messages.recv() {
         match message {
             Message::Write(work) => {
                 // A panicking write loses only itself: its transaction is rolled back as it
-                // unwinds and its caller gets `NotCommitted`; the thread goes on.
-                if catch_unwind(AssertUnwindSafe(|| work(&mut connection))).is_err() {
+                // unwinds and its caller gets `NotCommitted`; the thread goes on, with its
+                // statements prepared afresh (one may have been left part-way through).
+                if catch_unwind(AssertUnwindSafe(|| work(&connection, &statements))).is_err() {
                     error!("a write panicked on the entry writer thread; it was rolled back");
+                    statements = Statements::new(&connection);
                 }
             }
             Message::Stop(done) => {
@@ -263,6 +371,8 @@ fn run(mut connection: Connection, messages: mpsc::Receiver<Message>) {
             }
         }
     }
+    // Finalized before the connection closes (else it could not).
+    drop(statements);
     // Writes queued after a stop are dropped unrun: their callers get `NotCommitted`.
     drop(messages);
     if let Err((_, cause)) = connection.close() {
@@ -276,18 +386,22 @@ fn run(mut connection: Connection, messages: mpsc::Receiver<Message>) {
 
 /// `BEGIN IMMEDIATE`, `work`, `COMMIT`, then the hand-off of what it leased; dropping the
 /// transaction on `Err` rolls it back (and nothing is handed off).
-fn transaction<R>(
-    connection: &mut Connection,
+fn transaction<'conn, R>(
+    connection: &'conn Connection,
+    statements: &Statements<'conn>,
     handoff: &Handoff,
-    work: impl FnOnce(&mut WriteTx<'_>) -> Result<R, StoreError>,
+    work: impl FnOnce(&mut WriteTx<'_, 'conn>) -> Result<R, StoreError>,
 ) -> Result<R, StoreError> {
     let (done, leases) = {
         let mut tx = WriteTx {
-            tx: connection.transaction_with_behavior(TransactionBehavior::Immediate)?,
+            // Unchecked: only in that it takes the connection shared (the writer's thread
+            // runs one transaction at a time).
+            tx: Transaction::new_unchecked(connection, TransactionBehavior::Immediate)?,
+            statements,
             leases: handoff.leases(),
         };
         let done = work(&mut tx)?;
-        let WriteTx { tx, leases } = tx;
+        let WriteTx { tx, leases, .. } = tx;
         tx.commit()?;
         (done, leases)
     };
@@ -321,6 +435,53 @@ pub fn run_ready<F: Future>(future: F) -> F::Output {
 
 #[cfg(test)]
 mod tests {
+    use super::{KEPT_STATEMENTS, KeptStatement, Statements};
+
+    fn answer(statement: &mut KeptStatement<'_, '_>) -> i64 {
+        statement
+            .query_row([], |row| row.get(0))
+            .expect("the statement runs")
+    }
+
+    /// A text is prepared once and its statement used again; while it is in use, or when
+    /// every place is taken, a statement is prepared for one use, and runs all the same.
+    #[test]
+    fn statements_are_kept_by_their_text() {
+        let connection = rusqlite::Connection::open_in_memory().expect("an in-memory database");
+        let statements = Statements::new(&connection);
+        let kept = |statement: &KeptStatement<'_, '_>| match statement {
+            KeptStatement::Kept(kept) => Some((&raw const **kept).cast::<()>()),
+            KeptStatement::Once(_) => None,
+        };
+        const ONE: &str = "SELECT 1";
+        let mut first = statements.get(ONE).expect("prepared");
+        let at = kept(&first).expect("kept");
+        assert_eq!(answer(&mut first), 1);
+        {
+            // Asked again while in use.
+            let mut again = statements.get(ONE).expect("prepared");
+            assert_eq!(kept(&again), None);
+            assert_eq!(answer(&mut again), 1);
+        }
+        drop(first);
+        let mut later = statements.get(ONE).expect("prepared");
+        assert_eq!(kept(&later), Some(at));
+        assert_eq!(answer(&mut later), 1);
+        drop(later);
+
+        // Every other place taken by a text of its own; the next text is prepared each time.
+        let texts: Vec<&'static str> = (2..=KEPT_STATEMENTS as i64 + 1)
+            .map(|n| &*Box::leak(format!("SELECT {n}").into_boxed_str()))
+            .collect();
+        for (n, text) in (2..).zip(&texts) {
+            let mut statement = statements.get(text).expect("prepared");
+            assert_eq!(answer(&mut statement), n);
+            let last = n == KEPT_STATEMENTS as i64 + 1;
+            assert_eq!(kept(&statement).is_none(), last, "{text}");
+        }
+        assert!(kept(&statements.get(ONE).expect("prepared")).is_some());
+    }
+
     /// The bundled SQLite is built to sync with `fdatasync` (`.cargo/config.toml`), not
     /// `fsync`, which also writes the file's inode at every commit.
     #[test]
