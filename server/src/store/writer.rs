@@ -163,8 +163,8 @@ pub struct WriteTx<'s, 'conn> {
 impl<'conn> WriteTx<'_, 'conn> {
     /// The prepared statement for `sql`, kept on the writer's connection from its first use:
     /// for the statements of the entry path, run for every entry. (rusqlite's own cache,
-    /// `prepare_cached`, hashes a statement's whole text twice at every use: 2% of the
-    /// writer's time under the ingest benchmark.)
+    /// `prepare_cached`, hashes a statement's whole text twice at every use: 2.3% of the
+    /// writer's samples under the ingest benchmark.)
     pub(super) fn statement(
         &self,
         sql: &'static str,
@@ -212,7 +212,7 @@ pub struct Statements<'conn> {
 
 #[derive(Debug, Default)]
 struct Kept<'conn> {
-    /// The text's address and length; `None` while the place is free.
+    /// The text's address and length; unset while the place is free.
     text: OnceCell<(usize, usize)>,
     statement: OnceCell<RefCell<Statement<'conn>>>,
 }
