@@ -174,9 +174,7 @@ impl<'conn> WriteTx<'_, 'conn> {
 
     /// A statement made from text made at run time, prepared for this use only.
     pub(super) fn statement_once(&self, sql: &str) -> Result<KeptStatement<'_, 'conn>, StoreError> {
-        Ok(KeptStatement::Once(
-            self.statements.connection.prepare(sql)?,
-        ))
+        Ok(self.statements.once(sql)?)
     }
 
     /// Marks the start of one entry's writes, so they can be undone alone.
@@ -207,15 +205,12 @@ impl<'conn> WriteTx<'_, 'conn> {
 #[derive(Debug)]
 pub struct Statements<'conn> {
     connection: &'conn Connection,
-    kept: [Kept<'conn>; KEPT_STATEMENTS],
+    /// Each place, once taken: the text's address and length, and its statement.
+    kept: [OnceCell<Kept<'conn>>; KEPT_STATEMENTS],
 }
 
-#[derive(Debug, Default)]
-struct Kept<'conn> {
-    /// The text's address and length; unset while the place is free.
-    text: OnceCell<(usize, usize)>,
-    statement: OnceCell<RefCell<Statement<'conn>>>,
-}
+/// A kept statement: where its text is (address, length), and the statement.
+type Kept<'conn> = ((usize, usize), RefCell<Statement<'conn>>);
 
 /// A statement [`WriteTx::statement`] gives: kept, or prepared for one use.
 #[derive(Debug)]
@@ -248,7 +243,7 @@ impl<'conn> Statements<'conn> {
     fn new(connection: &'conn Connection) -> Self {
         Self {
             connection,
-            kept: std::array::from_fn(|_| Kept::default()),
+            kept: std::array::from_fn(|_| OnceCell::new()),
         }
     }
 
@@ -257,23 +252,26 @@ impl<'conn> Statements<'conn> {
     /// read).
     fn get(&self, sql: &'static str) -> rusqlite::Result<KeptStatement<'_, 'conn>> {
         let key = (sql.as_ptr() as usize, sql.len());
-        for kept in &self.kept {
-            let text = *kept.text.get_or_init(|| key);
-            if text != key {
-                continue;
-            }
-            let statement = match kept.statement.get() {
-                Some(statement) => statement,
+        for place in &self.kept {
+            let (text, statement) = match place.get() {
+                Some(kept) => kept,
                 None => {
                     let prepared = RefCell::new(self.connection.prepare(sql)?);
-                    kept.statement.get_or_init(|| prepared)
+                    place.get_or_init(|| (key, prepared))
                 }
             };
-            return Ok(match statement.try_borrow_mut() {
-                Ok(statement) => KeptStatement::Kept(statement),
-                Err(_) => KeptStatement::Once(self.connection.prepare(sql)?),
-            });
+            if *text == key {
+                return match statement.try_borrow_mut() {
+                    Ok(statement) => Ok(KeptStatement::Kept(statement)),
+                    Err(_) => self.once(sql),
+                };
+            }
         }
+        self.once(sql)
+    }
+
+    /// `sql` prepared for one use.
+    fn once(&self, sql: &str) -> rusqlite::Result<KeptStatement<'_, 'conn>> {
         Ok(KeptStatement::Once(self.connection.prepare(sql)?))
     }
 }
