@@ -185,7 +185,8 @@ pub struct NewEntry<'a> {
     pub honeypot: &'a str,
     pub actions_completed: u32,
     pub total_entries: u32,
-    pub client_ip: Option<IpAddr>,
+    /// The canonical text of the address ([`std::net::IpAddr::to_canonical`]), as stored.
+    pub client_ip: Option<&'a str>,
     /// `entry.upload` of the webhook body, as JSON.
     pub upload: Option<&'a str>,
     pub fraud_score: u32,
@@ -209,7 +210,8 @@ pub struct FraudCounts {
 /// id and the time ([`EntryWrites::upsert_and_read`]).
 #[derive(Debug, Clone, Copy)]
 pub struct FraudAsk<'a> {
-    pub client_ip: Option<IpAddr>,
+    /// As [`NewEntry::client_ip`].
+    pub client_ip: Option<&'a str>,
     /// Where each count may stop: the campaign's fraud level decides alike above.
     pub caps: CountCaps,
     /// The entry's mailbox ([`crate::fraud::mailbox`]).
@@ -237,10 +239,11 @@ pub struct FraudRead {
 
 /// Where [`FraudCounts`] are counted.
 #[derive(Debug, Clone, Copy)]
-pub struct FraudCountsQuery {
+pub struct FraudCountsQuery<'a> {
     pub campaign_id: i64,
     pub contestant_id: ContestantId,
-    pub client_ip: Option<IpAddr>,
+    /// As [`NewEntry::client_ip`].
+    pub client_ip: Option<&'a str>,
     pub now: i64,
     /// Where each count may stop: the campaign's fraud level decides alike above.
     pub caps: CountCaps,
@@ -518,7 +521,7 @@ pub trait EntryWrites {
 
 impl WriteTx<'_, '_> {
     /// The per-address counts of the fraud filter (`sql::ip_counts`).
-    fn fraud_counts(&mut self, query: &FraudCountsQuery) -> Result<FraudCounts, StoreError> {
+    fn fraud_counts(&mut self, query: &FraudCountsQuery<'_>) -> Result<FraudCounts, StoreError> {
         let Some(ip) = query.client_ip else {
             return Ok(FraudCounts::default());
         };
@@ -527,12 +530,7 @@ impl WriteTx<'_, '_> {
             Cow::Owned(text) => self.statement_once(&text)?,
         }
         .query_row(
-            params![
-                query.campaign_id,
-                ip.to_string(),
-                query.contestant_id.0,
-                query.now,
-            ],
+            params![query.campaign_id, ip, query.contestant_id.0, query.now,],
             |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
         )
         .optional()?;
@@ -765,7 +763,7 @@ impl EntryWrites for WriteTx<'_, '_> {
             i64::from(new.actions_completed),
             i64::from(new.total_entries),
             new.now,
-            new.client_ip.map(|ip| ip.to_string()),
+            new.client_ip,
             i64::from(new.fraud_score),
             reasons_json(new.fraud_reasons),
             new.verdict.as_str(),

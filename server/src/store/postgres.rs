@@ -328,7 +328,7 @@ impl PgWriteTx {
             let fraud = keys[index]
                 .fraud
                 .filter(|ask| new[index] && Some(ask.caps) == caps);
-            fraud.map(|ask| (ask.client_ip.map(|ip| ip.to_string()), ask.mailbox))
+            fraud.map(|ask| (ask.client_ip.map(str::to_owned), ask.mailbox))
         };
         let asks: Vec<_> = (0..keys.len()).map(asked).collect();
         let campaigns: Vec<i64> = keys.iter().map(|key| key.campaign_id).collect();
@@ -383,13 +383,12 @@ impl PgWriteTx {
             .ahead
             .remove(&(new.campaign_id, new.email.to_owned()))?;
         let mut counts = ahead.counts;
-        if let Some(ip) = ask.client_ip.map(|ip| ip.to_string()) {
+        if let Some(ip) = ask.client_ip {
             let same: Vec<&GroupEntry> = self
                 .group_entries
                 .iter()
                 .filter(|entry| {
-                    entry.campaign_id == new.campaign_id
-                        && entry.client_ip.as_deref() == Some(ip.as_str())
+                    entry.campaign_id == new.campaign_id && entry.client_ip.as_deref() == Some(ip)
                 })
                 .collect();
             if same.iter().any(|entry| {
@@ -452,7 +451,7 @@ impl PgWriteTx {
         let Some(ask) = fraud else {
             return Ok((self.upsert_contestant(new).await?, None));
         };
-        let ip = ask.client_ip.map(|ip| ip.to_string());
+        let ip = ask.client_ip;
         if let Some(ip) = &ip {
             self.write_held_if(|entries, index| same_address(entries, index, new.campaign_id, ip))
                 .await?;
@@ -497,7 +496,7 @@ impl PgWriteTx {
             .bind(i64::from(new.actions_completed))
             .bind(i64::from(new.total_entries))
             .bind(new.now)
-            .bind(new.client_ip.map(|ip| ip.to_string()))
+            .bind(new.client_ip)
             .bind(i64::from(new.fraud_score))
             .bind(reasons_json(new.fraud_reasons))
             .bind(new.verdict.as_str())
@@ -735,7 +734,7 @@ impl HeldEntries {
             .push(i64::from(new.actions_completed));
         self.total_entries.push(i64::from(new.total_entries));
         self.created_at.push(new.now);
-        self.client_ip.push(new.client_ip.map(|ip| ip.to_string()));
+        self.client_ip.push(new.client_ip.map(str::to_owned));
         self.fraud_score.push(i64::from(new.fraud_score));
         self.fraud_reasons.push(reasons_json(new.fraud_reasons));
         self.verdict.push(new.verdict.as_str());
@@ -1158,7 +1157,7 @@ impl EntryWrites for PgWriteTx {
             self.group_entries.push(GroupEntry {
                 campaign_id: new.campaign_id,
                 contestant_id: new.contestant_id.0,
-                client_ip: new.client_ip.map(|ip| ip.to_string()),
+                client_ip: new.client_ip.map(str::to_owned),
                 created_at: new.now,
             });
         }
