@@ -151,6 +151,8 @@ struct PendingEntry {
     campaign: Arc<CampaignRecord>,
     method_index: usize,
     email: String,
+    /// The email's mailbox ([`fraud::mailbox`]), made here rather than on the writer thread.
+    mailbox: String,
     name: String,
     first_name: String,
     last_name: String,
@@ -270,6 +272,7 @@ impl Ingest {
         let (reply, outcome) = oneshot::channel();
         let entry = PendingEntry {
             method_index: valid.method_index,
+            mailbox: fraud::mailbox(&valid.email),
             email: valid.email,
             name: valid.name,
             first_name: valid.first_name,
@@ -639,23 +642,18 @@ async fn write_entries<T: EntryWrites>(
     let mut subscribers = Subscribers::default();
     let mut outcomes: Vec<Option<Outcome>> = entries.iter().map(|_| None).collect();
     if undo == Undo::Group {
-        // Only where the store reads ahead what the fraud filter asks.
-        let mailboxes: Vec<Option<String>> = order
-            .iter()
-            .map(|&index| T::READS_AHEAD.then(|| fraud::mailbox(&entries[index].email)))
-            .collect();
         let keys: Vec<GroupKey<'_>> = order
             .iter()
-            .zip(&mailboxes)
-            .map(|(&index, mailbox)| {
+            .map(|&index| {
                 let entry = &entries[index];
                 GroupKey {
                     campaign_id: entry.campaign.id,
                     email: &entry.email,
                     now: entry.now,
-                    fraud: mailbox
-                        .as_deref()
-                        .and_then(|mailbox| fraud_ask(entry, mailbox)),
+                    // Only where the store reads ahead what the fraud filter asks.
+                    fraud: T::READS_AHEAD
+                        .then(|| fraud_ask(entry, &entry.mailbox))
+                        .flatten(),
                 }
             })
             .collect();
@@ -900,15 +898,15 @@ async fn insert(
         Cow::Borrowed(&request.details)
     };
     let fresh = &entry.fresh;
-    let mailbox = fraud::mailbox(&entry.email);
+    let mailbox = &entry.mailbox;
     // A once method done before was refused, and a daily one done on another day is what it
     // is for: a duplicate email is the same mailbox entering as another contestant.
-    let fraud_ask = fraud_ask(entry, &mailbox);
+    let fraud_ask = fraud_ask(entry, mailbox);
     let (contestant, fraud_read) = tx
         .upsert_and_read(
             &NewContestant {
                 stored: before.as_ref(),
-                mailbox: (mailbox != entry.email).then_some(mailbox.as_str()),
+                mailbox: (*mailbox != entry.email).then_some(mailbox.as_str()),
                 campaign_id: campaign.id,
                 email: &entry.email,
                 name: &entry.name,
@@ -1574,8 +1572,8 @@ fn entry_payload(
 
 /// A fresh `webhook-id` for a message made at `now` (unix ms): `msg_`, the time in 9 base-62
 /// digits, then 15 random letters and digits (about 89 bits), 24 characters as before. Ids
-/// made later sort after (KSUID and ULID do the same), so `deliveries.webhook_id`'s unique
-/// index grows at its end instead of taking a write at a random place per delivery.
+/// made later sort after (KSUID and ULID do the same). Nothing indexes them: the random part
+/// keeps them apart.
 pub fn new_message_id(now: i64) -> MessageId {
     const DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     const TIME_DIGITS: usize = 9;
