@@ -270,6 +270,7 @@ impl Ingest {
             (captured, _) => captured,
         };
         let (reply, outcome) = oneshot::channel();
+        let client_ip = client_ip.map(|ip| ip.to_canonical());
         let entry = PendingEntry {
             method_index: valid.method_index,
             mailbox: fraud::mailbox(&valid.email),
@@ -282,8 +283,8 @@ impl Ingest {
             captured,
             token_hint: post.action.contestant_token.clone(),
             referrer_code: post.action.referrer_code.clone(),
-            client_ip: client_ip.map(|ip| ip.to_canonical()),
-            client_ip_text: client_ip.map(|ip| ip.to_canonical().to_string()),
+            client_ip,
+            client_ip_text: client_ip.map(|ip| ip.to_string()),
             public_url: Arc::clone(public_url),
             now,
             fresh: Fresh::new(),
@@ -651,9 +652,7 @@ async fn write_entries<T: EntryWrites>(
                     email: &entry.email,
                     now: entry.now,
                     // Only where the store reads ahead what the fraud filter asks.
-                    fraud: T::READS_AHEAD
-                        .then(|| fraud_ask(entry, &entry.mailbox))
-                        .flatten(),
+                    fraud: T::READS_AHEAD.then(|| fraud_ask(entry)).flatten(),
                 }
             })
             .collect();
@@ -858,9 +857,9 @@ async fn check(tx: &mut impl EntryWrites, entry: &PendingEntry) -> Result<Checke
     })))
 }
 
-/// What the fraud filter asks the store about an entry whose email's mailbox is `mailbox`
-/// (nothing at a level that counts nothing).
-fn fraud_ask<'a>(entry: &'a PendingEntry, mailbox: &'a str) -> Option<FraudAsk<'a>> {
+/// What the fraud filter asks the store about an entry (nothing at a level that counts
+/// nothing).
+fn fraud_ask(entry: &PendingEntry) -> Option<FraudAsk<'_>> {
     entry
         .campaign
         .fraud_level
@@ -868,7 +867,7 @@ fn fraud_ask<'a>(entry: &'a PendingEntry, mailbox: &'a str) -> Option<FraudAsk<'
         .map(|caps| FraudAsk {
             client_ip: entry.client_ip_text.as_deref(),
             caps,
-            mailbox,
+            mailbox: &entry.mailbox,
         })
 }
 
@@ -901,7 +900,7 @@ async fn insert(
     let mailbox = &entry.mailbox;
     // A once method done before was refused, and a daily one done on another day is what it
     // is for: a duplicate email is the same mailbox entering as another contestant.
-    let fraud_ask = fraud_ask(entry, mailbox);
+    let fraud_ask = fraud_ask(entry);
     let (contestant, fraud_read) = tx
         .upsert_and_read(
             &NewContestant {

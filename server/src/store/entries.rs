@@ -530,7 +530,7 @@ impl WriteTx<'_, '_> {
             Cow::Owned(text) => self.statement_once(&text)?,
         }
         .query_row(
-            params![query.campaign_id, ip, query.contestant_id.0, query.now,],
+            params![query.campaign_id, ip, query.contestant_id.0, query.now],
             |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
         )
         .optional()?;
