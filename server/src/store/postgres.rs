@@ -451,8 +451,7 @@ impl PgWriteTx {
         let Some(ask) = fraud else {
             return Ok((self.upsert_contestant(new).await?, None));
         };
-        let ip = ask.client_ip;
-        if let Some(ip) = &ip {
+        if let Some(ip) = ask.client_ip {
             self.write_held_if(|entries, index| same_address(entries, index, new.campaign_id, ip))
                 .await?;
         }
@@ -460,7 +459,7 @@ impl PgWriteTx {
         // answers without asking).
         let text = sql::upsert_and_read(ask.caps);
         let row = bind_upsert(sqlx::query(sqlx::AssertSqlSafe(text)), new)
-            .bind(ip)
+            .bind(ask.client_ip)
             .bind(ask.mailbox)
             .fetch_one(&mut *self.tx)
             .await?;
