@@ -12,6 +12,7 @@
 //! work on its thread: every write waits behind the one before it.
 
 use std::cell::{OnceCell, RefCell, RefMut};
+use std::ffi::c_int;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -24,7 +25,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Statement, Transaction, TransactionBehavior};
 use tokio::sync::oneshot;
-use tracing::error;
+use tracing::{error, warn};
 
 use super::deliveries::{Handoff, Leases, release_leases_on};
 use super::{BUSY_TIMEOUT, StoreError};
@@ -36,6 +37,11 @@ const STATEMENT_CACHE_CAPACITY: usize = 32;
 /// Statements [`Statements`] keeps; more than the entry path uses (any beyond are prepared
 /// at each use).
 const KEPT_STATEMENTS: usize = 32;
+
+/// The writer connection's lookaside slots (`page_cache::give_lookaside`): 1,000 of SQLite's
+/// default 1,200 bytes, 1.2 MB, so its statements' records and keys seldom need `malloc`.
+/// Under callgrind the writer's instructions per entry fell 127.9k → 123.3k.
+const WRITER_LOOKASIDE: (c_int, c_int) = (1_200, 1_000);
 
 /// The writer connection's page cache, in KiB (a negative `cache_size` counts KiB).
 const WRITER_CACHE_KIB: i64 = -32 * 1024;
@@ -82,8 +88,8 @@ impl EntryWriter {
     /// Opens `path` with the pool's settings (WAL, `synchronous=FULL`, busy timeout, foreign
     /// keys) and starts the thread. The schema must already be migrated.
     pub(super) fn start(path: &Path, handoff: Arc<Handoff>) -> Result<Self, StoreError> {
-        let connection = open(path, WalWrites::Joined)?;
-        let checkpoints = open(path, WalWrites::Apart)?;
+        let connection = open(path, Role::Writer)?;
+        let checkpoints = open(path, Role::Checkpointer)?;
         let (messages, received) = mpsc::channel();
         let (keep_checkpointing, checkpointing) = mpsc::channel::<()>();
         thread::Builder::new()
@@ -276,24 +282,34 @@ impl<'conn> Statements<'conn> {
     }
 }
 
-/// How a connection writes the WAL file.
+/// What a connection of this module is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum WalWrites {
-    /// SQLite's default VFS: a `pwrite` per frame header and per page.
-    Apart,
-    /// A commit's frames in a few writes of 64 KiB ([`super::wal_writes`]).
-    Joined,
+enum Role {
+    /// The entry writer: a commit's frames go to the WAL in a few writes of 64 KiB
+    /// ([`super::wal_writes`]), and SQLite allocates from [`WRITER_LOOKASIDE`].
+    Writer,
+    /// The checkpointer: SQLite's default VFS and allocations.
+    Checkpointer,
 }
 
-fn open(path: &Path, wal_writes: WalWrites) -> Result<Connection, StoreError> {
+fn open(path: &Path, role: Role) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let connection = if wal_writes == WalWrites::Joined && super::wal_writes::register() {
+    let connection = if role == Role::Writer && super::wal_writes::register() {
         Connection::open_with_flags_and_vfs(path, flags, super::wal_writes::NAME)?
     } else {
         Connection::open_with_flags(path, flags)?
     };
+    if role == Role::Writer {
+        let (slot_size, slots) = WRITER_LOOKASIDE;
+        if let Err(code) = super::page_cache::give_lookaside(&connection, slot_size, slots) {
+            warn!(
+                code,
+                "SQLite kept its default lookaside for the entry writer"
+            );
+        }
+    }
     connection.busy_timeout(BUSY_TIMEOUT)?;
     let journal_mode: String =
         connection.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
