@@ -733,7 +733,14 @@ impl EntryWrites for WriteTx<'_, '_> {
             now: new.now,
             caps: ask.caps,
         })?;
-        let another_with_mailbox = self.statement(sql::ANOTHER_WITH_MAILBOX)?.query_row(
+        // A mailbox that is the email itself is no other contestant's email (it is unique in
+        // the campaign): then only the partial index can hold another.
+        let another = if ask.mailbox == new.email {
+            sql::ANOTHER_WITH_MAILBOX_AS_MAILBOX
+        } else {
+            sql::ANOTHER_WITH_MAILBOX
+        };
+        let another_with_mailbox = self.statement(another)?.query_row(
             params![new.campaign_id, ask.mailbox, contestant.id.0],
             |row| row.get(0),
         )?;
@@ -899,6 +906,12 @@ pub(super) mod sql {
          EXISTS (SELECT 1 FROM contestants WHERE campaign_id = $1 AND email = $2 AND id <> $3)
          OR EXISTS (SELECT 1 FROM contestants
                     WHERE campaign_id = $1 AND mailbox = $2 AND mailbox IS NOT NULL AND id <> $3)";
+
+    /// [`ANOTHER_WITH_MAILBOX`]'s second half alone, for a mailbox that is the entry's own
+    /// email (SQLite).
+    pub const ANOTHER_WITH_MAILBOX_AS_MAILBOX: &str = "SELECT
+         EXISTS (SELECT 1 FROM contestants
+                 WHERE campaign_id = $1 AND mailbox = $2 AND mailbox IS NOT NULL AND id <> $3)";
 
     /// An existing contestant's next entry (SQLite), as [`UPSERT_CONTESTANT`] updates them.
     pub static UPDATE_CONTESTANT: LazyLock<String> = LazyLock::new(|| {
@@ -1155,6 +1168,7 @@ pub(super) mod sql {
             INSERT_CONTESTANT,
             UPDATE_CONTESTANT.as_str(),
             ANOTHER_WITH_MAILBOX,
+            ANOTHER_WITH_MAILBOX_AS_MAILBOX,
             KEY_TAKEN,
             UPDATE_DETAILS,
             COMPLETIONS,
