@@ -167,8 +167,6 @@ struct PendingEntry {
     /// `client_ip` as stored, written here rather than on the writer thread (twice, 2,700
     /// instructions).
     client_ip_text: Option<String>,
-    /// This server's URL as people reach it, for share links.
-    public_url: Arc<str>,
     now: i64,
     /// Drawn here, before the writer: what it would cost the writer thread (a SHA-256 and
     /// two random strings, 5,600 instructions) is taken by every entry waiting behind.
@@ -179,7 +177,7 @@ struct PendingEntry {
 #[derive(Debug)]
 enum Written {
     /// Boxed: it is most of the size, and outcomes move through a channel.
-    Created(Box<EntryAnswer>),
+    Created(Box<Made>),
     /// Its idempotency key was taken (by a concurrent retry): undone.
     KeyTaken,
     /// A rule that depends on the contestant's past refused it: undone.
@@ -188,6 +186,56 @@ enum Written {
 
 /// Outcome of one entry of a group.
 type Outcome = Result<Written, StoreError>;
+
+/// An entry the writer wrote: what its answer is made of. The answer itself (its JSON
+/// strings: the token, the share link, the entry's time) is made by the request once the
+/// group has committed, not by the writer, whom every entry behind waits for.
+#[derive(Debug)]
+struct Made {
+    entry_id: EntryId,
+    /// As the entry left them.
+    contestant: ContestantRecord,
+    /// The token they sent, still theirs; `None`: the entry's fresh secret became theirs.
+    kept_token: Option<ContestantToken>,
+    /// Every method they have completed, this entry's included.
+    completed: Vec<Completion>,
+    /// The reward this entry unlocked.
+    unlocked: Option<GivenReward>,
+    /// A data source was sent the entry: the answer waits for what it answers.
+    shows_answer: bool,
+}
+
+impl Made {
+    /// The answer to the entry, made through `campaign`'s method `method_index` at `now`;
+    /// `secret` is the entry's fresh one ([`Fresh`]).
+    fn answer(
+        self,
+        campaign: &CampaignRecord,
+        method_index: usize,
+        secret: &str,
+        public_url: &str,
+        now: i64,
+    ) -> EntryAnswer {
+        let contestant = &self.contestant;
+        let token = self
+            .kept_token
+            .unwrap_or_else(|| keys::token(contestant.id, secret));
+        EntryAnswer {
+            response: EntryResponse {
+                entry: summary(self.entry_id, &campaign.entry_methods[method_index], now),
+                actions_completed: contestant.actions_completed,
+                total_entries: contestant.total_entries,
+            },
+            session: session(campaign, contestant, token, &self.completed, public_url),
+            reward: self
+                .unlocked
+                .as_ref()
+                .map(|reward| unlocked_reward(campaign, reward)),
+            // Filled in by `record_entry` once the data sources have answered (or not in time).
+            answer: self.shows_answer.then(AnswerFields::default),
+        }
+    }
+}
 
 impl Ingest {
     /// Starts the writer task (on the current tokio runtime). It stops when the last
@@ -228,7 +276,7 @@ impl Ingest {
         post: &EntryPost,
         client_ip: Option<IpAddr>,
         origin: Option<&str>,
-        public_url: &Arc<str>,
+        public_url: &str,
         now: i64,
     ) -> Result<Recorded, IngestError> {
         let campaign = self
@@ -271,8 +319,10 @@ impl Ingest {
         };
         let (reply, outcome) = oneshot::channel();
         let client_ip = client_ip.map(|ip| ip.to_canonical());
+        let (method_index, fresh) = (valid.method_index, Fresh::new());
+        let secret = fresh.secret.clone();
         let entry = PendingEntry {
-            method_index: valid.method_index,
+            method_index,
             mailbox: fraud::mailbox(&valid.email),
             email: valid.email,
             name: valid.name,
@@ -285,9 +335,8 @@ impl Ingest {
             referrer_code: post.action.referrer_code.clone(),
             client_ip,
             client_ip_text: client_ip.map(|ip| ip.to_string()),
-            public_url: Arc::clone(public_url),
             now,
-            fresh: Fresh::new(),
+            fresh,
         };
         let job = WriteJob { entry, reply };
         self.writer
@@ -296,12 +345,13 @@ impl Ingest {
             .map_err(|_| StoreError::NotCommitted)?;
         let written = outcome.await.map_err(|_| StoreError::NotCommitted)??;
         match written {
-            Written::Created(mut answer) => {
+            Written::Created(made) => {
+                let mut answer = made.answer(&campaign, method_index, &secret, public_url, now);
                 // A data source was sent the entry: its answer is waited for, up to its timeout.
                 if answer.answer.is_some() {
                     answer.answer = self.data_source_answer(answer.response.entry.id).await?;
                 }
-                Ok(Recorded::Created(*answer))
+                Ok(Recorded::Created(answer))
             }
             Written::Refused(refused) => {
                 self.replay_or(&campaign, post, public_url, refused.into())
@@ -554,8 +604,8 @@ async fn commit_and_answer(
             }
             let mut made = Vec::new();
             for ((reply, outcome), announced) in replies.into_iter().zip(outcomes).zip(announced) {
-                if let (Ok(Written::Created(answer)), true) = (&outcome, announced) {
-                    made.push(answer.response.entry.id.0);
+                if let (Ok(Written::Created(entry)), true) = (&outcome, announced) {
+                    made.push(entry.entry_id.0);
                 }
                 // The request may have gone away (client hung up); its entry is stored.
                 let _ = reply.send(outcome);
@@ -938,15 +988,15 @@ async fn insert(
         return Err(StoreError::Contended);
     }
     let is_new = before.is_none();
-    let token = if contestant.token_hash.as_deref() == Some(fresh.secret_hash.as_str()) {
-        keys::token(contestant.id, &fresh.secret)
+    let kept_token = if contestant.token_hash.as_deref() == Some(fresh.secret_hash.as_str()) {
+        None
     } else if let Some(hint) = valid_hint(entry.token_hint.as_ref(), &contestant) {
-        hint
+        Some(hint)
     } else {
         // Another browser, or a token lost: this one becomes theirs (the one before stops
         // working; only its hash was kept).
         tx.set_token_hash(contestant.id, &fresh.secret_hash).await?;
-        keys::token(contestant.id, &fresh.secret)
+        None
     };
     let referral_method = campaign
         .entry_methods
@@ -1061,18 +1111,13 @@ async fn insert(
         )
         .await?;
     }
-    Ok(Written::Created(Box::new(EntryAnswer {
-        response: EntryResponse {
-            entry: summary(entry_id, method, now),
-            actions_completed: contestant.actions_completed,
-            total_entries: contestant.total_entries,
-        },
-        session: session(campaign, &contestant, token, &completed, &entry.public_url),
-        reward: unlocked
-            .as_ref()
-            .map(|reward| unlocked_reward(campaign, reward)),
-        // Filled in by `record_entry` once the data sources have answered (or not in time).
-        answer: shows_answer.then(AnswerFields::default),
+    Ok(Written::Created(Box::new(Made {
+        entry_id,
+        contestant,
+        kept_token,
+        completed,
+        unlocked,
+        shows_answer,
     })))
 }
 
