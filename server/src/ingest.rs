@@ -206,12 +206,12 @@ struct Made {
 }
 
 impl Made {
-    /// The answer to the entry, made through `campaign`'s method `method_index` at `now`;
-    /// `secret` is the entry's fresh one ([`Fresh`]).
+    /// The answer to the entry, made through `campaign`'s `method` at `now`; `secret` is the
+    /// entry's fresh one ([`Fresh`]).
     fn answer(
         self,
         campaign: &CampaignRecord,
-        method_index: usize,
+        method: &EntryMethodRecord,
         secret: &str,
         public_url: &str,
         now: i64,
@@ -222,7 +222,7 @@ impl Made {
             .unwrap_or_else(|| keys::token(contestant.id, secret));
         EntryAnswer {
             response: EntryResponse {
-                entry: summary(self.entry_id, &campaign.entry_methods[method_index], now),
+                entry: summary(self.entry_id, method, now),
                 actions_completed: contestant.actions_completed,
                 total_entries: contestant.total_entries,
             },
@@ -346,7 +346,8 @@ impl Ingest {
         let written = outcome.await.map_err(|_| StoreError::NotCommitted)??;
         match written {
             Written::Created(made) => {
-                let mut answer = made.answer(&campaign, method_index, &secret, public_url, now);
+                let method = &campaign.entry_methods[method_index];
+                let mut answer = made.answer(&campaign, method, &secret, public_url, now);
                 // A data source was sent the entry: its answer is waited for, up to its timeout.
                 if answer.answer.is_some() {
                     answer.answer = self.data_source_answer(answer.response.entry.id).await?;
@@ -661,6 +662,7 @@ async fn write_group_once(
     }
 }
 
+/// [`write_group_once`] on PostgreSQL: one transaction on a pool connection.
 async fn write_group_postgres(
     pool: PgEntries<'_>,
     entries: &[PendingEntry],
