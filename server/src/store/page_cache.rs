@@ -133,6 +133,24 @@ pub(super) fn give_lookaside(
     }
 }
 
+/// Lookaside slots in use on `connection`.
+#[cfg(test)]
+pub(super) fn lookaside_in_use(connection: &rusqlite::Connection) -> c_int {
+    let (mut current, mut highest) = (0, 0);
+    // SAFETY: the open connection's handle, and two integers for SQLite to write.
+    let code = unsafe {
+        ffi::sqlite3_db_status(
+            connection.handle(),
+            ffi::SQLITE_DBSTATUS_LOOKASIDE_USED,
+            &raw mut current,
+            &raw mut highest,
+            0,
+        )
+    };
+    assert_eq!(code, ffi::SQLITE_OK);
+    current
+}
+
 fn inner() -> &'static ffi::sqlite3_pcache_methods2 {
     &INNER
         .get()
@@ -324,23 +342,6 @@ mod tests {
             // SAFETY: as above, once.
             unsafe { destroy(self.0) }
         }
-    }
-
-    /// Lookaside slots in use on `connection`.
-    fn lookaside_in_use(connection: &rusqlite::Connection) -> c_int {
-        let (mut current, mut highest) = (0, 0);
-        // SAFETY: the open connection's handle, and two integers for SQLite to write.
-        let code = unsafe {
-            ffi::sqlite3_db_status(
-                connection.handle(),
-                ffi::SQLITE_DBSTATUS_LOOKASIDE_USED,
-                &raw mut current,
-                &raw mut highest,
-                0,
-            )
-        };
-        assert_eq!(code, ffi::SQLITE_OK);
-        current
     }
 
     /// Statements held at once, each taking lookaside slots for its program, as many as it

@@ -496,6 +496,37 @@ mod tests {
         assert!(kept(&statements.get(ONE).expect("prepared")).is_some());
     }
 
+    /// The writer's connection allocates from its own lookaside slots, the checkpointer's
+    /// from SQLite's default few.
+    #[test]
+    fn the_writer_connection_has_its_lookaside() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let path = dir.path().join("lookaside.db");
+        let in_use = |role| {
+            let connection = super::open(&path, role).expect("opened");
+            let held: Vec<_> = (0..300)
+                .map(|n| {
+                    connection
+                        .prepare(&format!("SELECT {n}"))
+                        .expect("prepared")
+                })
+                .collect();
+            let in_use = super::super::page_cache::lookaside_in_use(&connection);
+            drop(held);
+            in_use
+        };
+        let writer = in_use(super::Role::Writer);
+        let checkpointer = in_use(super::Role::Checkpointer);
+        assert!(
+            writer > 500,
+            "{writer} slots in use on the writer's connection"
+        );
+        assert!(
+            checkpointer < 200,
+            "{checkpointer} slots in use on the checkpointer's"
+        );
+    }
+
     /// The bundled SQLite is built to sync with `fdatasync` (`.cargo/config.toml`), not
     /// `fsync`, which also writes the file's inode at every commit.
     #[test]
