@@ -133,9 +133,18 @@ pub(super) fn give_lookaside(
     }
 }
 
-/// Lookaside slots in use on `connection`.
+/// Lookaside slots in use on `connection` while it holds 300 prepared statements, each
+/// taking slots for its program, as many as it can get: with SQLite's default, fewer than
+/// a hundred in all.
 #[cfg(test)]
-pub(super) fn lookaside_in_use(connection: &rusqlite::Connection) -> c_int {
+pub(super) fn lookaside_in_use_by_statements(connection: &rusqlite::Connection) -> c_int {
+    let held: Vec<_> = (0..300)
+        .map(|n| {
+            connection
+                .prepare(&format!("SELECT {n}"))
+                .expect("prepared")
+        })
+        .collect();
     let (mut current, mut highest) = (0, 0);
     // SAFETY: the open connection's handle, and two integers for SQLite to write.
     let code = unsafe {
@@ -148,6 +157,7 @@ pub(super) fn lookaside_in_use(connection: &rusqlite::Connection) -> c_int {
         )
     };
     assert_eq!(code, ffi::SQLITE_OK);
+    drop(held);
     current
 }
 
@@ -344,8 +354,8 @@ mod tests {
         }
     }
 
-    /// Statements held at once, each taking lookaside slots for its program, as many as it
-    /// can get: with the default, fewer than a hundred in all; with 1,000 given, far more.
+    /// With 1,000 slots given, statements held at once take far more of them than SQLite's
+    /// default has.
     #[test]
     fn a_connection_given_lookaside_serves_more_allocations_from_it() {
         configure();
@@ -354,16 +364,7 @@ mod tests {
             if let Some((slot_size, slots)) = given {
                 assert_eq!(give_lookaside(&connection, slot_size, slots), Ok(()));
             }
-            let held: Vec<_> = (0..300)
-                .map(|n| {
-                    connection
-                        .prepare(&format!("SELECT {n}"))
-                        .expect("prepared")
-                })
-                .collect();
-            let in_use = lookaside_in_use(&connection);
-            drop(held);
-            in_use
+            lookaside_in_use_by_statements(&connection)
         };
         let default = in_use_with(None);
         let given = in_use_with(Some((1_200, 1_000)));

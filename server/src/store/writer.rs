@@ -504,16 +504,7 @@ mod tests {
         let path = dir.path().join("lookaside.db");
         let in_use = |role| {
             let connection = super::open(&path, role).expect("opened");
-            let held: Vec<_> = (0..300)
-                .map(|n| {
-                    connection
-                        .prepare(&format!("SELECT {n}"))
-                        .expect("prepared")
-                })
-                .collect();
-            let in_use = super::super::page_cache::lookaside_in_use(&connection);
-            drop(held);
-            in_use
+            super::super::page_cache::lookaside_in_use_by_statements(&connection)
         };
         let writer = in_use(super::Role::Writer);
         let checkpointer = in_use(super::Role::Checkpointer);
