@@ -15,6 +15,10 @@
 //! `postgres://postgres@127.0.0.1:5432/test`: the run then uses a fresh database of its own
 //! there, dropped afterwards, instead of SQLite).
 //!
+//! A run longer than [`WINDOW`] also prints each window's entries per second and p99: the
+//! database grows as the run goes on (about a million entries a minute here), and what a steady
+//! load gets from a large database is the later windows' figure, not the first's.
+//!
 //! Every entry is a new contestant with a random email and a widget-like random idempotency
 //! key, and writes one delivery (an endpoint takes `entry.created`; nothing is sent). Each is
 //! acknowledged only after its transaction (contestant, entry, delivery) is durably committed
@@ -52,10 +56,16 @@ fn main() {
     common::block_on_with(workers, run(postgres));
 }
 
+/// The stretch of a run each line of the per-window figures covers.
+const WINDOW: Duration = Duration::from_secs(10);
+
 /// What the clients saw.
 #[derive(Debug, Default)]
 struct Tally {
     latencies: Vec<Duration>,
+    /// When each accepted entry was answered, since the run started (in step with
+    /// `latencies`).
+    answered_at: Vec<Duration>,
     failures: u64,
     /// CPU time the client thread used.
     cpu: Duration,
@@ -136,6 +146,11 @@ async fn run(postgres: Option<String>) {
     // The client thread has ended: it told its own.
     cpu.insert("bench-client".to_owned(), tally.cpu);
 
+    let windows = per_window(
+        &tally.answered_at,
+        &tally.latencies,
+        elapsed.min(Duration::from_secs(seconds)),
+    );
     let mut latencies = tally.latencies;
     latencies.sort();
     let stored: i64 = server::with_pool!(store.pool(), pool => sqlx::query_scalar("SELECT COUNT(*) FROM entries")
@@ -164,6 +179,25 @@ async fn run(postgres: Option<String>) {
         latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3
     );
     common::print_cpu_per_item(&cpu, accepted, "accepted entry");
+    if windows.len() > 1 {
+        println!("  per {} s, as the database grows", WINDOW.as_secs());
+        for (index, window) in windows.iter().enumerate() {
+            let from = WINDOW * index as u32;
+            // The last window takes the answers that came after the run's end, and is as long.
+            let length = if index + 1 == windows.len() {
+                elapsed.saturating_sub(from)
+            } else {
+                WINDOW
+            };
+            println!(
+                "    {:>3.0}-{:<3.0} s  {:>6.0} / s  p99 {:.2} ms",
+                from.as_secs_f64(),
+                (from + length).as_secs_f64(),
+                window.len() as f64 / length.as_secs_f64(),
+                percentile(window, 0.99).as_secs_f64() * 1e3
+            );
+        }
+    }
 
     stop.shut_down();
     stop.shut_down();
@@ -171,6 +205,25 @@ async fn run(postgres: Option<String>) {
     if let (Some(server), Some(name)) = (&postgres, &database) {
         common::drop_postgres_database(server, name).await;
     }
+}
+
+/// The latencies of the entries answered in each [`WINDOW`] of a run that lasted `span`, in
+/// order, each sorted; what was answered after `span` counts in the last.
+fn per_window(
+    answered_at: &[Duration],
+    latencies: &[Duration],
+    span: Duration,
+) -> Vec<Vec<Duration>> {
+    let count = span.as_nanos().div_ceil(WINDOW.as_nanos()).max(1) as usize;
+    let mut windows = vec![Vec::new(); count];
+    for (at, latency) in answered_at.iter().zip(latencies) {
+        let index = (at.as_nanos() / WINDOW.as_nanos()) as usize;
+        windows[index.min(count - 1)].push(*latency);
+    }
+    for window in &mut windows {
+        window.sort();
+    }
+    windows
 }
 
 /// The clients, on a runtime of their own on this thread: `concurrency` connections, each
@@ -187,14 +240,18 @@ fn load(
         .build()
         .unwrap();
     runtime.block_on(async move {
-        let deadline = Instant::now() + duration;
+        let started = Instant::now();
+        let deadline = started + duration;
         let clients: Vec<_> = (0..concurrency)
-            .map(|client| tokio::spawn(post_entries(address, client, per_client, deadline)))
+            .map(|client| {
+                tokio::spawn(post_entries(address, client, per_client, started, deadline))
+            })
             .collect();
         let mut tally = Tally::default();
         for client in clients {
             let mut seen = client.await.unwrap();
             tally.latencies.append(&mut seen.latencies);
+            tally.answered_at.append(&mut seen.answered_at);
             tally.failures += seen.failures;
         }
         tally.cpu = common::thread_cpu();
@@ -207,6 +264,7 @@ async fn post_entries(
     address: std::net::SocketAddr,
     client: u64,
     entries: u64,
+    started: Instant,
     deadline: Instant,
 ) -> Tally {
     let mut stream = TcpStream::connect(address).await.unwrap();
@@ -242,7 +300,10 @@ async fn post_entries(
         }
         .await;
         match answered {
-            Ok((201, _)) => tally.latencies.push(sent.elapsed()),
+            Ok((201, _)) => {
+                tally.latencies.push(sent.elapsed());
+                tally.answered_at.push(started.elapsed());
+            }
             Ok((status, body)) => {
                 if tally.failures == 0 && client == 0 {
                     eprintln!(
