@@ -50,10 +50,22 @@ const WRITER_CACHE_KIB: i64 = -32 * 1024;
 /// default is 1,000). Only such a checkpoint, with the writer waiting, lets the WAL start
 /// over (the checkpointer's, beside a busy writer, never catches up with it). Each holds the
 /// entries behind it up: at 16,000 pages (every half second under the ingest benchmark's
-/// load) they made its p99 latency 20 ms, at 64,000 12 to 14 ms. Under that load the
-/// longest answer, 0.2–0.3 s, is one waiting for such a checkpoint. The WAL file grows to
-/// about 256 MiB before it starts over.
-const WRITER_AUTOCHECKPOINT_PAGES: i64 = 64_000;
+/// load) they made its p99 latency 20 ms, at 64,000 12 to 14 ms.
+///
+/// What such a checkpoint copies is each page the WAL holds once, its latest version: most
+/// are leaves of the indexes over random values (emails, addresses), each written again and
+/// again. Once the database is large (past a million entries) a WAL of 64,000 pages held
+/// each such leaf about twice, and the writer's checkpoints took a fifth to a quarter of its
+/// time (a third of the run's wall time with their syncs). A WAL four times as long holds
+/// each about four times more often, so its checkpoint copies far fewer pages per entry. In
+/// five alternating pairs of 90 s ingest benchmark runs, 256,000 against 64,000: 20,222,
+/// 18,307, 20,485, 19,206 and 19,524 entries/s against 17,360, 17,896, 17,273, 16,954 and
+/// 17,380 (the last 10 s: 14,243–18,310/s against 12,778–15,732); over 30 s 6–10% more,
+/// over 10 s (a WAL still growing, each commit making the file longer) 1–4% less. The
+/// longest answer, one waiting for such a checkpoint, is 0.6–0.7 s instead of 0.4–0.5 s (about
+/// once every 4 s under that load; p99 the same). The WAL file grows to about 1 GiB under
+/// a sustained load and stays that long until the server stops (SQLite removes it then).
+const WRITER_AUTOCHECKPOINT_PAGES: i64 = 256_000;
 
 /// How often the checkpointer copies the WAL into the database file. Under load the writer's
 /// own checkpoints copy most of it; the checkpointer keeps the WAL short when they do not
