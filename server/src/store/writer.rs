@@ -61,7 +61,8 @@ const WRITER_CACHE_KIB: i64 = -32 * 1024;
 /// five alternating pairs of 90 s ingest benchmark runs, 256,000 against 64,000: 20,222,
 /// 18,307, 20,485, 19,206 and 19,524 entries/s against 17,360, 17,896, 17,273, 16,954 and
 /// 17,380 (the last 10 s: 14,243–18,310/s against 12,778–15,732); over 30 s 6–10% more,
-/// over 10 s (a WAL still growing, each commit making the file longer) 1–4% less. The
+/// over 10 s 1–4% less (the WAL file is still growing then; that each commit making the
+/// file longer is what costs is a guess, not measured). The
 /// longest answer, one waiting for such a checkpoint, is 0.6–0.7 s instead of 0.4–0.5 s (about
 /// once every 4 s under that load; p99 the same). The WAL file grows to about 1 GiB under
 /// a sustained load and stays that long until the server stops (SQLite removes it then).
