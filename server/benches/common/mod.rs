@@ -30,8 +30,15 @@ pub fn block_on(run: impl Future<Output = ()>) {
 }
 
 /// [`block_on`] on a runtime of `workers` threads.
+///
+/// First it has the system write back what earlier work left unwritten in its page cache
+/// (`sync`), such as the build `cargo bench` has just run: written back during the run, it
+/// would compete with the commits being measured. With 1.5 GB written just before, an ingest
+/// run here gave 21,737 entries/s against 23,568 after a `sync`.
 #[allow(dead_code)] // Not every benchmark sets them.
 pub fn block_on_with(workers: usize, run: impl Future<Output = ()>) {
+    // Where there is no `sync` command the run goes on as it is.
+    let _ = std::process::Command::new("sync").status();
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .enable_all()
