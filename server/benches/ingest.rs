@@ -1,6 +1,7 @@
 //! Ingest benchmark: drives `POST /api/v1/public/campaigns/{key}/entries` over loopback
-//! against the real server and prints accepted entries per second, latency percentiles and
-//! the CPU time each accepted entry cost (by thread). The load generator runs in the same
+//! against the real server and prints accepted entries per second, latency percentiles, the
+//! CPU time each accepted entry cost (by thread) and, on SQLite, the bytes it had written to
+//! the disk (the WAL, and the checkpoints' copies into the database file). The load generator runs in the same
 //! process on its own thread (on these 2-core machines the figure includes it, as the targets
 //! ask): one keep-alive HTTP/1.1 connection per client, each posting the next entry as soon
 //! as the last was answered whole. Like `wrk`, it writes each request's bytes and reads the
@@ -118,6 +119,7 @@ async fn run(postgres: Option<String>) {
     let served = tokio::spawn(app.run_until_stopped());
 
     let cpu_before = common::cpu_by_thread();
+    let written_before = common::bytes_written();
     let postgres_before = common::cpu_of_processes("postgres");
     let started = Instant::now();
     let tally = std::thread::Builder::new()
@@ -134,6 +136,9 @@ async fn run(postgres: Option<String>) {
         .join()
         .unwrap();
     let elapsed = started.elapsed();
+    let written = common::bytes_written()
+        .zip(written_before)
+        .map(|(after, before)| after.saturating_sub(before));
     let mut cpu = common::cpu_since(&cpu_before);
     if postgres.is_some() {
         // The database server shares the machine: its backends' time counts too (all of
@@ -179,6 +184,13 @@ async fn run(postgres: Option<String>) {
         latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3
     );
     common::print_cpu_per_item(&cpu, accepted, "accepted entry");
+    // On PostgreSQL its server processes write, not this one.
+    if let (None, Some(written), 1..) = (&postgres, written, accepted) {
+        println!(
+            "  written per entry     {:.1} KB (WAL and checkpoints)",
+            written as f64 / accepted as f64 / 1e3
+        );
+    }
     if windows.len() > 1 {
         println!("  per {} s, as the database grows", WINDOW.as_secs());
         for (index, window) in windows.iter().enumerate() {

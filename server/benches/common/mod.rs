@@ -110,6 +110,19 @@ pub fn cpu_by_thread() -> std::collections::HashMap<u64, (String, Duration)> {
         .collect()
 }
 
+/// Bytes this process has had written to storage so far, its own files' pages as it dirtied
+/// them (Linux: `write_bytes` of `/proc/self/io`; `None` elsewhere).
+#[allow(dead_code)]
+pub fn bytes_written() -> Option<u64> {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()?
+        .lines()
+        .find_map(|line| line.strip_prefix("write_bytes:"))?
+        .trim()
+        .parse()
+        .ok()
+}
+
 /// CPU time the calling thread has used so far (Linux; zero elsewhere).
 #[allow(dead_code)]
 pub fn thread_cpu() -> Duration {
