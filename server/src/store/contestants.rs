@@ -6,6 +6,7 @@
 //! a replayed answer), found by their session token's hash or an entry of theirs.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 use protocol::ids::{CampaignKey, ContestantId, EntryId, EntryMethodId};
 use serde_json::Value;
@@ -103,6 +104,18 @@ macro_rules! entry_joins {
           JOIN entry_methods m ON m.id = e.entry_method_id
           JOIN campaigns k ON k.id = e.campaign_id "
     };
+}
+
+/// `(campaign, address text)` rows as addresses by campaign (texts that are no address left
+/// out: the writer keeps none of those).
+fn by_campaign(rows: &[(i64, String)]) -> BTreeMap<i64, Vec<IpAddr>> {
+    let mut by_campaign: BTreeMap<i64, Vec<IpAddr>> = BTreeMap::new();
+    for (campaign_id, text) in rows {
+        if let Ok(ip) = text.parse() {
+            by_campaign.entry(*campaign_id).or_default().push(ip);
+        }
+    }
+    by_campaign
 }
 
 impl Store {
@@ -242,6 +255,19 @@ impl Store {
             .bind(workspace_id)
             .fetch_optional(&mut *tx)
             .await?;
+            // The entry writer's counts by address (SQLite: `store/addresses.rs`) leave them
+            // out once they are deleted.
+            let addresses: Vec<(i64, String)> = if found.is_some() && self.writer.is_some() {
+                sqlx::query_as(
+                    "SELECT DISTINCT campaign_id, client_ip FROM entries
+                     WHERE contestant_id = $1 AND client_ip IS NOT NULL",
+                )
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?
+            } else {
+                Vec::new()
+            };
             if found.is_some() {
                 for statement in [
                     "DELETE FROM attempts WHERE delivery_id IN (
@@ -263,9 +289,14 @@ impl Store {
                 }
             }
             tx.commit().await?;
-            found.is_some()
+            found.is_some().then_some(addresses)
         });
-        Ok(deleted)
+        if let (Some(addresses), Some(writer)) = (&deleted, &self.writer) {
+            for (campaign_id, ips) in by_campaign(addresses) {
+                writer.forget(campaign_id, ips, id).await;
+            }
+        }
+        Ok(deleted.is_some())
     }
 
     /// Up to `limit` entries of workspace `workspace_id` matching `filter`, newest first.

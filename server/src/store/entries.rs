@@ -6,7 +6,6 @@
 //! stored) and referral code, referral credits, and the reward (a coupon taken once from the
 //! campaign's pool).
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -502,7 +501,7 @@ pub trait EntryWrites {
     /// for the entry ([`FraudRead`]): the per-address counts, and whether another contestant
     /// of the campaign has the entry's mailbox, as their email or as the mailbox their email
     /// is a spelling of. PostgreSQL does all of it with one statement (each is a round trip
-    /// there), SQLite with three.
+    /// there), SQLite with two (its writer keeps the counts in memory: `store/addresses.rs`).
     async fn upsert_and_read(
         &mut self,
         new: &NewContestant<'_>,
@@ -520,27 +519,20 @@ pub trait EntryWrites {
 }
 
 impl WriteTx<'_, '_> {
-    /// The per-address counts of the fraud filter (`sql::ip_counts`).
+    /// The per-address counts of the fraud filter, from what the writer holds in memory
+    /// (`store/addresses.rs`).
     fn fraud_counts(&mut self, query: &FraudCountsQuery<'_>) -> Result<FraudCounts, StoreError> {
         let Some(ip) = query.client_ip else {
             return Ok(FraudCounts::default());
         };
-        let counted: Option<(i64, i64, i64)> = match sql::ip_counts(query.caps) {
-            Cow::Borrowed(text) => self.statement(text)?,
-            Cow::Owned(text) => self.statement_once(&text)?,
-        }
-        .query_row(
-            params![query.campaign_id, ip, query.contestant_id.0, query.now],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        self.inserted.counts(
+            &self.addresses.borrow(),
+            query.campaign_id,
+            ip,
+            query.contestant_id.0,
+            query.now,
+            query.caps,
         )
-        .optional()?;
-        // No row: nobody entered from the address yet.
-        let (others, last_minute, last_hour) = counted.unwrap_or_default();
-        Ok(FraudCounts {
-            other_contestants_from_ip: to_u32("entries", others)?,
-            entries_from_ip_last_minute: to_u32("entries", last_minute)?,
-            entries_from_ip_last_hour: to_u32("entries", last_hour)?,
-        })
     }
 }
 
@@ -776,7 +768,15 @@ impl EntryWrites for WriteTx<'_, '_> {
             new.verdict.as_str(),
             new.upload,
         ])?;
-        Ok((inserted == 1).then(|| EntryId(self.tx.last_insert_rowid())))
+        if inserted != 1 {
+            return Ok(None);
+        }
+        let id = self.tx.last_insert_rowid();
+        if let Some(ip) = new.client_ip {
+            self.inserted
+                .inserted(new.campaign_id, ip, new.contestant_id.0, new.now);
+        }
+        Ok(Some(EntryId(id)))
     }
 
     async fn enabled_endpoints(&mut self) -> Result<Vec<SubscribedEndpoint>, StoreError> {
@@ -973,18 +973,6 @@ pub(super) mod sql {
                                 reward_entry_id = $4
          WHERE id = $5";
 
-    /// The per-address counts of [`super::FraudCounts`], each stopping at its cap (the
-    /// campaign's fraud level decides alike above: [`CountCaps`]), so one busy address (a
-    /// shared NAT, an attacker) costs a bounded index range per entry, not a scan of all its
-    /// entries. The caps are written into the SQL, not bound: SQLite recompiles a statement
-    /// each time a parameter its `LIMIT` reads is bound again, and that recompiling was most
-    /// of an entry's cost. One text per fraud level, made once.
-    pub fn ip_counts(caps: CountCaps) -> Cow<'static, str> {
-        static BY_LEVEL: LazyLock<Vec<(CountCaps, String)>> =
-            LazyLock::new(|| every_level(ip_counts_text));
-        for_level(&BY_LEVEL, caps, ip_counts_text)
-    }
-
     /// The text `make` writes for each fraud level that counts.
     fn every_level(make: fn(CountCaps) -> String) -> Vec<(CountCaps, String)> {
         FraudLevel::ALL
@@ -1007,7 +995,7 @@ pub(super) mod sql {
     }
 
     /// [`UPSERT_CONTESTANT`], then the fraud filter's reads for the contestant it returns:
-    /// [`ip_counts`] (the address bound as `$11`) and [`ANOTHER_WITH_MAILBOX`] (the mailbox as
+    /// the per-address counts (the address bound as `$11`) and [`ANOTHER_WITH_MAILBOX`] (the mailbox as
     /// `$12`), in one statement for PostgreSQL (where each statement is a round trip). The
     /// reads see the tables as they were before the upsert, as they would after it: it writes
     /// no entry, and they leave the contestant out.
@@ -1037,7 +1025,7 @@ pub(super) mod sql {
     /// (campaign `$1`, address `$2`, time `$3`, mailbox `$4`; NULL address and mailbox where
     /// it asks nothing: they match nothing). A new contestant has no entries, so no contestant
     /// is left out of the counts (ids start at 1); where nobody entered from the address yet
-    /// they are 0 after one look at the index, as on SQLite ([`ip_counts`]). The sequences are
+    /// they are 0 after one look at the index. The sequences are
     /// looked up once per statement, not per row.
     pub fn ahead_reads(caps: CountCaps) -> Cow<'static, str> {
         static BY_LEVEL: LazyLock<Vec<(CountCaps, String)>> =
@@ -1066,24 +1054,20 @@ pub(super) mod sql {
         )
     }
 
-    /// No row where nobody entered from the address yet (the counts are all 0 then): one
-    /// look at the index instead of one per count, for most entries.
-    fn ip_counts_text(caps: CountCaps) -> String {
-        format!(
-            "SELECT {} WHERE {}",
-            ip_count_columns(caps, "$1", "$2", "$3", "$4"),
-            address_used("$1", "$2"),
-        )
-    }
-
-    /// Whether anyone entered the campaign from the address: one look at `entries_by_ip`.
+    /// Whether anyone entered the campaign from the address: one look at `entries_by_ip`
+    /// (PostgreSQL's; SQLite's writer keeps the counts in memory: `store/addresses.rs`).
     fn address_used(campaign: &str, ip: &str) -> String {
         format!(
             "EXISTS (SELECT 1 FROM entries WHERE campaign_id = {campaign} AND client_ip = {ip})"
         )
     }
 
-    /// The three counts of [`super::FraudCounts`] as columns.
+    /// The three counts of [`super::FraudCounts`] as columns, each stopping at its cap (the
+    /// campaign's fraud level decides alike above: [`CountCaps`]), so one busy address (a
+    /// shared NAT, an attacker) costs a bounded index range per entry, not a scan of all its
+    /// entries. The caps are written into the SQL, not bound (SQLite recompiled a statement
+    /// each time a parameter its `LIMIT` reads was bound again); one text per fraud level,
+    /// made once.
     fn ip_count_columns(
         caps: CountCaps,
         campaign: &str,
@@ -1156,7 +1140,7 @@ pub(super) mod sql {
         let per_level = FraudLevel::ALL
             .into_iter()
             .filter_map(FraudLevel::count_caps)
-            .flat_map(|caps| [ip_counts(caps), upsert_and_read(caps), ahead_reads(caps)])
+            .flat_map(|caps| [upsert_and_read(caps), ahead_reads(caps)])
             .map(|text| match text {
                 Cow::Borrowed(text) => text,
                 Cow::Owned(_) => panic!("every level's text is made once"),

@@ -10,6 +10,7 @@
 //! wire format: bodies arrive here already serialised, and rows leave as plain structs that
 //! other modules turn into `protocol` types.
 
+mod addresses;
 mod answers;
 mod campaigns;
 mod connectors;

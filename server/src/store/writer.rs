@@ -14,6 +14,7 @@
 use std::cell::{OnceCell, RefCell, RefMut};
 use std::ffi::c_int;
 use std::future::Future;
+use std::net::IpAddr;
 use std::ops::{Deref, DerefMut};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
@@ -25,8 +26,9 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Statement, Transaction, TransactionBehavior};
 use tokio::sync::oneshot;
-use tracing::{error, warn};
+use tracing::{error, info, warn};
 
+use super::addresses::{Addresses, Pending};
 use super::deliveries::{Handoff, Leases, release_leases_on};
 use super::{BUSY_TIMEOUT, StoreError};
 
@@ -78,9 +80,12 @@ const WRITER_AUTOCHECKPOINT_PAGES: i64 = 256_000;
 /// 16,149 and 17,254/s, p99 9.7 and 8.8 ms; the checkpointer 1 µs per entry against 8.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(2);
 
-/// A write for the thread: runs against its connection (with the statements kept on it) and
-/// sends its own answer.
-type Work = Box<dyn for<'s, 'conn> FnOnce(&'conn Connection, &'s Statements<'conn>) + Send>;
+/// A write for the thread: runs against its connection (with the statements kept on it, and
+/// the entries' addresses) and sends its own answer.
+type Work = Box<
+    dyn for<'s, 'conn> FnOnce(&'conn Connection, &'s Statements<'conn>, &'s RefCell<Addresses>)
+        + Send,
+>;
 
 enum Message {
     Write(Work),
@@ -102,6 +107,13 @@ impl EntryWriter {
     /// keys) and starts the thread. The schema must already be migrated.
     pub(super) fn start(path: &Path, handoff: Arc<Handoff>) -> Result<Self, StoreError> {
         let connection = open(path, Role::Writer)?;
+        let loading = std::time::Instant::now();
+        let addresses = Addresses::load(&connection)?;
+        info!(
+            addresses = addresses.len(),
+            ms = loading.elapsed().as_millis(),
+            "the entry writer read the entries' addresses"
+        );
         let checkpoints = open(path, Role::Checkpointer)?;
         let (messages, received) = mpsc::channel();
         let (keep_checkpointing, checkpointing) = mpsc::channel::<()>();
@@ -112,7 +124,7 @@ impl EntryWriter {
         thread::Builder::new()
             .name("hookline-entry-writer".to_owned())
             .spawn(move || {
-                run(connection, received);
+                run(connection, addresses, received);
                 // The checkpointer stops with the writer, after a last checkpoint.
                 drop(keep_checkpointing);
             })
@@ -130,9 +142,11 @@ impl EntryWriter {
     ) -> Result<R, StoreError> {
         let (answer, answered) = oneshot::channel();
         let handoff = Arc::clone(&self.handoff);
-        let work: Work = Box::new(move |connection, statements| {
+        let work: Work = Box::new(move |connection, statements, addresses| {
             // The caller may have gone away; what was written stays written.
-            let _ = answer.send(transaction(connection, statements, &handoff, work));
+            let _ = answer.send(transaction(
+                connection, statements, addresses, &handoff, work,
+            ));
         });
         self.messages
             .send(Message::Write(work))
@@ -144,7 +158,7 @@ impl EntryWriter {
     /// writes queued before. [`StoreError::NotCommitted`] if the writer has stopped.
     pub async fn ping(&self) -> Result<(), StoreError> {
         let (answer, answered) = oneshot::channel();
-        let work: Work = Box::new(move |connection, _| {
+        let work: Work = Box::new(move |connection, _, _| {
             let answered = connection
                 .query_row("SELECT 1", [], |row| row.get::<_, i64>(0))
                 .map(|_| ())
@@ -156,6 +170,21 @@ impl EntryWriter {
             .send(Message::Write(work))
             .map_err(|_| StoreError::NotCommitted)?;
         answered.await.map_err(|_| StoreError::NotCommitted)?
+    }
+
+    /// Takes contestant `contestant_id` out of what the writer keeps of the campaign's
+    /// `addresses` (`store/addresses.rs`), after the writes queued before: they were deleted.
+    /// Nothing to do if the writer has stopped (it reads them afresh when it starts).
+    pub async fn forget(&self, campaign_id: i64, addresses: Vec<IpAddr>, contestant_id: i64) {
+        let (answer, answered) = oneshot::channel();
+        let work: Work = Box::new(move |_, _, kept| {
+            kept.borrow_mut()
+                .forget(campaign_id, &addresses, contestant_id);
+            let _ = answer.send(());
+        });
+        if self.messages.send(Message::Write(work)).is_ok() {
+            let _ = answered.await;
+        }
     }
 
     /// Lets the writes queued so far finish, then closes the connection and ends the thread.
@@ -177,6 +206,10 @@ pub struct WriteTx<'s, 'conn> {
     statements: &'s Statements<'conn>,
     /// Deliveries written leased to the dispatcher, handed off at the commit.
     pub(super) leases: Leases,
+    /// The committed entries' addresses, for the fraud filter's counts.
+    pub(super) addresses: &'s RefCell<Addresses>,
+    /// The addresses of the entries this transaction inserted, added to them at the commit.
+    pub(super) inserted: Pending,
 }
 
 impl<'conn> WriteTx<'_, 'conn> {
@@ -191,15 +224,11 @@ impl<'conn> WriteTx<'_, 'conn> {
         Ok(self.statements.get(sql)?)
     }
 
-    /// A statement made from text made at run time, prepared for this use only.
-    pub(super) fn statement_once(&self, sql: &str) -> Result<KeptStatement<'_, 'conn>, StoreError> {
-        Ok(self.statements.once(sql)?)
-    }
-
     /// Marks the start of one entry's writes, so they can be undone alone.
     pub fn savepoint(&mut self) -> Result<(), StoreError> {
         self.tx.prepare_cached("SAVEPOINT entry")?.execute([])?;
         self.leases.savepoint();
+        self.inserted.savepoint();
         Ok(())
     }
 
@@ -214,6 +243,7 @@ impl<'conn> WriteTx<'_, 'conn> {
         self.tx.prepare_cached("ROLLBACK TO entry")?.execute([])?;
         self.tx.prepare_cached("RELEASE entry")?.execute([])?;
         self.leases.rollback_to_savepoint();
+        self.inserted.rollback_to_savepoint();
         Ok(())
     }
 }
@@ -378,16 +408,21 @@ fn checkpoint(connection: Connection, stopped: mpsc::Receiver<()>) {
 }
 
 /// The thread: runs each write in turn until stopped or every handle is gone.
-fn run(connection: Connection, messages: mpsc::Receiver<Message>) {
+fn run(connection: Connection, addresses: Addresses, messages: mpsc::Receiver<Message>) {
     let mut stopped = None;
     let mut statements = Statements::new(&connection);
+    let addresses = RefCell::new(addresses);
     while let Ok(message) = messages.recv() {
         match message {
             Message::Write(work) => {
                 // A panicking write loses only itself: its transaction is rolled back as it
                 // unwinds and its caller gets `NotCommitted`; the thread goes on, with its
                 // statements prepared afresh (one may have been left part-way through).
-                if catch_unwind(AssertUnwindSafe(|| work(&connection, &statements))).is_err() {
+                if catch_unwind(AssertUnwindSafe(|| {
+                    work(&connection, &statements, &addresses)
+                }))
+                .is_err()
+                {
                     error!("a write panicked on the entry writer thread; it was rolled back");
                     statements = Statements::new(&connection);
                 }
@@ -416,22 +451,31 @@ fn run(connection: Connection, messages: mpsc::Receiver<Message>) {
 fn transaction<'conn, R>(
     connection: &'conn Connection,
     statements: &Statements<'conn>,
+    addresses: &RefCell<Addresses>,
     handoff: &Handoff,
     work: impl FnOnce(&mut WriteTx<'_, 'conn>) -> Result<R, StoreError>,
 ) -> Result<R, StoreError> {
-    let (done, leases) = {
+    let (done, leases, inserted) = {
         let mut tx = WriteTx {
             // Unchecked: only in that it takes the connection shared (the writer's thread
             // runs one transaction at a time).
             tx: Transaction::new_unchecked(connection, TransactionBehavior::Immediate)?,
             statements,
             leases: handoff.leases(),
+            addresses,
+            inserted: Pending::default(),
         };
         let done = work(&mut tx)?;
-        let WriteTx { tx, leases, .. } = tx;
+        let WriteTx {
+            tx,
+            leases,
+            inserted,
+            ..
+        } = tx;
         tx.commit()?;
-        (done, leases)
+        (done, leases, inserted)
     };
+    inserted.committed(&mut addresses.borrow_mut());
     let unsent = leases.hand_off();
     if !unsent.is_empty() {
         release_leases_on(connection, &unsent);

@@ -54,6 +54,26 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
     test_app
 }
 
+/// A server on the database at `database_url` (its own otherwise), running until its
+/// shutdown handle is used; the handle and the join of its run.
+pub async fn start_on(
+    database_url: &str,
+) -> (
+    TestApp,
+    server::startup::ShutdownHandle,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
+    let database_url = database_url.to_owned();
+    let (server, test_app) = build_app_with(|config| {
+        config.webhook = None;
+        config.database_url = database_url;
+    })
+    .await;
+    let handle = server.shutdown_handle();
+    let running = tokio::spawn(server.run_until(std::future::pending()));
+    (test_app, handle, running)
+}
+
 /// Like [`spawn_app_with`], but not yet running: for tests that run and stop it themselves.
 pub async fn build_app_with(customise: impl FnOnce(&mut Config)) -> (Application, TestApp) {
     let dir = tempfile::tempdir().unwrap();

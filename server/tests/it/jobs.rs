@@ -9,9 +9,7 @@ use serde_json::{Value, json};
 use server::clock;
 use server::jobs::JobStep;
 
-use crate::helpers::{
-    PATIENCE, TestApp, build_app_with, entry_body, fresh_database_url, spawn_app_with,
-};
+use crate::helpers::{PATIENCE, TestApp, entry_body, fresh_database_url, spawn_app_with, start_on};
 
 const HOUR: i64 = 3_600_000;
 
@@ -312,26 +310,6 @@ async fn a_one_time_job_waits_for_its_time() {
     assert_eq!(run_jobs(&app, at).await, 3);
     send_all(&app, at).await;
     assert_eq!(app.receiver.requests().len(), 3);
-}
-
-/// A server on the database at `database_url` (its own otherwise), running until its
-/// shutdown handle is used; the handle and the join of its run.
-async fn start_on(
-    database_url: &str,
-) -> (
-    TestApp,
-    server::startup::ShutdownHandle,
-    tokio::task::JoinHandle<anyhow::Result<()>>,
-) {
-    let database_url = database_url.to_owned();
-    let (server, test_app) = build_app_with(|config| {
-        config.webhook = None;
-        config.database_url = database_url;
-    })
-    .await;
-    let handle = server.shutdown_handle();
-    let running = tokio::spawn(server.run_until(std::future::pending()));
-    (test_app, handle, running)
 }
 
 #[tokio::test]
