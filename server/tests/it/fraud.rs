@@ -14,7 +14,7 @@ use server::fraud::FraudLevel;
 use server::store::NewEntryMethod;
 
 use crate::helpers::{
-    PATIENCE, TestApp, entry_body, fresh_database_url, spawn_app, spawn_app_with, start_on,
+    TestApp, entry_body, fresh_database_url, spawn_app, spawn_app_with, start_on, stop_app,
 };
 
 const WINDOW_MS: i64 = 300_000;
@@ -307,12 +307,7 @@ async fn many_entries_from_one_ip_within_a_minute_are_too_many() {
     // reads the entries' addresses and times as it starts (`store/addresses.rs`).
     app.execute("UPDATE entries SET created_at = created_at - 120000")
         .await;
-    stop.shut_down();
-    tokio::time::timeout(PATIENCE, running)
-        .await
-        .expect("the server stops")
-        .unwrap()
-        .unwrap();
+    stop_app(stop, running).await;
     let (app, _stop, _running) = start_on(&database_url).await;
     enter(&app, &body("k6", "p6@example.com", 30_000)).await;
     check(&app, "p6@example.com", 30, r#"["duplicate_ip"]"#, "flagged").await;

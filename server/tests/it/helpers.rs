@@ -74,6 +74,19 @@ pub async fn start_on(
     (test_app, handle, running)
 }
 
+/// Shuts a server [`start_on`] started down and waits until it has stopped, cleanly.
+pub async fn stop_app(
+    handle: server::startup::ShutdownHandle,
+    running: tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
+    handle.shut_down();
+    tokio::time::timeout(PATIENCE, running)
+        .await
+        .expect("the server stops")
+        .expect("its task ends")
+        .expect("it stops cleanly");
+}
+
 /// Like [`spawn_app_with`], but not yet running: for tests that run and stop it themselves.
 pub async fn build_app_with(customise: impl FnOnce(&mut Config)) -> (Application, TestApp) {
     let dir = tempfile::tempdir().unwrap();

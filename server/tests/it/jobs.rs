@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use server::clock;
 use server::jobs::JobStep;
 
-use crate::helpers::{PATIENCE, TestApp, entry_body, fresh_database_url, spawn_app_with, start_on};
+use crate::helpers::{TestApp, entry_body, fresh_database_url, spawn_app_with, start_on, stop_app};
 
 const HOUR: i64 = 3_600_000;
 
@@ -383,12 +383,7 @@ async fn a_recurring_digest_sends_whats_new_each_run_across_a_restart_without_du
             )
             .await;
     }
-    stop_first.shut_down();
-    tokio::time::timeout(PATIENCE, first_run_task)
-        .await
-        .expect("the first server stops")
-        .unwrap()
-        .unwrap();
+    stop_app(stop_first, first_run_task).await;
     let (second, _stop_second, _second_run_task) = start_on(&database_url).await;
 
     // The next run, late (the server was down): the two new entries only, in one digest.
