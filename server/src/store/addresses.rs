@@ -83,22 +83,18 @@ impl Address {
         at: i64,
         (most_contestants, most_recent): (usize, usize),
     ) {
-        let seen = match self {
-            Self::Once {
-                contestant_id: first,
-                at: first_at,
-            } => {
-                let seen = Seen {
-                    contestants: vec![*first],
-                    recent: VecDeque::from([(*first_at, *first)]),
-                };
-                *self = Self::More(Box::new(seen));
-                let Self::More(seen) = self else {
-                    unreachable!("just made")
-                };
-                seen
-            }
-            Self::More(seen) => seen,
+        if let Self::Once {
+            contestant_id: first,
+            at: first_at,
+        } = *self
+        {
+            *self = Self::More(Box::new(Seen {
+                contestants: vec![first],
+                recent: VecDeque::from([(first_at, first)]),
+            }));
+        }
+        let Self::More(seen) = self else {
+            unreachable!("an address entered from twice holds a list")
         };
         if !seen.contestants.contains(&contestant_id) && seen.contestants.len() < most_contestants {
             seen.contestants.push(contestant_id);

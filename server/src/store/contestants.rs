@@ -6,7 +6,6 @@
 //! a replayed answer), found by their session token's hash or an entry of theirs.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 
 use protocol::ids::{CampaignKey, ContestantId, EntryId, EntryMethodId};
 use serde_json::Value;
@@ -104,18 +103,6 @@ macro_rules! entry_joins {
           JOIN entry_methods m ON m.id = e.entry_method_id
           JOIN campaigns k ON k.id = e.campaign_id "
     };
-}
-
-/// `(campaign, address text)` rows as addresses by campaign (texts that are no address left
-/// out: the writer keeps none of those).
-fn by_campaign(rows: &[(i64, String)]) -> BTreeMap<i64, Vec<IpAddr>> {
-    let mut by_campaign: BTreeMap<i64, Vec<IpAddr>> = BTreeMap::new();
-    for (campaign_id, text) in rows {
-        if let Ok(ip) = text.parse() {
-            by_campaign.entry(*campaign_id).or_default().push(ip);
-        }
-    }
-    by_campaign
 }
 
 impl Store {
@@ -247,8 +234,9 @@ impl Store {
     pub async fn delete_contestant(&self, workspace_id: i64, id: i64) -> Result<bool, StoreError> {
         let deleted = with_pool!(&self.pool, pool => {
             let mut tx = pool.begin_write().await?;
+            // Their campaign, if they are the workspace's.
             let found: Option<i64> = sqlx::query_scalar(
-                "SELECT c.id FROM contestants c JOIN campaigns k ON k.id = c.campaign_id
+                "SELECT c.campaign_id FROM contestants c JOIN campaigns k ON k.id = c.campaign_id
                  WHERE c.id = $1 AND k.workspace_id = $2",
             )
             .bind(id)
@@ -257,9 +245,9 @@ impl Store {
             .await?;
             // The entry writer's counts by address (SQLite: `store/addresses.rs`) leave them
             // out once they are deleted.
-            let addresses: Vec<(i64, String)> = if found.is_some() && self.writer.is_some() {
-                sqlx::query_as(
-                    "SELECT DISTINCT campaign_id, client_ip FROM entries
+            let addresses: Vec<String> = if found.is_some() && self.writer.is_some() {
+                sqlx::query_scalar(
+                    "SELECT DISTINCT client_ip FROM entries
                      WHERE contestant_id = $1 AND client_ip IS NOT NULL",
                 )
                 .bind(id)
@@ -289,12 +277,15 @@ impl Store {
                 }
             }
             tx.commit().await?;
-            found.is_some().then_some(addresses)
+            found.map(|campaign_id| (campaign_id, addresses))
         });
-        if let (Some(addresses), Some(writer)) = (&deleted, &self.writer) {
-            for (campaign_id, ips) in by_campaign(addresses) {
-                writer.forget(campaign_id, ips, id).await;
-            }
+        if let (Some((campaign_id, addresses)), Some(writer)) = (&deleted, &self.writer) {
+            // Texts that are no address are none the writer keeps.
+            let addresses = addresses
+                .iter()
+                .filter_map(|text| text.parse().ok())
+                .collect();
+            writer.forget(*campaign_id, addresses, id).await;
         }
         Ok(deleted.is_some())
     }
