@@ -16,8 +16,10 @@
 //! to the most any level asks about, and its entries of the last hour up to the most any level
 //! counts: about 100 bytes of memory per address, with the hash table's room (1.5 million
 //! addresses: 150 MB). Deleting a contestant takes them out of it
-//! (`Store::delete_contestant`, through the writer thread). One server process per SQLite
-//! database, as before: another process's entries would be missed.
+//! (`Store::delete_contestant`, through the writer thread). Where another server process
+//! writes to the same database, the writer reads its entries at the start of its next
+//! transaction ([`Addresses::catch_up`]); a contestant deleted there still counts here until
+//! this process starts again.
 //!
 //! PostgreSQL keeps the index: several processes write there, and the counts are one
 //! statement with the rest of an entry's reads.
@@ -152,6 +154,11 @@ impl Address {
 pub(super) struct Addresses {
     by_address: HashMap<(i64, IpAddr), Address>,
     kept: (usize, usize),
+    /// The highest id of the entries held.
+    through: i64,
+    /// `PRAGMA data_version` when `entries` was last read: it changes when another connection
+    /// commits.
+    data_version: Option<i64>,
 }
 
 impl Default for Addresses {
@@ -159,27 +166,47 @@ impl Default for Addresses {
         Self {
             by_address: HashMap::new(),
             kept: kept(),
+            through: 0,
+            data_version: None,
         }
     }
 }
 
 impl Addresses {
-    /// Every entry's address, from `entries` (in the order they were written).
+    /// Every entry's address, from `entries`.
     pub(super) fn load(connection: &Connection) -> rusqlite::Result<Self> {
         let mut addresses = Self::default();
-        let mut statement = connection.prepare(
-            "SELECT campaign_id, client_ip, contestant_id, created_at FROM entries
-             WHERE client_ip IS NOT NULL ORDER BY id",
+        addresses.catch_up(connection)?;
+        Ok(addresses)
+    }
+
+    /// Adds the entries past those held, in the order they were written, if another
+    /// connection has committed since the last look: another server process on the database
+    /// (the writer's own entries are added as it commits them). Asked at the start of each of
+    /// the writer's transactions, under SQLite's write lock, so nothing is committed meanwhile;
+    /// one `PRAGMA data_version` when nothing was.
+    pub(super) fn catch_up(&mut self, connection: &Connection) -> rusqlite::Result<()> {
+        let version = connection
+            .prepare_cached("PRAGMA data_version")?
+            .query_row([], |row| row.get(0))?;
+        if self.data_version == Some(version) {
+            return Ok(());
+        }
+        let mut statement = connection.prepare_cached(
+            "SELECT id, campaign_id, client_ip, contestant_id, created_at FROM entries
+             WHERE id > $1 AND client_ip IS NOT NULL ORDER BY id",
         )?;
-        let mut rows = statement.query([])?;
+        let mut rows = statement.query([self.through])?;
         while let Some(row) = rows.next()? {
-            let client_ip: String = row.get(1)?;
+            let client_ip: String = row.get(2)?;
             // Written from an `IpAddr`; anything else is no address the filter could ask about.
             if let Ok(ip) = client_ip.parse() {
-                addresses.add(row.get(0)?, ip, row.get(2)?, row.get(3)?);
+                self.add(row.get(1)?, ip, row.get(3)?, row.get(4)?);
             }
+            self.through = row.get(0)?;
         }
-        Ok(addresses)
+        self.data_version = Some(version);
+        Ok(())
     }
 
     /// Addresses held (for the log).
@@ -212,22 +239,26 @@ impl Addresses {
 /// committed ones while it runs and added to them when it commits.
 #[derive(Debug, Default)]
 pub(super) struct Pending {
-    inserted: Vec<(i64, IpAddr, i64, i64)>,
+    /// (campaign, address, contestant, time, entry id)
+    inserted: Vec<(i64, IpAddr, i64, i64, i64)>,
     /// `inserted.len()` at the entry's savepoint: rolling back to it takes back what followed.
     at_savepoint: usize,
 }
 
 impl Pending {
-    /// An entry inserted from `client_ip` (the canonical text of an address, as stored).
+    /// Entry `entry_id`, inserted from `client_ip` (the canonical text of an address, as
+    /// stored).
     pub(super) fn inserted(
         &mut self,
+        entry_id: i64,
         campaign_id: i64,
         client_ip: &str,
         contestant_id: i64,
         at: i64,
     ) {
         if let Ok(ip) = client_ip.parse() {
-            self.inserted.push((campaign_id, ip, contestant_id, at));
+            self.inserted
+                .push((campaign_id, ip, contestant_id, at, entry_id));
         }
     }
 
@@ -241,8 +272,9 @@ impl Pending {
 
     /// After the commit.
     pub(super) fn committed(self, addresses: &mut Addresses) {
-        for (campaign_id, ip, contestant_id, at) in self.inserted {
+        for (campaign_id, ip, contestant_id, at, entry_id) in self.inserted {
             addresses.add(campaign_id, ip, contestant_id, at);
+            addresses.through = addresses.through.max(entry_id);
         }
     }
 
@@ -263,7 +295,7 @@ impl Pending {
         };
         let (minute, hour) = (now.saturating_sub(MINUTE_MS), now.saturating_sub(HOUR_MS));
         let mut address = addresses.by_address.get(&(campaign_id, ip)).cloned();
-        for (campaign, inserted_ip, contestant, at) in &self.inserted {
+        for (campaign, inserted_ip, contestant, at, _) in &self.inserted {
             if (*campaign, *inserted_ip) == (campaign_id, ip) {
                 match &mut address {
                     Some(address) => address.add(*contestant, *at, addresses.kept),
@@ -352,9 +384,9 @@ mod tests {
     fn the_transactions_own_entries_count_until_rolled_back() {
         let addresses = Addresses::default();
         let mut pending = Pending::default();
-        pending.inserted(1, "10.0.0.1", 5, NOW);
+        pending.inserted(1, 1, "10.0.0.1", 5, NOW);
         pending.savepoint();
-        pending.inserted(1, "10.0.0.1", 6, NOW);
+        pending.inserted(2, 1, "10.0.0.1", 6, NOW);
         assert_eq!(counts(&addresses, &pending, 7), (2, 2, 2));
         pending.rollback_to_savepoint();
         assert_eq!(counts(&addresses, &pending, 7), (1, 1, 1));

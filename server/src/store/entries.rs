@@ -774,7 +774,7 @@ impl EntryWrites for WriteTx<'_, '_> {
         let id = self.tx.last_insert_rowid();
         if let Some(ip) = new.client_ip {
             self.inserted
-                .inserted(new.campaign_id, ip, new.contestant_id.0, new.now);
+                .inserted(id, new.campaign_id, ip, new.contestant_id.0, new.now);
         }
         Ok(Some(EntryId(id)))
     }

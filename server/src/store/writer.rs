@@ -456,10 +456,13 @@ fn transaction<'conn, R>(
     work: impl FnOnce(&mut WriteTx<'_, 'conn>) -> Result<R, StoreError>,
 ) -> Result<R, StoreError> {
     let (done, leases, inserted) = {
+        // Unchecked: only in that it takes the connection shared (the writer's thread runs one
+        // transaction at a time).
+        let tx = Transaction::new_unchecked(connection, TransactionBehavior::Immediate)?;
+        // What another process wrote since (none can meanwhile: this holds the write lock).
+        addresses.borrow_mut().catch_up(connection)?;
         let mut tx = WriteTx {
-            // Unchecked: only in that it takes the connection shared (the writer's thread
-            // runs one transaction at a time).
-            tx: Transaction::new_unchecked(connection, TransactionBehavior::Immediate)?,
+            tx,
             statements,
             leases: handoff.leases(),
             addresses,

@@ -640,3 +640,27 @@ async fn a_deleted_contestant_no_longer_counts_for_their_address() {
     enter(&app, &body("k4", "d4@example.com", 30_000)).await;
     check(&app, "d4@example.com", 30, r#"["duplicate_ip"]"#, "flagged").await;
 }
+
+/// Two servers on one database: the entries sent through one count for the next entry sent
+/// through the other (on SQLite each entry writer keeps the counts in memory, and reads what
+/// the other wrote at the start of its next transaction).
+#[tokio::test]
+async fn entries_through_another_server_on_the_database_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = fresh_database_url(dir.path()).await;
+    let (one, _stop_one, _one_running) = start_on(&database_url).await;
+    let (two, _stop_two, _two_running) = start_on(&database_url).await;
+    set_level(&one, FraudLevel::Strict, WINDOW_MS).await;
+    for n in 0..3 {
+        enter(
+            &one,
+            &body(&format!("k{n}"), &format!("s{n}@example.com"), 30_000),
+        )
+        .await;
+    }
+    enter(&two, &body("k3", "s3@example.com", 30_000)).await;
+    check(&two, "s3@example.com", 30, r#"["duplicate_ip"]"#, "flagged").await;
+    // And back: the fourth contestant counts on the first server too.
+    enter(&one, &body("k4", "s4@example.com", 30_000)).await;
+    check(&one, "s4@example.com", 30, r#"["duplicate_ip"]"#, "flagged").await;
+}
