@@ -1,9 +1,9 @@
 //! Ingest benchmark: drives `POST /api/v1/public/campaigns/{key}/entries` over loopback
 //! against the real server and prints accepted entries per second, latency percentiles, the
 //! CPU time each accepted entry cost (by thread) and, on SQLite, the bytes it had written to
-//! the disk (the WAL, and the checkpoints' copies into the database file). The load generator runs in the same
-//! process on its own thread (on these 2-core machines the figure includes it, as the targets
-//! ask): one keep-alive HTTP/1.1 connection per client, each posting the next entry as soon
+//! the disk (the WAL, and the checkpoints' copies into the database file). The load generator
+//! runs in the same process on its own thread (on these 2-core machines the figure includes
+//! it, as the targets ask): one keep-alive HTTP/1.1 connection per client, each posting the next entry as soon
 //! as the last was answered whole. Like `wrk`, it writes each request's bytes and reads the
 //! answer with nothing in between but `httparse`: hyper's client, used before, cost 13–18 µs
 //! of CPU per entry against 10–12 (mostly the kernel's loopback TCP, the same either way).

@@ -30,7 +30,7 @@ use std::net::IpAddr;
 
 use rusqlite::Connection;
 
-use super::{FraudCounts, to_u32};
+use super::FraudCounts;
 use crate::fraud::{CountCaps, FraudLevel};
 
 /// The last minute and hour, in ms, as the counts take them (an entry exactly that old is out).
@@ -40,19 +40,15 @@ const HOUR_MS: i64 = 3_600_000;
 /// The contestants and recent entries kept per address: as many as the most any level counts
 /// (each count stops at its level's cap), and one more contestant for the one entering.
 fn kept() -> (usize, usize) {
-    [
-        FraudLevel::Lenient,
-        FraudLevel::Standard,
-        FraudLevel::Strict,
-    ]
-    .into_iter()
-    .filter_map(FraudLevel::count_caps)
-    .fold((1, 1), |(contestants, entries), caps| {
-        (
-            contestants.max(as_usize(caps.other_contestants) + 1),
-            entries.max(as_usize(caps.entries_last_hour)),
-        )
-    })
+    FraudLevel::ALL
+        .into_iter()
+        .filter_map(FraudLevel::count_caps)
+        .fold((1, 1), |(contestants, entries), caps| {
+            (
+                contestants.max(as_usize(caps.other_contestants) + 1),
+                entries.max(as_usize(caps.entries_last_hour)),
+            )
+        })
 }
 
 fn as_usize(count: u32) -> usize {
@@ -289,9 +285,9 @@ impl Pending {
         contestant_id: i64,
         now: i64,
         caps: CountCaps,
-    ) -> Result<FraudCounts, super::StoreError> {
+    ) -> FraudCounts {
         let Ok(ip) = client_ip.parse::<IpAddr>() else {
-            return Ok(FraudCounts::default());
+            return FraudCounts::default();
         };
         let (minute, hour) = (now.saturating_sub(MINUTE_MS), now.saturating_sub(HOUR_MS));
         let mut address = addresses.by_address.get(&(campaign_id, ip)).cloned();
@@ -311,17 +307,14 @@ impl Pending {
         let (others, last_minute, last_hour) = address
             .map(|address| address.counts(contestant_id, minute, hour))
             .unwrap_or_default();
-        let capped = |count: usize, cap: u32| -> Result<u32, super::StoreError> {
-            to_u32(
-                "entries",
-                i64::try_from(count.min(as_usize(cap))).unwrap_or(i64::MAX),
-            )
-        };
-        Ok(FraudCounts {
-            other_contestants_from_ip: capped(others, caps.other_contestants)?,
-            entries_from_ip_last_minute: capped(last_minute, caps.entries_last_minute)?,
-            entries_from_ip_last_hour: capped(last_hour, caps.entries_last_hour)?,
-        })
+        // At most the cap, so it fits.
+        let capped =
+            |count: usize, cap: u32| u32::try_from(count).map_or(cap, |count| count.min(cap));
+        FraudCounts {
+            other_contestants_from_ip: capped(others, caps.other_contestants),
+            entries_from_ip_last_minute: capped(last_minute, caps.entries_last_minute),
+            entries_from_ip_last_hour: capped(last_hour, caps.entries_last_hour),
+        }
     }
 }
 
@@ -349,9 +342,7 @@ mod tests {
             other_contestants_from_ip,
             entries_from_ip_last_minute,
             entries_from_ip_last_hour,
-        } = pending
-            .counts(addresses, 1, "10.0.0.1", contestant_id, NOW, CAPS)
-            .expect("the counts are made");
+        } = pending.counts(addresses, 1, "10.0.0.1", contestant_id, NOW, CAPS);
         (
             other_contestants_from_ip,
             entries_from_ip_last_minute,

@@ -525,14 +525,14 @@ impl WriteTx<'_, '_> {
         let Some(ip) = query.client_ip else {
             return Ok(FraudCounts::default());
         };
-        self.inserted.counts(
+        Ok(self.inserted.counts(
             &self.addresses.borrow(),
             query.campaign_id,
             ip,
             query.contestant_id.0,
             query.now,
             query.caps,
-        )
+        ))
     }
 }
 

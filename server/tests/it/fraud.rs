@@ -76,6 +76,22 @@ async fn enter(app: &TestApp, body: &Value) -> Value {
     answer
 }
 
+/// Enters, one after another, contestant `{prefix}{n}@example.com` for each `n` (key `k{n}`,
+/// the form issued 30 s before), expecting 201 each time.
+async fn enter_as(app: &TestApp, prefix: &str, numbers: std::ops::Range<u32>) {
+    for n in numbers {
+        enter(
+            app,
+            &body(
+                &format!("k{n}"),
+                &format!("{prefix}{n}@example.com"),
+                30_000,
+            ),
+        )
+        .await;
+    }
+}
+
 /// The latest entry by `email`.
 async fn stored(app: &TestApp, email: &str) -> Stored {
     server::with_pool!(app.store.pool(), pool => sqlx::query_as(
@@ -285,14 +301,7 @@ async fn many_entries_from_one_ip_within_a_minute_are_too_many() {
     let database_url = fresh_database_url(dir.path()).await;
     let (app, stop, running) = start_on(&database_url).await;
     set_level(&app, FraudLevel::Strict, WINDOW_MS).await;
-    for n in 0..5 {
-        enter(
-            &app,
-            &body(&format!("k{n}"), &format!("p{n}@example.com"), 30_000),
-        )
-        .await;
-    }
-    enter(&app, &body("k5", "p5@example.com", 30_000)).await;
+    enter_as(&app, "p", 0..6).await;
     check(
         &app,
         "p5@example.com",
@@ -615,13 +624,7 @@ async fn a_deleted_contestant_no_longer_counts_for_their_address() {
     let app = spawn_app().await;
     let key = app.setup().await;
     set_level(&app, FraudLevel::Strict, WINDOW_MS).await;
-    for n in 0..3 {
-        enter(
-            &app,
-            &body(&format!("k{n}"), &format!("d{n}@example.com"), 30_000),
-        )
-        .await;
-    }
+    enter_as(&app, "d", 0..3).await;
     let (status, found) = app
         .admin(
             "GET",
@@ -651,13 +654,7 @@ async fn entries_through_another_server_on_the_database_count() {
     let (one, _stop_one, _one_running) = start_on(&database_url).await;
     let (two, _stop_two, _two_running) = start_on(&database_url).await;
     set_level(&one, FraudLevel::Strict, WINDOW_MS).await;
-    for n in 0..3 {
-        enter(
-            &one,
-            &body(&format!("k{n}"), &format!("s{n}@example.com"), 30_000),
-        )
-        .await;
-    }
+    enter_as(&one, "s", 0..3).await;
     enter(&two, &body("k3", "s3@example.com", 30_000)).await;
     check(&two, "s3@example.com", 30, r#"["duplicate_ip"]"#, "flagged").await;
     // And back: the fourth contestant counts on the first server too.
